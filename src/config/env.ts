@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export type NodeEnv = "development" | "production" | "test";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** The validated configuration. Read once at start; see `loadConfig`. */
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  dataDir: string;
+  /** Unset: an embedded PostgreSQL under `dataDir/pg` is started. */
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  authSecret: string;
+  paymentWebhookSecret: string;
+  orderTtlMinutes: number;
+  /** Passed to Express `trust proxy`: false, true, a hop count or a list of addresses. */
+  trustProxy: boolean | number | string;
+  logLevel: LogLevel;
+  /** The development payment provider (`/dev/checkout/:id`); never on in production. */
+  devPaymentProvider: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS: LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Validates `env` into a typed `Config`. Every bad variable is named in one `ConfigError`.
+ * In development a missing AUTH_SECRET / PAYMENT_WEBHOOK_SECRET is generated once and kept in
+ * DATA_DIR so tokens survive restarts; in production both are required.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const nodeEnv = (env.NODE_ENV ?? "development") as NodeEnv;
+  if (!["development", "production", "test"].includes(nodeEnv)) {
+    problems.push(`NODE_ENV must be development, production or test (got "${env.NODE_ENV}")`);
+  }
+  const production = nodeEnv === "production";
+
+  const port = integer(env, "PORT", 4000, 0, 65535, problems);
+  const orderTtlMinutes = integer(env, "ORDER_TTL_MINUTES", 30, 1, 7 * 24 * 60, problems);
+  const dataDir = resolve(env.DATA_DIR || ".data");
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL");
+  }
+
+  let publicUrl = env.PUBLIC_URL || `http://localhost:${port || 4000}`;
+  try {
+    const u = new URL(publicUrl);
+    if (!["http:", "https:"].includes(u.protocol)) throw new Error();
+    publicUrl = publicUrl.replace(/\/+$/, "");
+  } catch {
+    problems.push(`PUBLIC_URL must be an http(s) URL (got "${env.PUBLIC_URL}")`);
+  }
+
+  const logLevel = (env.LOG_LEVEL || (nodeEnv === "test" ? "warn" : "info")) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY, problems);
+
+  const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
+  const paymentWebhookSecret = secret(env, "PAYMENT_WEBHOOK_SECRET", production, dataDir, problems);
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    nodeEnv,
+    port,
+    dataDir,
+    databaseUrl,
+    publicUrl,
+    authSecret,
+    paymentWebhookSecret,
+    orderTtlMinutes,
+    trustProxy,
+    logLevel,
+    devPaymentProvider: !production,
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
+  if (raw === undefined || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^[\w.:/, -]+$/.test(raw)) return raw; // addresses, CIDRs or names like "loopback"
+  problems.push(`TRUST_PROXY must be true, false, a hop count or a list of addresses (got "${raw}")`);
+  return false;
+}
+
+function secret(env: NodeJS.ProcessEnv, name: string, production: boolean, dataDir: string, problems: string[]) {
+  const raw = env[name];
+  if (raw) {
+    if (raw.length < MIN_SECRET_LENGTH) problems.push(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
+    return raw;
+  }
+  if (production) {
+    problems.push(`${name} is required in production`);
+    return "";
+  }
+  // Development: generate once and keep it beside the data so tokens stay valid across restarts.
+  const file = join(dataDir, `${name.toLowerCase()}.txt`);
+  try {
+    if (existsSync(file)) return readFileSync(file, "utf8").trim();
+    mkdirSync(dataDir, { recursive: true });
+    const value = randomBytes(32).toString("base64url");
+    writeFileSync(file, value, { mode: 0o600 });
+    return value;
+  } catch (e) {
+    problems.push(`${name} is unset and could not be kept in DATA_DIR (${(e as Error).message})`);
+    return "";
+  }
+}

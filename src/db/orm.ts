@@ -1,0 +1,46 @@
+import { DataloaderType, type Options } from "@mikro-orm/core";
+import { Migrator } from "@mikro-orm/migrations";
+import { MikroORM, PostgreSqlDriver } from "@mikro-orm/postgresql";
+import { join } from "node:path";
+import { ALL_ENTITIES } from "../entities";
+import { logger } from "../logger";
+import { MIGRATIONS } from "../migrations";
+
+export type Orm = MikroORM;
+
+/** MikroORM options for one database URL. Migrations are listed explicitly (see STACK-NOTES §7). */
+export function ormOptions(clientUrl: string, extra: Partial<Options<PostgreSqlDriver>> = {}): Options<PostgreSqlDriver> {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl,
+    entities: ALL_ENTITIES,
+    dataloader: DataloaderType.ALL,
+    forceUtcTimezone: true,
+    allowGlobalContext: false,
+    pool: { min: 0, max: 20, idleTimeoutMillis: 30_000 },
+    extensions: [Migrator],
+    migrations: {
+      tableName: "mikro_orm_migrations",
+      path: join(__dirname, "..", "migrations"),
+      pathTs: join(__dirname, "..", "..", "src", "migrations"),
+      migrationsList: MIGRATIONS,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: "ts",
+    },
+    logger: (message) => logger().debug({ component: "orm" }, message),
+    debug: false,
+    ...extra,
+  };
+}
+
+/** Connects and applies pending migrations. */
+export async function initOrm(clientUrl: string, { migrate = true } = {}): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(clientUrl));
+  if (migrate) {
+    const applied = await orm.getMigrator().up();
+    if (applied.length) logger().info({ migrations: applied.map((m) => m.name) }, "applied migrations");
+  }
+  return orm;
+}

@@ -1,0 +1,96 @@
+import { Entity, Enum, Index, ManyToOne, Property, Unique, type Ref } from "@mikro-orm/core";
+import { BaseEntity } from "./base";
+import { BrandRole } from "./enums";
+import { User } from "./user.entity";
+
+@Entity()
+export class Brand extends BaseEntity<"couponWebhookUrl"> {
+  @Property({ type: "string", length: 200 })
+  name: string;
+
+  /** ISO 4217 code; every product and order of the brand is in this currency. */
+  @Property({ type: "string", length: 3 })
+  currency: string;
+
+  @Property({ type: "string", length: 2000, nullable: true })
+  couponWebhookUrl: string | null = null;
+
+  /** Signs outgoing coupon webhooks. Readable by the brand's OWNER only. */
+  @Property({ type: "string", length: 100, hidden: true })
+  webhookSecret: string;
+
+  constructor(name: string, currency: string, webhookSecret: string) {
+    super();
+    this.name = name;
+    this.currency = currency;
+    this.webhookSecret = webhookSecret;
+  }
+}
+
+@Entity()
+@Unique({ properties: ["brand", "user"] })
+export class BrandMember extends BaseEntity {
+  @ManyToOne(() => Brand, { ref: true, index: true })
+  brand: Ref<Brand>;
+
+  @ManyToOne(() => User, { ref: true, index: true })
+  user: Ref<User>;
+
+  @Enum({ items: () => BrandRole, nativeEnumName: "brand_role" })
+  role: BrandRole;
+
+  constructor(brand: Ref<Brand>, user: Ref<User>, role: BrandRole) {
+    super();
+    this.brand = brand;
+    this.user = user;
+    this.role = role;
+  }
+}
+
+/** A brand's server-to-server key. Only a SHA-256 of the secret is kept; the secret is shown once. */
+@Entity()
+export class ApiKey extends BaseEntity<"lastUsedAt" | "revokedAt"> {
+  @ManyToOne(() => Brand, { ref: true, index: true })
+  brand: Ref<Brand>;
+
+  @ManyToOne(() => User, { ref: true, index: true })
+  createdBy: Ref<User>;
+
+  @Property({ type: "string", length: 64, hidden: true })
+  secretHash: string;
+
+  @Property({ type: "datetime", nullable: true })
+  revokedAt: Date | null = null;
+
+  constructor(brand: Ref<Brand>, createdBy: Ref<User>, secretHash: string) {
+    super();
+    this.brand = brand;
+    this.createdBy = createdBy;
+    this.secretHash = secretHash;
+  }
+}
+
+@Entity()
+@Index({ properties: ["brand", "createdAt"] })
+export class Product extends BaseEntity {
+  @ManyToOne(() => Brand, { ref: true })
+  brand: Ref<Brand>;
+
+  @Property({ type: "string", length: 200 })
+  name: string;
+
+  /** Minor units of `currency`. */
+  @Property({ type: "integer" })
+  unitPrice: number;
+
+  @Property({ type: "string", length: 3 })
+  currency: string;
+
+  constructor(brand: Ref<Brand>, name: string, unitPrice: number, currency: string) {
+    super();
+    this.brand = brand;
+    this.name = name;
+    this.unitPrice = unitPrice;
+    this.currency = currency;
+  }
+}

@@ -1,0 +1,30 @@
+/** Platform-wide role ladder used by `@auth(requires: Role)`. USER is the customer an object belongs to. */
+export enum Role {
+  USER = "USER",
+  COORGANIZER = "COORGANIZER",
+  ORGANIZER = "ORGANIZER",
+  OWNER = "OWNER",
+  ADMIN = "ADMIN",
+}
+
+export enum BrandRole {
+  OWNER = "OWNER",
+  ORGANIZER = "ORGANIZER",
+  COORGANIZER = "COORGANIZER",
+}
+
+export enum OrderStatus {
+  PENDING = "PENDING",
+  PAID = "PAID",
+  FULFILLED = "FULFILLED",
+  CANCELLED = "CANCELLED",
+  EXPIRED = "EXPIRED",
+}
+
+export enum PaymentAttemptStatus {
+  CREATED = "CREATED",
+  PENDING = "PENDING",
+  PAID = "PAID",
+  FAILED = "FAILED",
+  CANCELLED = "CANCELLED",
+}

@@ -1,0 +1,14 @@
+export * from "./enums";
+export { BaseEntity } from "./base";
+export { User } from "./user.entity";
+export { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
+export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
+export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
+
+import { User } from "./user.entity";
+import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
+import { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
+import { BaseEntity } from "./base";
+
+/** Every entity class, for the ORM configuration. */
+export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent];

@@ -1,0 +1,46 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError } from "graphql";
+import { ErrorCode } from "../errors";
+
+/** Codes whose message is written for clients and may be shown as is. */
+const CLIENT_CODES = new Set<string>([
+  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+/** Extension keys a client may see besides `code`. */
+const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "requires"];
+
+export const INTERNAL_MESSAGE = "Internal server error";
+
+/** True when the error is an expected, client-facing outcome (not a bug or an infrastructure fault). */
+export function isClientError(error: unknown): boolean {
+  // graphql-js wraps whatever a resolver throws; only GraphQLErrors made by us or by the
+  // GraphQL machinery (parse, validation, variables) with a known code count as expected.
+  const original = unwrapResolverError(error);
+  if (!(original instanceof GraphQLError)) return false;
+  const code = original.extensions?.code;
+  return typeof code === "string" && CLIENT_CODES.has(code);
+}
+
+/**
+ * The one place errors are shaped for clients (HTTP and WebSocket): expected errors keep their
+ * message, path and safe extensions; everything else becomes INTERNAL_SERVER_ERROR with no SQL,
+ * stack or file path (the request id, added by the logging plugin, leads to the log entry).
+ */
+export function maskError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (isClientError(error)) {
+    const extensions: Record<string, unknown> = { code: formatted.extensions?.code };
+    for (const key of SAFE_EXTENSIONS) {
+      if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
+    }
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+  }
+  return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}

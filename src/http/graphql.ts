@@ -1,0 +1,82 @@
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { expressMiddleware } from "@as-integrations/express5";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import express, { type RequestHandler } from "express";
+import type { GraphQLSchema } from "graphql";
+import type { Server } from "node:http";
+import type { Config } from "../config/env";
+import { ErrorCode } from "../errors";
+import { logger } from "../logger";
+import type { GraphQLContext } from "../resolvers/context";
+import { resolveViewer } from "../services/auth/viewer";
+import { isClientError, maskError } from "./errors";
+import { requestIdOf } from "./request-id";
+
+export const MAX_BODY = "1mb";
+
+/** Logs each operation (name, duration, error codes) and every unexpected error with its request id. */
+function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async didEncounterErrors({ errors, contextValue: ctx }) {
+          for (const err of errors) {
+            if (!isClientError(err)) ctx.log.error({ err: err.originalError ?? err, path: err.path }, "unexpected error");
+          }
+        },
+        async willSendResponse({ response, operationName, errors }) {
+          if (response.body.kind === "single") {
+            for (const e of response.body.singleResult.errors ?? []) {
+              if (e.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+                (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+              }
+            }
+          }
+          contextValue.log.info(
+            {
+              operation: operationName ?? null,
+              ms: Math.round(performance.now() - started),
+              errors: errors?.map((e) => e.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR),
+            },
+            "graphql",
+          );
+        },
+      };
+    },
+  };
+}
+
+export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Server, config: Config) {
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError: maskError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), loggingPlugin()],
+  });
+  await apollo.start();
+  return apollo;
+}
+
+/** `/graphql`: JSON body (≤ 1 MiB), one EntityManager fork and one resolved viewer per request. */
+export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, config: Config): RequestHandler[] {
+  return [
+    express.json({ limit: MAX_BODY }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = requestIdOf(req, res);
+        const em = orm.em.fork();
+        const viewer = await resolveViewer(em, config.authSecret, {
+          authorization: req.get("authorization"),
+          apiKey: req.get("x-api-key"),
+        });
+        return { em, viewer, config, requestId, log: logger().child({ requestId }) };
+      },
+    }),
+  ];
+}

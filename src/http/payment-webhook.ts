@@ -1,0 +1,65 @@
+import type { MikroORM } from "@mikro-orm/postgresql";
+import express, { Router } from "express";
+import type { Config } from "../config/env";
+import { PaymentAttemptStatus } from "../entities";
+import { logger } from "../logger";
+import { applyPaymentEvent, type PaymentEvent } from "../services/payment/payments";
+import { verifySignature } from "../services/payment/signature";
+import { requestIdOf } from "./request-id";
+
+const REPORTABLE = new Set<string>([PaymentAttemptStatus.PENDING, PaymentAttemptStatus.PAID, PaymentAttemptStatus.FAILED, PaymentAttemptStatus.CANCELLED]);
+
+/**
+ * `POST /webhooks/payments`: the provider's signed status reports. The signature is checked over
+ * the raw bytes before anything is parsed; unsigned, forged, stale or future requests get 4xx and
+ * write nothing. Processing is idempotent by event id (see applyPaymentEvent).
+ */
+export function paymentWebhookRouter(orm: MikroORM, config: Config): Router {
+  const router = Router();
+  router.post("/webhooks/payments", express.raw({ type: () => true, limit: "256kb" }), async (req, res) => {
+    const requestId = requestIdOf(req, res);
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = verifySignature(config.paymentWebhookSecret, req.get("payment-signature"), raw);
+    if (!check.ok) {
+      const status = check.reason === "mismatch" ? 401 : 400;
+      logger().warn({ requestId, reason: check.reason }, "payment webhook refused");
+      res.status(status).json({ error: `signature ${check.reason}` });
+      return;
+    }
+    const event = parseEvent(raw);
+    if (typeof event === "string") {
+      res.status(400).json({ error: event });
+      return;
+    }
+    try {
+      const result = await applyPaymentEvent(orm.em.fork(), event);
+      res.status(200).json({ received: true, ...result });
+    } catch (err) {
+      logger().error({ err, requestId, eventId: event.id }, "payment webhook failed");
+      res.status(500).json({ error: "internal error", requestId });
+    }
+  });
+  return router;
+}
+
+/** The event, or a description of what is wrong with the body. */
+export function parseEvent(raw: Buffer): PaymentEvent | string {
+  let body: any;
+  try {
+    body = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return "body is not JSON";
+  }
+  if (typeof body?.id !== "string" || body.id.length < 1 || body.id.length > 200) return "id must be a string of 1..200 characters";
+  if (body.type !== "payment_attempt.updated") return 'type must be "payment_attempt.updated"';
+  const d = body.data;
+  if (typeof d?.attemptExternalId !== "string" || d.attemptExternalId.length > 100) return "data.attemptExternalId must be a string";
+  if (!REPORTABLE.has(d.status)) return "data.status must be PENDING, PAID, FAILED or CANCELLED";
+  if (!Number.isInteger(d.totalAmount) || d.totalAmount < 0) return "data.totalAmount must be a non-negative integer (minor units)";
+  if (typeof d.currency !== "string" || !/^[A-Z]{3}$/.test(d.currency)) return "data.currency must be an ISO 4217 code";
+  return {
+    id: body.id,
+    type: body.type,
+    data: { attemptExternalId: d.attemptExternalId, status: d.status, totalAmount: d.totalAmount, currency: d.currency },
+  };
+}

@@ -1,0 +1,38 @@
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { User } from "../entities";
+import { AuthPayload, BrandMemberType, UserType, ViewerType } from "../schema/types/account";
+import { SignUpInput } from "../schema/inputs";
+import * as accounts from "../services/auth/accounts";
+import { userMemberships } from "../services/brand/brands";
+import type { GraphQLContext } from "./context";
+
+@Resolver()
+export class AuthResolver {
+  @Query(() => ViewerType, { description: "Who is calling." })
+  me(@Ctx() ctx: GraphQLContext) {
+    return accounts.viewerInfo(ctx);
+  }
+
+  @Mutation(() => AuthPayload, { description: "With an anonymous session's token, the session becomes the account and keeps its orders." })
+  signUp(@Ctx() ctx: GraphQLContext, @Arg("input", () => SignUpInput) input: SignUpInput) {
+    return accounts.signUp(ctx, input);
+  }
+
+  @Mutation(() => AuthPayload, { description: "A wrong password and an unknown email give the same UNAUTHENTICATED error." })
+  logIn(@Ctx() ctx: GraphQLContext, @Arg("email", () => String) email: string, @Arg("password", () => String) password: string) {
+    return accounts.logIn(ctx, email, password);
+  }
+
+  @Mutation(() => AuthPayload, { description: "A token for a customer who has not signed up." })
+  startAnonymousSession(@Ctx() ctx: GraphQLContext) {
+    return accounts.startAnonymousSession(ctx);
+  }
+}
+
+@Resolver(() => UserType)
+export class UserFieldsResolver {
+  @FieldResolver(() => [BrandMemberType], { description: "Visible to the user themself and to ADMIN." })
+  memberships(@Ctx() ctx: GraphQLContext, @Root() user: User) {
+    return userMemberships(ctx, user.id);
+  }
+}

@@ -1,0 +1,76 @@
+import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { BrandRole, type Brand, type BrandMember, type Product } from "../entities";
+import { ApiKeyPayload, BrandMemberType, BrandType, ProductType, UserType } from "../schema/types/account";
+import { CreateBrandInput, CreateProductInput } from "../schema/inputs";
+import * as brands from "../services/brand/brands";
+import type { GraphQLContext } from "./context";
+
+@Resolver(() => BrandType)
+export class BrandResolver {
+  @Query(() => [BrandType], { description: "The brands the caller works for (all of them for ADMIN, its own for a brand key)." })
+  brands(@Ctx() ctx: GraphQLContext) {
+    return brands.listBrands(ctx);
+  }
+
+  @Query(() => BrandType, { nullable: true, description: "A brand's public face (name, currency, products), for shops." })
+  brand(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string) {
+    return brands.getBrand(ctx, id);
+  }
+
+  @Mutation(() => BrandType, { description: "The caller becomes its OWNER." })
+  createBrand(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateBrandInput) input: CreateBrandInput) {
+    return brands.createBrand(ctx, input);
+  }
+
+  @Mutation(() => BrandMemberType, { description: "OWNER or ORGANIZER; only an OWNER can make OWNERs." })
+  addBrandMember(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("brandId", () => ID) brandId: string,
+    @Arg("email", () => String) email: string,
+    @Arg("role", () => BrandRole) role: BrandRole,
+  ) {
+    return brands.addBrandMember(ctx, brandId, email, role);
+  }
+
+  @Mutation(() => ApiKeyPayload, { description: "OWNER. The secret is shown once." })
+  createApiKey(@Ctx() ctx: GraphQLContext, @Arg("brandId", () => ID) brandId: string) {
+    return brands.createApiKey(ctx, brandId);
+  }
+
+  @Mutation(() => ProductType, { description: "ORGANIZER+ or the brand's key. Priced in the brand's currency." })
+  createProduct(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateProductInput) input: CreateProductInput) {
+    return brands.createProduct(ctx, input);
+  }
+
+  @Directive("@auth(requires: COORGANIZER)")
+  @FieldResolver(() => [BrandMemberType], { description: "COORGANIZER+ of the brand." })
+  members(@Ctx() ctx: GraphQLContext, @Root() brand: Brand) {
+    return brands.brandMembers(ctx, brand.id);
+  }
+
+  @FieldResolver(() => [ProductType])
+  products(@Ctx() ctx: GraphQLContext, @Root() brand: Brand) {
+    return brands.brandProducts(ctx, brand.id);
+  }
+}
+
+@Resolver(() => BrandMemberType)
+export class BrandMemberFieldsResolver {
+  @FieldResolver(() => UserType)
+  user(@Root() member: BrandMember) {
+    return member.user.load({ dataloader: true });
+  }
+
+  @FieldResolver(() => BrandType)
+  brand(@Root() member: BrandMember) {
+    return member.brand.load({ dataloader: true });
+  }
+}
+
+@Resolver(() => ProductType)
+export class ProductFieldsResolver {
+  @FieldResolver(() => BrandType)
+  brand(@Root() product: Product) {
+    return product.brand.load({ dataloader: true });
+  }
+}

@@ -1,0 +1,16 @@
+import type { NonEmptyArray } from "type-graphql";
+import { AuthResolver, UserFieldsResolver } from "./auth.resolver";
+import { BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
+import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
+import { UpcomingResolver } from "./upcoming.resolver";
+
+export const RESOLVERS: NonEmptyArray<Function> = [
+  AuthResolver,
+  UserFieldsResolver,
+  BrandResolver,
+  BrandMemberFieldsResolver,
+  ProductFieldsResolver,
+  OrderResolver,
+  PaymentAttemptFieldsResolver,
+  UpcomingResolver,
+];

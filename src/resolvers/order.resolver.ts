@@ -1,0 +1,113 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { OrderStatus, type Order, type PaymentAttempt } from "../entities";
+import { CreateOrderInput } from "../schema/inputs";
+import { BrandType } from "../schema/types/account";
+import {
+  AttendeeType,
+  BuyerType,
+  OrderConnection,
+  OrderEventType,
+  OrderLineType,
+  OrderType,
+  PaymentAttemptType,
+} from "../schema/types/order";
+import * as orders from "../services/order/orders";
+import * as payments from "../services/payment/payments";
+import { checkoutUrl } from "../services/payment/provider";
+import type { GraphQLContext } from "./context";
+
+@Resolver(() => OrderType)
+export class OrderResolver {
+  @Query(() => OrderType, { nullable: true, description: "The order's customer, COORGANIZER+ of its brand or the brand's key; NOT_FOUND for anyone else." })
+  order(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string) {
+    return orders.getOrder(ctx, id);
+  }
+
+  @Query(() => OrderConnection, { description: "A brand's orders, newest first (COORGANIZER+ or the brand's key). `first` is 1..100." })
+  orders(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("brandId", () => ID) brandId: string,
+    @Arg("status", () => [OrderStatus], { nullable: true }) status: OrderStatus[] | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ) {
+    return orders.listBrandOrders(ctx, { brandId, status, first, after });
+  }
+
+  @Query(() => OrderConnection, { description: "The caller's own orders (account or anonymous session), newest first." })
+  myOrders(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ) {
+    return orders.listMyOrders(ctx, { first, after });
+  }
+
+  @Mutation(() => OrderType, { description: "Signed in (account or anonymous session) or the brand's key. Totals in minor units." })
+  createOrder(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateOrderInput) input: CreateOrderInput) {
+    return orders.createOrder(ctx, input);
+  }
+
+  @Mutation(() => OrderType, { description: "The customer or COORGANIZER+; PENDING orders only." })
+  cancelOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
+    return orders.cancelOrder(ctx, orderId);
+  }
+
+  @Mutation(() => OrderType, { description: "COORGANIZER+: PAID → FULFILLED; an already fulfilled order is returned unchanged." })
+  fulfillOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
+    return orders.fulfillOrder(ctx, orderId);
+  }
+
+  @Mutation(() => PaymentAttemptType, { description: "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`." })
+  attemptToPayForOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
+    return payments.attemptToPayForOrder(ctx, orderId);
+  }
+
+  @Query(() => PaymentAttemptType, { nullable: true })
+  paymentAttempt(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string) {
+    return payments.getPaymentAttempt(ctx, id);
+  }
+
+  @FieldResolver(() => BrandType)
+  brand(@Root() order: Order) {
+    return order.brand.load({ dataloader: true });
+  }
+
+  @FieldResolver(() => BuyerType)
+  buyer(@Root() order: Order): BuyerType {
+    return { name: order.buyerName, email: order.buyerEmail };
+  }
+
+  @FieldResolver(() => [AttendeeType])
+  attendees(@Root() order: Order): AttendeeType[] {
+    return order.attendees;
+  }
+
+  @FieldResolver(() => [OrderLineType])
+  lines(@Root() order: Order): OrderLineType[] {
+    return orders.displayedLines(order);
+  }
+
+  @FieldResolver(() => [PaymentAttemptType])
+  paymentAttempts(@Root() order: Order) {
+    return orders.orderPaymentAttempts(order);
+  }
+
+  @FieldResolver(() => [OrderEventType])
+  events(@Root() order: Order) {
+    return orders.orderEvents(order);
+  }
+}
+
+@Resolver(() => PaymentAttemptType)
+export class PaymentAttemptFieldsResolver {
+  @FieldResolver(() => OrderType)
+  order(@Root() attempt: PaymentAttempt) {
+    return attempt.order.load({ dataloader: true });
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "Where the customer pays (the development provider's page locally)." })
+  checkoutUrl(@Ctx() ctx: GraphQLContext, @Root() attempt: PaymentAttempt) {
+    return checkoutUrl(ctx.config, attempt.externalId);
+  }
+}

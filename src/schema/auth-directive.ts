@@ -1,0 +1,81 @@
+import { MapperKind, getDirective, mapSchema } from "@graphql-tools/utils";
+import {
+  DirectiveLocation,
+  GraphQLDirective,
+  GraphQLEnumType,
+  GraphQLNonNull,
+  GraphQLSchema,
+  defaultFieldResolver,
+  type GraphQLFieldConfig,
+} from "graphql";
+import { Role } from "../entities/enums";
+import { AppError, ErrorCode } from "../errors";
+import { hasRole, type Subject, type Viewer } from "../services/auth/viewer";
+
+export const RoleEnum = new GraphQLEnumType({
+  name: "Role",
+  description: "The ladder @auth checks against: USER (the customer an object belongs to) < COORGANIZER < ORGANIZER < OWNER < ADMIN. A brand API key counts as ORGANIZER of its brand.",
+  values: Object.fromEntries(Object.values(Role).map((r) => [r, { value: r }])),
+});
+
+export const authDirective = new GraphQLDirective({
+  name: "auth",
+  description: "Only callers holding at least this role over the object (its brand, or its customer for USER) may read the field; others get FORBIDDEN.",
+  locations: [DirectiveLocation.FIELD_DEFINITION, DirectiveLocation.OBJECT],
+  args: { requires: { type: new GraphQLNonNull(RoleEnum) } },
+});
+
+/**
+ * How to find the brand and the customer of each object type that carries @auth. A type or a
+ * field with @auth on a type missing here fails schema construction (fail closed).
+ */
+type SubjectOf = (parent: any) => Subject;
+const ref = (r: { id: string } | null | undefined) => r?.id ?? null;
+export const AUTH_SUBJECTS: Record<string, SubjectOf> = {
+  Order: (o) => ({ brandId: ref(o.brand), ownerId: ref(o.customer) }),
+  Brand: (b) => ({ brandId: b.id }),
+  Discount: (d) => ({ brandId: ref(d.brand) }),
+  Fan: (f) => ({ brandId: ref(f.brand) }),
+};
+
+/**
+ * Enforces `@auth(requires: Role)` from the schema itself: every field that carries it (or whose
+ * type carries it) gets its resolver wrapped with the check, so the printed SDL is the single
+ * source of truth for field-level rules.
+ */
+export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      const type = schema.getType(typeName)!;
+      const required = (getDirective(schema, field, "auth")?.[0]?.requires ??
+        getDirective(schema, type as never, "auth")?.[0]?.requires) as Role | undefined;
+      if (!required) return field;
+      const subjectOf = AUTH_SUBJECTS[typeName];
+      if (!subjectOf) throw new Error(`@auth on ${typeName}.${fieldName}, but ${typeName} has no entry in AUTH_SUBJECTS`);
+      return guard(field, required, subjectOf, `${typeName}.${fieldName}`);
+    },
+  });
+}
+
+function guard(field: GraphQLFieldConfig<any, any>, required: Role, subjectOf: SubjectOf, coordinate: string): GraphQLFieldConfig<any, any> {
+  const resolve = field.resolve ?? defaultFieldResolver;
+  return {
+    ...field,
+    resolve(parent, args, ctx: { viewer: Viewer }, info) {
+      if (!hasRole(ctx.viewer, subjectOf(parent), required)) {
+        throw new AppError(ErrorCode.FORBIDDEN, `Reading ${coordinate} needs the ${required} role`, { requires: required });
+      }
+      return resolve(parent, args, ctx, info);
+    },
+  };
+}
+
+/** Adds the directive (and its Role enum) to a schema built by type-graphql. */
+export function withAuthDirective(schema: GraphQLSchema): GraphQLSchema {
+  const config = schema.toConfig();
+  return new GraphQLSchema({
+    ...config,
+    types: [...config.types.filter((t) => t.name !== "Role"), RoleEnum],
+    directives: [...config.directives.filter((d) => d.name !== "auth"), authDirective],
+  });
+}

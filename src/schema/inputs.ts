@@ -1,0 +1,86 @@
+import { Field, ID, InputType, Int } from "type-graphql";
+import { DiscountType } from "./types/loyalty";
+
+// Inputs carry shapes only; every rule (lengths, ranges, formats) is checked in the services so
+// the error can name the exact field (BAD_USER_INPUT with `extensions.field`).
+
+@InputType()
+export class SignUpInput {
+  @Field() email!: string;
+  @Field() password!: string;
+  @Field(() => String, { nullable: true }) name?: string | null;
+}
+
+@InputType()
+export class CreateBrandInput {
+  @Field() name!: string;
+  @Field({ description: "ISO 4217 code, e.g. EUR." }) currency!: string;
+  @Field(() => String, { nullable: true }) couponWebhookUrl?: string | null;
+}
+
+@InputType()
+export class CreateProductInput {
+  @Field(() => ID) brandId!: string;
+  @Field() name!: string;
+  @Field(() => Int, { description: "Minor units of the brand's currency." }) unitPrice!: number;
+}
+
+@InputType()
+export class OrderLineInput {
+  @Field(() => ID) productId!: string;
+  @Field(() => Int) quantity!: number;
+}
+
+@InputType()
+export class BuyerInput {
+  @Field() name!: string;
+  @Field() email!: string;
+}
+
+@InputType()
+export class AttendeeInput {
+  @Field() name!: string;
+  @Field() email!: string;
+}
+
+@InputType()
+export class CreateOrderInput {
+  @Field(() => ID) brandId!: string;
+  @Field(() => [OrderLineInput]) lines!: OrderLineInput[];
+  @Field(() => BuyerInput) buyer!: BuyerInput;
+  @Field(() => [AttendeeInput], { nullable: true }) attendees?: AttendeeInput[] | null;
+  @Field(() => String, { nullable: true }) couponCode?: string | null;
+}
+
+@InputType()
+export class CreateDiscountInput {
+  @Field(() => ID) brandId!: string;
+  @Field() name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => DiscountType) type!: DiscountType;
+  @Field(() => Int) amount!: number;
+  @Field(() => Boolean, { nullable: true, defaultValue: false }) freeShipping?: boolean | null;
+  @Field(() => Date, { nullable: true }) expiresAt?: Date | null;
+  @Field(() => Int, { nullable: true, defaultValue: 1 }) usageLimit?: number | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false }) verifyEmail?: boolean | null;
+  @Field(() => String, { nullable: true }) fixedCode?: string | null;
+}
+
+@InputType()
+export class UpdateDiscountInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => Int, { nullable: true }) amount?: number | null;
+  @Field(() => Boolean, { nullable: true }) freeShipping?: boolean | null;
+  @Field(() => Date, { nullable: true }) expiresAt?: Date | null;
+  @Field(() => Int, { nullable: true }) usageLimit?: number | null;
+  @Field(() => Boolean, { nullable: true }) verifyEmail?: boolean | null;
+}
+
+@InputType()
+export class RegisterFanInput {
+  @Field(() => ID) discountId!: string;
+  @Field() name!: string;
+  @Field() email!: string;
+  @Field(() => String, { nullable: true }) facebookHandle?: string | null;
+}

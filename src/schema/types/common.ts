@@ -1,0 +1,24 @@
+import { Field, ID, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
+import { BrandRole, OrderStatus, PaymentAttemptStatus, Role } from "../../entities/enums";
+
+registerEnumType(Role, {
+  name: "Role",
+  description: "The ladder used by @auth: USER (the customer the object belongs to) < COORGANIZER < ORGANIZER < OWNER < ADMIN.",
+});
+registerEnumType(BrandRole, { name: "BrandRole", description: "A member's role in a brand: OWNER > ORGANIZER > COORGANIZER." });
+registerEnumType(OrderStatus, { name: "OrderStatus" });
+registerEnumType(PaymentAttemptStatus, { name: "PaymentAttemptStatus" });
+
+@InterfaceType({ description: "An object with an opaque, globally unique id." })
+export abstract class Node {
+  @Field(() => ID)
+  id!: string;
+}
+
+@ObjectType({ description: "Relay page information." })
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}

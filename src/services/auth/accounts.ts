@@ -1,0 +1,103 @@
+import { raw } from "@mikro-orm/core";
+import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
+import { User } from "../../entities";
+import { AppError, ErrorCode, InputCheck, unauthenticated } from "../../errors";
+import type { ServiceContext } from "../context";
+import { email as checkEmail, text } from "../validation";
+import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
+import { signToken } from "./tokens";
+
+export interface AuthResult {
+  token: string;
+  user: User | null;
+}
+
+const MIN_PASSWORD = 10;
+const MAX_PASSWORD = 200;
+
+/**
+ * Creates an account. Called with an anonymous session's token, the session itself becomes the
+ * account, so the orders it placed stay with it.
+ */
+export async function signUp(ctx: ServiceContext, input: { email: string; password: string; name?: string | null }): Promise<AuthResult> {
+  const check = new InputCheck();
+  const email = checkEmail(check, "input.email", input.email);
+  check.check(
+    typeof input.password === "string" && input.password.length >= MIN_PASSWORD && input.password.length <= MAX_PASSWORD,
+    "input.password",
+    `must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`,
+  );
+  const name = input.name == null || input.name.trim() === "" ? null : text(check, "input.name", input.name, 200);
+  if (ctx.viewer.kind === "user") check.add("input", "you are already signed in");
+  if (ctx.viewer.kind === "apiKey") check.add("input", "a brand API key cannot sign up");
+  check.throwIfAny();
+
+  const passwordHash = await hashPassword(input.password);
+  const em = ctx.em;
+  let user: User;
+  try {
+    user = await em.transactional(async (tx) => {
+      const existing =
+        ctx.viewer.kind === "anonymous" ? await tx.findOne(User, { id: ctx.viewer.userId, anonymous: true }) : null;
+      const u = existing ?? tx.create(User, {});
+      u.email = email;
+      u.name = name;
+      u.passwordHash = passwordHash;
+      u.anonymous = false;
+      tx.persist(u);
+      return u;
+    });
+  } catch (e) {
+    if (e instanceof UniqueConstraintViolationException) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, "input.email: is already registered", { field: "input.email" });
+    }
+    throw e;
+  }
+  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user" }), user };
+}
+
+/** A wrong password and an unknown email give the same UNAUTHENTICATED error, in about the same time. */
+export async function logIn(ctx: ServiceContext, emailRaw: string, password: string): Promise<AuthResult> {
+  const email = (emailRaw ?? "").trim();
+  const user = email ? await findAccountByEmail(ctx.em, email, true) : null;
+  const ok = await verifyPassword(String(password ?? ""), user?.passwordHash ?? (await dummyPasswordHash()));
+  if (!user || !user.passwordHash || !ok) throw new AppError(ErrorCode.UNAUTHENTICATED, "Wrong email or password");
+  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user" }), user };
+}
+
+/** A customer who has not signed up: a token whose orders can be claimed later by signing up with it. */
+export async function startAnonymousSession(ctx: ServiceContext): Promise<AuthResult> {
+  const em = ctx.em;
+  const user = em.create(User, { anonymous: true });
+  await em.persistAndFlush(user);
+  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "anonymous" }), user: null };
+}
+
+/** The account with this email, compared case-insensitively (the unique index is on lower(email)). */
+export function findAccountByEmail(em: EntityManager, email: string, withPassword = false): Promise<User | null> {
+  return em.findOne(
+    User,
+    { [raw("lower(email)")]: email.toLowerCase(), anonymous: false },
+    withPassword ? { populate: ["passwordHash"] } : {},
+  );
+}
+
+export async function currentUser(ctx: ServiceContext): Promise<User | null> {
+  if (ctx.viewer.kind !== "user") return null;
+  return ctx.em.findOne(User, ctx.viewer.userId);
+}
+
+export function requireAccount(ctx: ServiceContext): string {
+  if (ctx.viewer.kind !== "user") throw unauthenticated("Sign in with an account first");
+  return ctx.viewer.userId;
+}
+
+
+/** The `me` answer. */
+export async function viewerInfo(ctx: ServiceContext): Promise<{ user: User | null; anonymous: boolean; apiKeyBrandId: string | null }> {
+  return {
+    user: await currentUser(ctx),
+    anonymous: ctx.viewer.kind === "anonymous",
+    apiKeyBrandId: ctx.viewer.kind === "apiKey" ? ctx.viewer.brandId : null,
+  };
+}

@@ -1,0 +1,136 @@
+import { ref } from "@mikro-orm/core";
+import { randomBytes } from "node:crypto";
+import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../../entities";
+import { AppError, ErrorCode, InputCheck, forbidden } from "../../errors";
+import { findAccountByEmail, requireAccount } from "../auth/accounts";
+import { newApiKeySecret } from "../auth/tokens";
+import { hasRole } from "../auth/viewer";
+import type { ServiceContext } from "../context";
+import { isUuid } from "../pagination";
+import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
+
+export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
+
+/** Brands the caller works for: all for ADMIN, its own for a brand key, memberships for a user. */
+export async function listBrands(ctx: ServiceContext): Promise<Brand[]> {
+  const v = ctx.viewer;
+  if (v.kind === "user" && v.isAdmin) return ctx.em.find(Brand, {}, { orderBy: { createdAt: "asc" } });
+  if (v.kind === "apiKey") return ctx.em.find(Brand, { id: v.brandId });
+  if (v.kind === "user" && v.brandRoles.size) {
+    return ctx.em.find(Brand, { id: { $in: [...v.brandRoles.keys()] } }, { orderBy: { createdAt: "asc" } });
+  }
+  return [];
+}
+
+/** Brands are public (name, currency, products) so shops can show them; protected fields carry @auth. */
+export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand | null> {
+  return isUuid(id) ? ctx.em.findOne(Brand, id) : null;
+}
+
+/** Loads a brand and checks the caller's role in it: unknown → NOT_FOUND, too low → FORBIDDEN. */
+export async function brandWithRole(ctx: ServiceContext, brandId: string, required: Role, field = "brandId"): Promise<Brand> {
+  const brand = isUuid(brandId) ? await ctx.em.findOne(Brand, brandId) : null;
+  if (!brand) throw new AppError(ErrorCode.NOT_FOUND, `${field}: no such brand`, { field });
+  if (!hasRole(ctx.viewer, { brandId: brand.id }, required)) {
+    throw forbidden(`This needs the ${required} role in the brand`);
+  }
+  return brand;
+}
+
+export async function createBrand(
+  ctx: ServiceContext,
+  input: { name: string; currency: string; couponWebhookUrl?: string | null },
+): Promise<Brand> {
+  const userId = requireAccount(ctx);
+  const check = new InputCheck();
+  const name = text(check, "input.name", input.name, 200);
+  const currency = checkCurrency(check, "input.currency", input.currency);
+  const couponWebhookUrl = httpUrl(check, "input.couponWebhookUrl", input.couponWebhookUrl);
+  check.throwIfAny();
+  const em = ctx.em;
+  return em.transactional(async (tx) => {
+    const brand = new Brand(name, currency, newWebhookSecret());
+    brand.couponWebhookUrl = couponWebhookUrl;
+    tx.persist(brand);
+    tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
+    return brand;
+  });
+}
+
+const ASSIGNABLE: Record<BrandRole, Role> = {
+  // Who may grant a role: an OWNER grants any role; an ORGANIZER grants ORGANIZER or COORGANIZER.
+  [BrandRole.OWNER]: Role.OWNER,
+  [BrandRole.ORGANIZER]: Role.ORGANIZER,
+  [BrandRole.COORGANIZER]: Role.ORGANIZER,
+};
+
+/** Adds (or changes the role of) a member by email. OWNER/ORGANIZER only; only an OWNER makes OWNERs. */
+export async function addBrandMember(ctx: ServiceContext, brandId: string, emailRaw: string, role: BrandRole): Promise<BrandMember> {
+  requireAccount(ctx);
+  const check = new InputCheck();
+  const email = checkEmail(check, "email", emailRaw);
+  check.check(Object.values(BrandRole).includes(role), "role", "must be OWNER, ORGANIZER or COORGANIZER");
+  check.throwIfAny();
+  const brand = await brandWithRole(ctx, brandId, Role.ORGANIZER);
+  if (!hasRole(ctx.viewer, { brandId: brand.id }, ASSIGNABLE[role])) throw forbidden(`Only an owner can make ${role}s`);
+  const em = ctx.em;
+  return em.transactional(async (tx) => {
+    const user = await findAccountByEmail(tx, email);
+    if (!user) throw new AppError(ErrorCode.NOT_FOUND, "email: no account with this email", { field: "email" });
+    let member = await tx.findOne(BrandMember, { brand: brand.id, user: user.id });
+    if (member) {
+      if (member.role === BrandRole.OWNER && role !== BrandRole.OWNER && !hasRole(ctx.viewer, { brandId: brand.id }, Role.OWNER)) {
+        throw forbidden("Only an owner can change an owner's role");
+      }
+      member.role = role;
+    } else {
+      member = new BrandMember(ref(brand), ref(user), role);
+      tx.persist(member);
+    }
+    return member;
+  });
+}
+
+/** Creates a brand API key (OWNER). The secret is returned once; only its hash is stored. */
+export async function createApiKey(ctx: ServiceContext, brandId: string): Promise<{ id: string; secret: string }> {
+  const userId = requireAccount(ctx);
+  const brand = await brandWithRole(ctx, brandId, Role.OWNER);
+  const em = ctx.em;
+  const key = new ApiKey(ref(brand), em.getReference(User, userId, { wrapped: true }), "");
+  const { key: secret, secretHash } = newApiKeySecret(key.id);
+  key.secretHash = secretHash;
+  await em.persistAndFlush(key);
+  return { id: key.id, secret };
+}
+
+export async function createProduct(ctx: ServiceContext, input: { brandId: string; name: string; unitPrice: number }): Promise<Product> {
+  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, "input.brandId");
+  const check = new InputCheck();
+  const name = text(check, "input.name", input.name, 200);
+  intRange(check, "input.unitPrice", input.unitPrice, 0, MAX_UNIT_PRICE);
+  check.throwIfAny();
+  const em = ctx.em;
+  const product = new Product(ref(brand), name, input.unitPrice, brand.currency);
+  await em.persistAndFlush(product);
+  return product;
+}
+
+export function brandProducts(ctx: ServiceContext, brandId: string): Promise<Product[]> {
+  return ctx.em.find(Product, { brand: brandId }, { orderBy: { createdAt: "asc", id: "asc" } });
+}
+
+export function brandMembers(ctx: ServiceContext, brandId: string): Promise<BrandMember[]> {
+  return ctx.em.find(BrandMember, { brand: brandId }, { orderBy: { createdAt: "asc" } });
+}
+
+/** A user's memberships, visible to the user themself and to ADMIN. */
+export function userMemberships(ctx: ServiceContext, userId: string): Promise<BrandMember[]> {
+  const v = ctx.viewer;
+  if (!(v.kind === "user" && (v.userId === userId || v.isAdmin))) return Promise.resolve([]);
+  return ctx.em.find(BrandMember, { user: userId }, { orderBy: { createdAt: "asc" } });
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64url")}`;
+}
+

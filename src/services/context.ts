@@ -1,0 +1,10 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Config } from "../config/env";
+import type { Viewer } from "./auth/viewer";
+
+/** What every service call gets: its own EntityManager fork, the caller and the configuration. */
+export interface ServiceContext {
+  em: EntityManager;
+  viewer: Viewer;
+  config: Config;
+}

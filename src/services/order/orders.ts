@@ -1,0 +1,230 @@
+import { LockMode, ref, type FilterQuery } from "@mikro-orm/core";
+import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
+import { Brand, Order, OrderEvent, OrderStatus, PaymentAttempt, Product, Role, User, type OrderLineData, type PersonData } from "../../entities";
+import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFound, unauthenticated } from "../../errors";
+import { actorOf, customerId, hasRole, type Viewer } from "../auth/viewer";
+import { brandWithRole } from "../brand/brands";
+import type { ServiceContext } from "../context";
+import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
+import { email as checkEmail, intRange, text } from "../validation";
+import { newOrderNumber } from "./number";
+import { isPastDue, recordCreation, transition } from "./status";
+import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
+
+export const MAX_LINES = 100;
+export const MAX_QUANTITY = 999;
+export const MAX_ATTENDEES = 1000;
+
+export interface CreateOrderData {
+  brandId: string;
+  lines: { productId: string; quantity: number }[];
+  buyer: { name: string; email: string };
+  attendees?: { name: string; email: string }[] | null;
+  couponCode?: string | null;
+}
+
+/** Who may see an order: its customer, COORGANIZER+ of its brand (or the brand's key), ADMIN. */
+export function canSeeOrder(viewer: Viewer, order: Order): boolean {
+  return hasRole(viewer, { brandId: order.brand.id, ownerId: order.customer?.id }, Role.USER);
+}
+
+/** Loads an order the caller may see; anything else (malformed, unknown, someone else's) is NOT_FOUND alike. */
+export async function findVisibleOrder(em: EntityManager, viewer: Viewer, id: string, lock = false): Promise<Order> {
+  const order = isUuid(id) ? await em.findOne(Order, id, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) : null;
+  if (!order || !canSeeOrder(viewer, order)) throw notFound("Order not found");
+  return order;
+}
+
+export function getOrder(ctx: ServiceContext, id: string): Promise<Order> {
+  return findVisibleOrder(ctx.em, ctx.viewer, id);
+}
+
+export async function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<Order> {
+  const viewer = ctx.viewer;
+  const owner = customerId(viewer);
+  if (!owner && viewer.kind !== "apiKey") {
+    throw unauthenticated("Sign in or start an anonymous session (startAnonymousSession) to place an order");
+  }
+  const { lines, buyer, attendees } = validateOrderInput(input);
+  const em = ctx.em;
+  const brand = isUuid(input.brandId) ? await em.findOne(Brand, input.brandId) : null;
+  if (!brand) throw new AppError(ErrorCode.BAD_USER_INPUT, "input.brandId: no such brand", { field: "input.brandId" });
+  if (viewer.kind === "apiKey" && viewer.brandId !== brand.id) throw forbidden("This API key acts for another brand");
+
+  const products = await em.find(Product, { id: { $in: lines.map((l) => l.productId) }, brand: brand.id });
+  const byId = new Map(products.map((p) => [p.id, p]));
+  const check = new InputCheck();
+  lines.forEach((l, i) => check.check(byId.has(l.productId), `input.lines[${i}].productId`, "no such product in this brand"));
+  if (input.couponCode != null && input.couponCode.trim() !== "") {
+    check.add("input.couponCode", "unknown coupon code"); // discounts arrive with issue #4
+  }
+  check.throwIfAny();
+
+  const priced = lines.map((l) => ({ product: byId.get(l.productId)!, quantity: l.quantity }));
+  const totals = computeTotals(priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })));
+  if (totals.subtotal > MAX_ORDER_TOTAL) throw new AppError(ErrorCode.BAD_USER_INPUT, "input.lines: the order total is too large", { field: "input.lines" });
+  const orderLines: OrderLineData[] = priced.map((p, i) => ({
+    productId: p.product.id,
+    productName: p.product.name,
+    unitPrice: p.product.unitPrice,
+    quantity: p.quantity,
+    total: totals.lineTotals[i],
+  }));
+
+  const now = new Date();
+  for (let attempt = 0; ; attempt++) {
+    const order = new Order({
+      number: newOrderNumber(),
+      brand: ref(brand),
+      buyer,
+      lines: orderLines,
+      subtotal: totals.subtotal,
+      total: totals.total,
+      currency: brand.currency,
+      expiresAt: new Date(now.getTime() + ctx.config.orderTtlMinutes * 60_000),
+    });
+    order.createdAt = now;
+    order.discountTotal = totals.discountTotal;
+    order.attendees = attendees;
+    order.customer = owner ? em.getReference(User, owner, { wrapped: true }) : null;
+    try {
+      return await em.transactional(async (tx) => {
+        tx.persist(order);
+        recordCreation(tx, order, actorOf(viewer));
+        return order;
+      });
+    } catch (e) {
+      // A clash of human-readable numbers: draw another (31^6 numbers; practically never twice).
+      if (e instanceof UniqueConstraintViolationException && /orders_number_unique/.test(e.message) && attempt < 5) continue;
+      throw e;
+    }
+  }
+}
+
+/** Checks the shape of an order before anything is read or written; names the offending field. */
+export function validateOrderInput(input: CreateOrderData): {
+  lines: { productId: string; quantity: number }[];
+  buyer: PersonData;
+  attendees: PersonData[];
+} {
+  const check = new InputCheck();
+  const lines = input.lines ?? [];
+  if (check.check(lines.length >= 1 && lines.length <= MAX_LINES, "input.lines", `must have 1 to ${MAX_LINES} lines`)) {
+    const seen = new Set<string>();
+    lines.forEach((l, i) => {
+      if (check.check(isUuid(l.productId), `input.lines[${i}].productId`, "no such product in this brand")) {
+        check.check(!seen.has(l.productId.toLowerCase()), `input.lines[${i}].productId`, "appears in more than one line; use the quantity");
+        seen.add(l.productId.toLowerCase());
+      }
+      intRange(check, `input.lines[${i}].quantity`, l.quantity, 1, MAX_QUANTITY);
+    });
+  }
+  const buyer = {
+    name: text(check, "input.buyer.name", input.buyer?.name, 200),
+    email: checkEmail(check, "input.buyer.email", input.buyer?.email),
+  };
+  const rawAttendees = input.attendees ?? [];
+  const attendees: PersonData[] = [];
+  if (check.check(rawAttendees.length <= MAX_ATTENDEES, "input.attendees", `must have at most ${MAX_ATTENDEES} attendees`)) {
+    rawAttendees.forEach((a, i) =>
+      attendees.push({
+        name: text(check, `input.attendees[${i}].name`, a?.name, 200),
+        email: checkEmail(check, `input.attendees[${i}].email`, a?.email),
+      }),
+    );
+  }
+  check.throwIfAny();
+  return { lines: lines.map((l) => ({ productId: l.productId.toLowerCase(), quantity: l.quantity })), buyer, attendees };
+}
+
+export async function listBrandOrders(
+  ctx: ServiceContext,
+  args: { brandId: string; status?: OrderStatus[] | null; first?: number | null; after?: string | null },
+): Promise<Connection<Order>> {
+  const first = pageSize(args.first);
+  const cursor = args.after ? decodeCursor(args.after) : null;
+  const brand = await brandWithRole(ctx, args.brandId, Role.COORGANIZER);
+  const where: FilterQuery<Order> = { brand: brand.id };
+  if (args.status?.length) where.status = { $in: args.status };
+  return page(ctx.em, where, first, cursor);
+}
+
+export async function listMyOrders(ctx: ServiceContext, args: { first?: number | null; after?: string | null }): Promise<Connection<Order>> {
+  const first = pageSize(args.first);
+  const cursor = args.after ? decodeCursor(args.after) : null;
+  const owner = customerId(ctx.viewer);
+  if (!owner) throw unauthenticated("Sign in or use your anonymous session's token to see your orders");
+  return page(ctx.em, { customer: owner }, first, cursor);
+}
+
+async function page(em: EntityManager, where: FilterQuery<Order>, first: number, cursor: { createdAt: Date; id: string } | null) {
+  const after: FilterQuery<Order> = cursor
+    ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] }
+    : {};
+  const [rows, totalCount] = await Promise.all([
+    em.find(Order, { $and: [where, after] }, { orderBy: [{ createdAt: "desc" }, { id: "desc" }], limit: first + 1 }),
+    em.count(Order, where),
+  ]);
+  return toConnection(rows, first, totalCount, cursor !== null);
+}
+
+/** The customer who placed it or COORGANIZER+ of the brand may cancel a PENDING order. */
+export async function cancelOrder(ctx: ServiceContext, orderId: string): Promise<Order> {
+  const em = ctx.em;
+  return em.transactional(async (tx) => {
+    const o = await findVisibleOrder(tx, ctx.viewer, orderId, true);
+    if (o.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be cancelled; this one is ${o.status}`);
+    if (isPastDue(o)) throw failedPrecondition("This order has expired");
+    transition(tx, o, OrderStatus.CANCELLED, actorOf(ctx.viewer));
+    return o;
+  });
+}
+
+/**
+ * COORGANIZER+: PAID → FULFILLED with fulfilledAt = now. Already FULFILLED: returned unchanged
+ * (the date is never overwritten). Other statuses: FAILED_PRECONDITION. The row lock makes
+ * concurrent calls fulfil once.
+ */
+export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promise<Order> {
+  const em = ctx.em;
+  return em.transactional(async (tx) => {
+    const o = await findVisibleOrder(tx, ctx.viewer, orderId, true);
+    if (!hasRole(ctx.viewer, { brandId: o.brand.id }, Role.COORGANIZER)) throw forbidden("Fulfilling needs COORGANIZER or higher in the brand");
+    if (o.status === OrderStatus.FULFILLED) return o;
+    if (o.status !== OrderStatus.PAID) throw failedPrecondition(`Only a PAID order can be fulfilled; this one is ${o.status}`);
+    transition(tx, o, OrderStatus.FULFILLED, actorOf(ctx.viewer));
+    return o;
+  });
+}
+
+/** Marks PENDING orders past their time as EXPIRED (with events). Safe to run on several instances at once. */
+export async function expireDueOrders(em: EntityManager, batch = 200): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await em.fork().transactional(async (tx) => {
+      const due = await tx.find(
+        Order,
+        { status: OrderStatus.PENDING, expiresAt: { $lte: new Date() } },
+        { limit: batch, orderBy: { expiresAt: "asc" }, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      );
+      for (const o of due) transition(tx, o, OrderStatus.EXPIRED, "system");
+      return due.length;
+    });
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
+/** Loaded through the collection dataloader: one query for all orders of a page. */
+export async function orderEvents(order: Order): Promise<OrderEvent[]> {
+  return (await order.events.load({ dataloader: true })).getItems();
+}
+
+export async function orderPaymentAttempts(order: Order): Promise<PaymentAttempt[]> {
+  return (await order.paymentAttempts.load({ dataloader: true })).getItems();
+}
+
+/** Lines as shown: the snapshot once paid, otherwise the lines as priced at creation. */
+export function displayedLines(order: Order): OrderLineData[] {
+  return order.snapshot?.lines ?? order.lines;
+}

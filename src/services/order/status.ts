@@ -1,0 +1,44 @@
+import { ref, type EntityManager } from "@mikro-orm/core";
+import { Order, OrderEvent, OrderStatus } from "../../entities";
+
+/** The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED. */
+export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  [OrderStatus.PENDING]: [OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED],
+  [OrderStatus.PAID]: [OrderStatus.FULFILLED],
+  [OrderStatus.FULFILLED]: [],
+  [OrderStatus.CANCELLED]: [],
+  [OrderStatus.EXPIRED]: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** An order still PENDING whose time has run out can no longer be paid (the sweeper marks it EXPIRED). */
+export function isPastDue(order: Pick<Order, "status" | "expiresAt">, now = new Date()): boolean {
+  return order.status === OrderStatus.PENDING && order.expiresAt.getTime() <= now.getTime();
+}
+
+/**
+ * Moves an order to `to` and records the order event, in the caller's unit of work (the caller
+ * holds the row lock). Throws on a transition the table does not allow: callers check first and
+ * answer with the right error; reaching this throw is a bug.
+ */
+export function transition(em: EntityManager, order: Order, to: OrderStatus, actor: string | null, at = new Date()): OrderEvent {
+  const from = order.status;
+  if (!canTransition(from, to)) throw new Error(`illegal order transition ${from} -> ${to}`);
+  order.status = to;
+  order.seq += 1;
+  if (to === OrderStatus.PAID) order.paidAt = at;
+  if (to === OrderStatus.FULFILLED) order.fulfilledAt = at;
+  const event = new OrderEvent(ref(order), from, to, at, actor);
+  em.persist(event);
+  return event;
+}
+
+/** The first event of every order. */
+export function recordCreation(em: EntityManager, order: Order, actor: string | null): OrderEvent {
+  const event = new OrderEvent(ref(order), null, OrderStatus.PENDING, order.createdAt, actor);
+  em.persist(event);
+  return event;
+}

@@ -1,0 +1,60 @@
+import { badInput } from "../errors";
+
+export const MAX_PAGE_SIZE = 100;
+
+/** A keyset position: newest first by (createdAt, id). Opaque to clients. */
+export interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString("base64url");
+}
+
+export function decodeCursor(raw: string, field = "after"): Cursor {
+  const text = Buffer.from(raw, "base64url").toString("utf8");
+  const [iso, id] = text.split("|");
+  const createdAt = new Date(iso ?? "");
+  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw badInput(field, "is not a valid cursor");
+  return { createdAt, id };
+}
+
+/** Checks `first` (1..100). */
+export function pageSize(first: number | null | undefined, field = "first"): number {
+  const n = first ?? 20;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw badInput(field, `must be from 1 to ${MAX_PAGE_SIZE}`);
+  return n;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+/** Builds a connection from up to `first + 1` rows (the extra row only tells that there is a next page). */
+export function toConnection<T extends { createdAt: Date; id: string }>(
+  rows: T[],
+  first: number,
+  totalCount: number,
+  hasPrevious: boolean,
+): Connection<T> {
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: hasPrevious,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+/** Opaque ids are UUIDs; anything else can never exist. */
+export function isUuid(id: unknown): id is string {
+  return typeof id === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}

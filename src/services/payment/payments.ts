@@ -1,0 +1,109 @@
+import { LockMode, ref } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { Order, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PaymentWebhookEvent, type PaidSnapshot } from "../../entities";
+import { failedPrecondition, notFound } from "../../errors";
+import { logger } from "../../logger";
+import type { ServiceContext } from "../context";
+import { canSeeOrder, findVisibleOrder } from "../order/orders";
+import { isPastDue, transition } from "../order/status";
+import { isUuid } from "../pagination";
+import { createCheckout } from "./provider";
+
+/** Creates a payment attempt with the provider for a PENDING order the caller may see. */
+export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string): Promise<PaymentAttempt> {
+  return ctx.em.transactional(async (tx) => {
+    const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
+    if (order.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be paid; this one is ${order.status}`);
+    if (isPastDue(order)) throw failedPrecondition("This order has expired and can no longer be paid");
+    const { externalId } = createCheckout(ctx.config);
+    const attempt = new PaymentAttempt(ref(order), externalId, order.total, order.currency);
+    tx.persist(attempt);
+    return attempt;
+  });
+}
+
+export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promise<PaymentAttempt> {
+  const attempt = isUuid(id) ? await ctx.em.findOne(PaymentAttempt, id, { populate: ["order"] }) : null;
+  if (!attempt || !canSeeOrder(ctx.viewer, attempt.order.getEntity())) throw notFound("Payment attempt not found");
+  return attempt;
+}
+
+/** The body of `POST /webhooks/payments`, already verified and shape-checked. */
+export interface PaymentEvent {
+  id: string;
+  type: "payment_attempt.updated";
+  data: { attemptExternalId: string; status: PaymentAttemptStatus; totalAmount: number; currency: string };
+}
+
+export type WebhookOutcome = { duplicate: true } | { duplicate: false; outcome: string };
+
+/**
+ * Applies one provider event, exactly once per event id, in one transaction:
+ * the event row (primary key = event id) is inserted first, so concurrent deliveries of the same
+ * event wait on it and then see a duplicate. A PAID whose amount or currency differs from the
+ * attempt, or for an order that can no longer be paid, flags the attempt and never pays the order;
+ * a partial unique index keeps it to one unflagged PAID attempt per order.
+ */
+export async function applyPaymentEvent(em: EntityManager, event: PaymentEvent): Promise<WebhookOutcome> {
+  return em.fork().transactional(async (tx) => {
+    const inserted = await tx.execute(
+      `insert into payment_webhook_event (id, attempt_external_id, status, outcome, received_at)
+       values (?, ?, ?, 'processing', now()) on conflict (id) do nothing returning id`,
+      [event.id, event.data.attemptExternalId, event.data.status],
+    );
+    if (inserted.length === 0) return { duplicate: true } as const;
+
+    const outcome = await applyToAttempt(tx, event);
+    await tx.nativeUpdate(PaymentWebhookEvent, { id: event.id }, { outcome });
+    logger().info({ eventId: event.id, attempt: event.data.attemptExternalId, status: event.data.status, outcome }, "payment event");
+    return { duplicate: false, outcome } as const;
+  });
+}
+
+async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<string> {
+  const { attemptExternalId, status, totalAmount, currency } = event.data;
+  const attempt = await tx.findOne(PaymentAttempt, { externalId: attemptExternalId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!attempt) return "ignored: unknown attempt";
+  const order = await tx.findOneOrFail(Order, attempt.order.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+  if (attempt.status === PaymentAttemptStatus.PAID) return "ignored: attempt already PAID";
+  if (status !== PaymentAttemptStatus.PAID) {
+    attempt.status = status;
+    return `applied: attempt ${status}`;
+  }
+
+  attempt.status = PaymentAttemptStatus.PAID;
+  if (totalAmount !== attempt.amount || currency !== attempt.currency || attempt.amount !== order.total || attempt.currency !== order.currency) {
+    return flag(attempt, `amount mismatch: expected ${order.total} ${order.currency}, provider reported ${totalAmount} ${currency}`);
+  }
+  if (isPastDue(order)) {
+    transition(tx, order, OrderStatus.EXPIRED, "system");
+    return flag(attempt, "order expired before payment");
+  }
+  if (order.status !== OrderStatus.PENDING) return flag(attempt, `order is ${order.status}, not payable`);
+
+  const at = new Date();
+  transition(tx, order, OrderStatus.PAID, "payment-provider", at);
+  order.snapshot = snapshotOf(order, at);
+  return "applied: order PAID";
+}
+
+function flag(attempt: PaymentAttempt, reason: string): string {
+  attempt.flagged = true;
+  attempt.flagReason = reason;
+  logger().warn({ attempt: attempt.externalId, reason }, "payment attempt flagged; the order was not paid");
+  return `flagged: ${reason}`;
+}
+
+/** The immutable record of what was paid for (a database trigger refuses later changes). */
+export function snapshotOf(order: Order, at: Date): PaidSnapshot {
+  return {
+    takenAt: at.toISOString(),
+    lines: order.lines.map((l) => ({ ...l })),
+    subtotal: order.subtotal,
+    discountTotal: order.discountTotal,
+    total: order.total,
+    currency: order.currency,
+    couponCode: order.couponCode,
+  };
+}

@@ -1,0 +1,50 @@
+import type { InputCheck } from "../errors";
+
+const EMAIL = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+\.[^\s@<>(),;:"[\]\\]{2,}$/;
+
+/** Trimmed text of 1..max characters without control characters; records a problem otherwise. */
+export function text(check: InputCheck, field: string, value: string | null | undefined, max: number): string {
+  const v = (value ?? "").trim();
+  check.check(v.length > 0, field, "must not be empty") &&
+    check.check(v.length <= max, field, `must be at most ${max} characters`) &&
+    check.check(!/[\u0000-\u001f\u007f]/.test(v), field, "must not contain control characters");
+  return v;
+}
+
+/** A plausible email address (≤ 320 characters), trimmed. */
+export function email(check: InputCheck, field: string, value: string | null | undefined): string {
+  const v = (value ?? "").trim();
+  check.check(v.length <= 320 && EMAIL.test(v), field, "must be a valid email address");
+  return v;
+}
+
+export function intRange(check: InputCheck, field: string, value: number, min: number, max: number): number {
+  check.check(Number.isInteger(value) && value >= min && value <= max, field, `must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+/** ISO 4217 codes with their minor-unit digits that we accept (extend as brands need). */
+export const CURRENCIES: Record<string, number> = {
+  EUR: 2, USD: 2, GBP: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2, HUF: 2, CAD: 2, AUD: 2,
+  NZD: 2, JPY: 0, KRW: 0, INR: 2, BRL: 2, MXN: 2, ZAR: 2, SGD: 2, HKD: 2, CNY: 2, ISK: 0, TRY: 2,
+};
+
+export function currency(check: InputCheck, field: string, value: string): string {
+  const v = (value ?? "").trim().toUpperCase();
+  check.check(v in CURRENCIES, field, "must be a supported ISO 4217 currency code (e.g. EUR, USD)");
+  return v;
+}
+
+export function httpUrl(check: InputCheck, field: string, value: string | null | undefined): string | null {
+  if (value == null || value.trim() === "") return null;
+  const v = value.trim();
+  let ok = false;
+  try {
+    const u = new URL(v);
+    ok = (u.protocol === "https:" || u.protocol === "http:") && v.length <= 2000;
+  } catch {
+    ok = false;
+  }
+  check.check(ok, field, "must be an http(s) URL of at most 2000 characters");
+  return v;
+}
