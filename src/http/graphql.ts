@@ -57,6 +57,7 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
     introspection: true,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    stopOnTerminationSignals: false, // main.ts owns shutdown order (HTTP, then workers, then the database)
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), loggingPlugin()],
   });
   await apollo.start();

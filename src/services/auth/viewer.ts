@@ -6,7 +6,7 @@ import { apiKeyMatches, parseApiKey, verifyToken } from "./tokens";
 /** Who is calling. Resolved once per request from `Authorization: Bearer` or `X-API-Key`. */
 export type Viewer =
   | { kind: "none" }
-  | { kind: "user"; userId: string; isAdmin: boolean; brandRoles: ReadonlyMap<string, BrandRole> }
+  | { kind: "user"; userId: string; isAdmin: boolean; brandRoles: Map<string, BrandRole> }
   | { kind: "anonymous"; userId: string }
   | { kind: "apiKey"; keyId: string; brandId: string };
 

@@ -54,6 +54,10 @@ export async function createBrand(
     tx.persist(brand);
     tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
     return brand;
+  }).then((brand) => {
+    // The rest of this request (e.g. the selection on the new brand) sees the caller as its OWNER.
+    if (ctx.viewer.kind === "user") ctx.viewer.brandRoles.set(brand.id, BrandRole.OWNER);
+    return brand;
   });
 }
 
