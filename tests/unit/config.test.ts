@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/env";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "orderline-config-"));
+
+describe("configuration", () => {
+  it("has working defaults in development and keeps generated secrets in DATA_DIR", () => {
+    const dir = tmp();
+    const a = loadConfig({ DATA_DIR: dir });
+    expect(a).toMatchObject({ nodeEnv: "development", port: 4000, orderTtlMinutes: 30, trustProxy: false, databaseUrl: undefined, devPaymentProvider: true });
+    expect(a.publicUrl).toBe("http://localhost:4000");
+    expect(a.authSecret.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dir, "auth_secret.txt"), "utf8")).toBe(a.authSecret);
+    expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(a.authSecret); // the same on the next start
+  });
+
+  it("names every bad variable in one error", () => {
+    try {
+      loadConfig({ DATA_DIR: tmp(), PORT: "70000", ORDER_TTL_MINUTES: "0", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud", PUBLIC_URL: "ftp://x", AUTH_SECRET: "short" });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const names = (e as ConfigError).problems.map((p) => p.split(" ")[0]);
+      expect(names.sort()).toEqual(["AUTH_SECRET", "DATABASE_URL", "LOG_LEVEL", "ORDER_TTL_MINUTES", "PORT", "PUBLIC_URL"]);
+    }
+  });
+
+  it("requires real secrets in production and turns the development payment provider off", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: tmp() })).toThrow(/AUTH_SECRET is required in production[\s\S]*PAYMENT_WEBHOOK_SECRET is required/);
+    const c = loadConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), DATA_DIR: tmp() });
+    expect(c.devPaymentProvider).toBe(false);
+  });
+
+  it("parses TRUST_PROXY as a boolean, a hop count or addresses", () => {
+    const base = { DATA_DIR: tmp() };
+    expect(loadConfig({ ...base, TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ ...base, TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: "loopback, 10.0.0.0/8" }).trustProxy).toBe("loopback, 10.0.0.0/8");
+  });
+});
