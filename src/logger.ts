@@ -1,12 +1,14 @@
 import pino, { type Logger } from "pino";
 
-let root: Logger = pino({ level: process.env.LOG_LEVEL || "info" });
+// Until `initLogger` runs with the validated config, log at "info" (LOG_LEVEL is not trusted yet).
+let root: Logger = pino({ level: "info", base: { service: "orderline" } });
 
-/** The process-wide logger (pino, JSON lines). `initLogger` sets the level from the config. */
+/** The process-wide logger (pino, JSON lines). */
 export function logger(): Logger {
   return root;
 }
 
+/** Called once with the validated LOG_LEVEL. */
 export function initLogger(level: string): Logger {
   root = pino({ level, base: { service: "orderline" } });
   return root;
