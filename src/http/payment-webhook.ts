@@ -33,6 +33,11 @@ export function paymentWebhookRouter(orm: MikroORM, config: Config): Router {
     }
     try {
       const result = await applyPaymentEvent(orm.em.fork(), event);
+      if ("unknownAttempt" in result) {
+        logger().warn({ requestId, eventId: event.id, attempt: event.data.attemptExternalId }, "payment event for an unknown attempt; not recorded");
+        res.status(404).json({ error: "unknown attempt" });
+        return;
+      }
       res.status(200).json({ received: true, ...result });
     } catch (err) {
       logger().error({ err, requestId, eventId: event.id }, "payment webhook failed");

@@ -1,6 +1,7 @@
 import { inject } from "vitest";
 import {
   AddBrandMemberDocument,
+  AttemptToPayDocument,
   CreateApiKeyDocument,
   CreateBrandDocument,
   CreateOrderDocument,
@@ -11,7 +12,7 @@ import {
   type CreateOrderInput,
 } from "../graphql/generated";
 import { signPayload } from "../../src/services/payment/signature";
-import { apiUrl, ok, uniqueEmail } from "./api";
+import { apiUrl, db, ok, uniqueEmail } from "./api";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -111,3 +112,49 @@ export async function sendWebhook(
 
 let eventSeq = 0;
 export const eventId = () => `evt_test_${process.pid}_${Date.now()}_${eventSeq++}`;
+
+// ---- payments ----------------------------------------------------------------------------------
+
+export interface AttemptRef {
+  id?: string;
+  externalId: string;
+  amount: number;
+  currency: string;
+}
+
+/** attemptToPayForOrder as `token`; fails the test unless it succeeded. */
+export async function startPayment(orderId: string, token: string) {
+  const { attemptToPayForOrder } = await ok(AttemptToPayDocument, { orderId }, { token });
+  return attemptToPayForOrder;
+}
+
+/** A provider event about `attempt` with a fresh event id: by default the matching PAID report. */
+export function providerEvent(
+  attempt: AttemptRef,
+  status: "PENDING" | "PAID" | "FAILED" | "CANCELLED" = "PAID",
+  overrides: Partial<WebhookEvent["data"]> & { id?: string } = {},
+): WebhookEvent {
+  const { id = eventId(), ...data } = overrides;
+  return { id, data: { attemptExternalId: attempt.externalId, status, totalAmount: attempt.amount, currency: attempt.currency, ...data } };
+}
+
+// ---- appended for the access, validation and pagination suites -------------------------------
+
+/**
+ * Makes an account a platform ADMIN. There is deliberately no API for this (admins are made by
+ * operators), so this is the one piece of state the tests set with direct SQL.
+ */
+export async function promoteToAdmin(account: Account): Promise<void> {
+  const { rowCount } = await db().query("update users set is_admin = true where id = $1", [account.userId]);
+  if (rowCount !== 1) throw new Error(`no user ${account.userId} to promote`);
+}
+
+/** Pays a PENDING order the way production does: a payment attempt, then the provider's signed PAID webhook. */
+export async function payOrder(order: { id: string; total: number; currency: string }, token: string): Promise<void> {
+  const { attemptToPayForOrder } = await ok(AttemptToPayDocument, { orderId: order.id }, { token });
+  const hook = await sendWebhook({
+    id: eventId(),
+    data: { attemptExternalId: attemptToPayForOrder.externalId, status: "PAID", totalAmount: order.total, currency: order.currency },
+  });
+  if (hook.status !== 200 || hook.body?.outcome !== "applied: order PAID") throw new Error(`payment not applied: ${JSON.stringify(hook)}`);
+}

@@ -35,7 +35,14 @@ export interface PaymentEvent {
   data: { attemptExternalId: string; status: PaymentAttemptStatus; totalAmount: number; currency: string };
 }
 
-export type WebhookOutcome = { duplicate: true } | { duplicate: false; outcome: string };
+export type WebhookOutcome =
+  | { duplicate: true }
+  | { duplicate: false; outcome: string }
+  /** Not recorded: the provider retries, and the attempt may simply not be committed yet. */
+  | { unknownAttempt: true };
+
+/** Thrown inside the transaction to roll back the event row for an attempt we do not know (yet). */
+class UnknownAttempt extends Error {}
 
 /**
  * Applies one provider event, exactly once per event id, in one transaction:
@@ -45,7 +52,7 @@ export type WebhookOutcome = { duplicate: true } | { duplicate: false; outcome: 
  * a partial unique index keeps it to one unflagged PAID attempt per order.
  */
 export async function applyPaymentEvent(em: EntityManager, event: PaymentEvent): Promise<WebhookOutcome> {
-  return em.fork().transactional(async (tx) => {
+  const work = em.fork().transactional(async (tx) => {
     const inserted = await tx.execute(
       `insert into payment_webhook_event (id, attempt_external_id, status, outcome, received_at)
        values (?, ?, ?, 'processing', now()) on conflict (id) do nothing returning id`,
@@ -58,12 +65,18 @@ export async function applyPaymentEvent(em: EntityManager, event: PaymentEvent):
     logger().info({ eventId: event.id, attempt: event.data.attemptExternalId, status: event.data.status, outcome }, "payment event");
     return { duplicate: false, outcome } as const;
   });
+  return work.catch((e) => {
+    if (e instanceof UnknownAttempt) return { unknownAttempt: true } as const;
+    throw e;
+  });
 }
 
 async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<string> {
   const { attemptExternalId, status, totalAmount, currency } = event.data;
   const attempt = await tx.findOne(PaymentAttempt, { externalId: attemptExternalId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  if (!attempt) return "ignored: unknown attempt";
+  // A provider can report before attemptToPayForOrder has committed: refuse without using up the
+  // event id, so the provider's retry is processed once the attempt exists.
+  if (!attempt) throw new UnknownAttempt();
   const order = await tx.findOneOrFail(Order, attempt.order.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
 
   if (attempt.status === PaymentAttemptStatus.PAID) return "ignored: attempt already PAID";
