@@ -1,8 +1,6 @@
 import "reflect-metadata";
-import { join } from "node:path";
-import { ConfigError, loadConfig } from "./config/env";
-import { startEmbeddedPostgres } from "./db/embedded";
-import { initOrm } from "./db/orm";
+import { loadConfigOrExit } from "./config/env";
+import { openDatabase } from "./db/database";
 import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
 import { startExpirySweeper } from "./services/order/expiry";
@@ -11,27 +9,20 @@ const SHUTDOWN_GRACE_MS = 10_000; // 10 seconds before a forced exit
 
 /** Start: config → database (embedded unless DATABASE_URL) → migrations → HTTP → background work. */
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit();
   const log = initLogger(config.logLevel);
   const started = performance.now();
 
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(join(config.dataDir, "pg"));
-  const orm = await initOrm(config.databaseUrl ?? embedded!.url);
+  const db = await openDatabase(config);
+  const orm = db.orm;
   const server = await startServer(config, orm);
+  // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
+  if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
   const sweeper = startExpirySweeper(orm);
 
   const url = `http://localhost:${server.port}/graphql`;
   log.info(
-    { url, port: server.port, database: embedded ? "embedded" : "external", startupMs: Math.round(performance.now() - started) },
+    { url, port: server.port, database: db.kind, startupMs: Math.round(performance.now() - started) },
     `Orderline API ready at ${url}`,
   );
 
@@ -48,8 +39,7 @@ async function main() {
     try {
       await server.close();
       await sweeper.stop();
-      await orm.close();
-      await embedded?.stop();
+      await db.close();
       log.info("stopped");
       process.exit(0);
     } catch (err) {

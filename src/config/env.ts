@@ -34,6 +34,23 @@ const LOG_LEVELS: LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trac
 const MIN_SECRET_LENGTH = 32;
 
 /**
+ * For entry points: reads `.env` from the working directory when there is one (variables already
+ * set win), validates, and on a bad configuration prints every problem and exits with code 2.
+ */
+export function loadConfigOrExit(): Config {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+/**
  * Validates `env` into a typed `Config`. Every bad variable is named in one `ConfigError`.
  * In development a missing AUTH_SECRET / PAYMENT_WEBHOOK_SECRET is generated once and kept in
  * DATA_DIR so tokens survive restarts; in production both are required.

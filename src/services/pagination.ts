@@ -14,10 +14,19 @@ export function encodeCursor(c: Cursor): string {
 
 export function decodeCursor(raw: string, field = "after"): Cursor {
   const text = Buffer.from(raw, "base64url").toString("utf8");
-  const [iso, id] = text.split("|");
+  const [iso, id, ...rest] = text.split("|");
   const createdAt = new Date(iso ?? "");
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw badInput(field, "is not a valid cursor");
-  return { createdAt, id };
+  // Only what encodeCursor writes: a timestamp it could have produced (dates PostgreSQL cannot
+  // hold, e.g. year -271821, would fail in the query) and a UUID.
+  const valid =
+    rest.length === 0 &&
+    isUuid(id) &&
+    !Number.isNaN(createdAt.getTime()) &&
+    createdAt.getUTCFullYear() >= 1970 &&
+    createdAt.getUTCFullYear() <= 9999 &&
+    createdAt.toISOString() === iso;
+  if (!valid) throw badInput(field, "is not a valid cursor");
+  return { createdAt, id: id.toLowerCase() };
 }
 
 /** Checks `first` (1..100). */

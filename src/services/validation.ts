@@ -1,20 +1,26 @@
 import type { InputCheck } from "../errors";
 
 const EMAIL = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+\.[^\s@<>(),;:"[\]\\]{2,}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** True when the value contains a control character (PostgreSQL refuses NUL in text, so these never reach it). */
+export function hasControlChars(value: string): boolean {
+  return CONTROL.test(value);
+}
 
 /** Trimmed text of 1..max characters without control characters; records a problem otherwise. */
 export function text(check: InputCheck, field: string, value: string | null | undefined, max: number): string {
   const v = (value ?? "").trim();
   check.check(v.length > 0, field, "must not be empty") &&
     check.check(v.length <= max, field, `must be at most ${max} characters`) &&
-    check.check(!/[\u0000-\u001f\u007f]/.test(v), field, "must not contain control characters");
+    check.check(!hasControlChars(v), field, "must not contain control characters");
   return v;
 }
 
 /** A plausible email address (≤ 320 characters), trimmed. */
 export function email(check: InputCheck, field: string, value: string | null | undefined): string {
   const v = (value ?? "").trim();
-  check.check(v.length <= 320 && EMAIL.test(v), field, "must be a valid email address");
+  check.check(v.length <= 320 && EMAIL.test(v) && !hasControlChars(v), field, "must be a valid email address");
   return v;
 }
 
@@ -41,7 +47,7 @@ export function httpUrl(check: InputCheck, field: string, value: string | null |
   let ok = false;
   try {
     const u = new URL(v);
-    ok = (u.protocol === "https:" || u.protocol === "http:") && v.length <= 2000;
+    ok = (u.protocol === "https:" || u.protocol === "http:") && v.length <= 2000 && !hasControlChars(v);
   } catch {
     ok = false;
   }

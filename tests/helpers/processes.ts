@@ -118,7 +118,7 @@ export async function startTestDatabase(): Promise<TestDatabase> {
       },
     };
   }
-  const { startEmbeddedPostgres } = await import("../../src/db/embedded");
+  const { startEmbeddedPostgres } = await import("../../src/db/embedded.js");
   const dir = mkdtempSync(join(tmpdir(), "orderline-test-"));
   chmodSync(dir, 0o755); // PostgreSQL runs as its own user when we are root
   const db = await startEmbeddedPostgres(join(dir, "pg"), { durable: false });

@@ -3,7 +3,7 @@ import { UniqueConstraintViolationException, type EntityManager } from "@mikro-o
 import { User } from "../../entities";
 import { AppError, ErrorCode, InputCheck, unauthenticated } from "../../errors";
 import type { ServiceContext } from "../context";
-import { email as checkEmail, text } from "../validation";
+import { email as checkEmail, hasControlChars, text } from "../validation";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import { signToken } from "./tokens";
 
@@ -59,7 +59,8 @@ export async function signUp(ctx: ServiceContext, input: { email: string; passwo
 /** A wrong password and an unknown email give the same UNAUTHENTICATED error, in about the same time. */
 export async function logIn(ctx: ServiceContext, emailRaw: string, password: string): Promise<AuthResult> {
   const email = (emailRaw ?? "").trim();
-  const user = email ? await findAccountByEmail(ctx.em, email, true) : null;
+  // An email no account can have (empty, or with a NUL the database would refuse) is simply unknown.
+  const user = email && !hasControlChars(email) ? await findAccountByEmail(ctx.em, email, true) : null;
   const ok = await verifyPassword(String(password ?? ""), user?.passwordHash ?? (await dummyPasswordHash()));
   if (!user || !user.passwordHash || !ok) throw new AppError(ErrorCode.UNAUTHENTICATED, "Wrong email or password");
   return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user" }), user };
