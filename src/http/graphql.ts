@@ -49,6 +49,28 @@ function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
+/**
+ * GraphQL over HTTP: a request that fails before execution (parse, validation, variables) is 400
+ * for `application/graphql-response+json` clients, but for clients that accept only
+ * `application/json` the spec recommends 200 with the errors (legacy clients treat a 400 as a
+ * network failure and drop the error body). Apollo answers 400 either way; this adjusts it.
+ */
+function jsonClientStatusPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ request, response }) {
+          const requestError = response.body.kind === "single" && response.body.singleResult.data === undefined;
+          const accept = request.http?.headers.get("accept") ?? "";
+          if (response.http.status === 400 && requestError && !accept.includes("application/graphql-response+json")) {
+            response.http.status = 200;
+          }
+        },
+      };
+    },
+  };
+}
+
 export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Server, config: Config) {
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -58,7 +80,7 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown order (HTTP, then workers, then the database)
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), loggingPlugin()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), jsonClientStatusPlugin(), loggingPlugin()],
   });
   await apollo.start();
   return apollo;

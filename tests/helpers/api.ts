@@ -34,7 +34,13 @@ export async function gql<T = any, V = Record<string, unknown>>(
   auth: Auth = {},
 ): Promise<GraphQLResult<T>> {
   const query = typeof document === "string" ? document : print(document);
-  const headers: Record<string, string> = { "content-type": "application/json", ...auth.headers };
+  // As current GraphQL clients send it; a request error is then HTTP 400 (application/json-only
+  // clients get 200, see jsonClientStatusPlugin).
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/graphql-response+json, application/json;q=0.9",
+    ...auth.headers,
+  };
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
   if (auth.apiKey) headers["x-api-key"] = auth.apiKey;
   const res = await fetch(graphqlUrl(), { method: "POST", headers, body: JSON.stringify({ query, variables }) });

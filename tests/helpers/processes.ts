@@ -130,3 +130,26 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * A second, throw-away database on the same server as the run's database, for tests that need
+ * their own API process (and may break its database on purpose).
+ */
+export async function siblingDatabase(baseUrl: string, label: string): Promise<TestDatabase> {
+  const name = `orderline_${label}_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async stop() {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import { siblingDatabase, startApi, type ApiProcess, type TestDatabase } from "../helpers/processes";
+
+/**
+ * An unexpected failure (here: a table dropped under the running API) must reach the client as
+ * INTERNAL_SERVER_ERROR with a request id and nothing else — no SQL, table names, stack or file
+ * paths — while the log keeps the real error under that request id. Own API and database, since
+ * the database is broken on purpose.
+ */
+let db: TestDatabase;
+let api: ApiProcess;
+
+beforeAll(async () => {
+  db = await siblingDatabase(inject("databaseUrl"), "masking");
+  api = await startApi({ DATABASE_URL: db.url });
+});
+afterAll(async () => {
+  await api?.stop();
+  await db?.stop();
+});
+
+async function post(query: string, token?: string): Promise<{ status: number; text: string; body: any }> {
+  const res = await fetch(`${api.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  const text = await res.text();
+  return { status: res.status, text, body: JSON.parse(text) };
+}
+
+const LEAK = /order_event|relation|select |insert |syntax|at .*\(|node_modules|\/src\/|\.ts:|\.js:|stack|mikro|postgres/i;
+
+describe("an unexpected error", () => {
+  it("answers INTERNAL_SERVER_ERROR with a request id and no internals, and logs the real cause under that id", async () => {
+    const signUp = await post('mutation { signUp(input: {email: "mask@example.test", password: "long enough password"}) { token } }');
+    const token = signUp.body.data.signUp.token;
+    const brand = await post('mutation { createBrand(input: {name: "Masked", currency: "EUR"}) { id } }', token);
+    const brandId = brand.body.data.createBrand.id;
+    const product = await post(`mutation { createProduct(input: {brandId: "${brandId}", name: "P", unitPrice: 100}) { id } }`, token);
+    const order = await post(
+      `mutation { createOrder(input: {brandId: "${brandId}", lines: [{productId: "${product.body.data.createProduct.id}", quantity: 1}],
+        buyer: {name: "B", email: "b@example.test"}}) { id } }`,
+      token,
+    );
+    const orderId = order.body.data.createOrder.id;
+
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    await sql.query("drop table order_event");
+    await sql.end();
+
+    const r = await post(`{ order(id: "${orderId}") { id number events { to } } }`, token);
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ order: null });
+    expect(r.body.errors).toHaveLength(1);
+    const [error] = r.body.errors;
+    expect(error.message).toBe("Internal server error");
+    expect(error.extensions).toEqual({ code: "INTERNAL_SERVER_ERROR", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(r.text).not.toMatch(LEAK);
+
+    const logged = api.logs.filter((l) => l.includes(error.extensions.requestId));
+    expect(logged.some((l) => l.includes('"unexpected error"') && l.includes("order_event"))).toBe(true);
+  });
+});
