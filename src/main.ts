@@ -4,10 +4,11 @@ import { openDatabase } from "./db/database";
 import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
 import { startExpirySweeper } from "./services/order/expiry";
+import { startWorker } from "./jobs/worker";
 
 const SHUTDOWN_GRACE_MS = 10_000; // 10 seconds before a forced exit
 
-/** Start: config → database (embedded unless DATABASE_URL) → migrations → HTTP → background work. */
+/** Start: config → database (embedded unless DATABASE_URL) → migrations → HTTP → expiry sweeper and job worker. */
 async function main() {
   const config = loadConfigOrExit();
   const log = initLogger(config.logLevel);
@@ -19,6 +20,7 @@ async function main() {
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
   const sweeper = startExpirySweeper(orm);
+  const worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
 
   const url = `http://localhost:${server.port}/graphql`;
   log.info(
@@ -39,6 +41,7 @@ async function main() {
     try {
       await server.close();
       await sweeper.stop();
+      await worker?.stop();
       await db.close();
       log.info("stopped");
       process.exit(0);

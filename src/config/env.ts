@@ -19,8 +19,19 @@ export interface Config {
   /** Passed to Express `trust proxy`: false, true, a hop count or a list of addresses. */
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
-  /** The development payment provider (`/dev/checkout/:id`); never on in production. */
+  /** The development payment provider (`/dev/checkout/:id`) and `/dev/mail`; never on in production. */
   devPaymentProvider: boolean;
+  mail: {
+    /** Unset: mail goes to the local outbox in the database (listed at /dev/mail). */
+    postmarkServerToken: string | undefined;
+    /** Where the postmark client sends requests (tests point it at a fake server on 127.0.0.1). */
+    postmarkApiUrl: string;
+    from: string;
+  };
+  /** Run the job worker inside the API process (`npm run worker` runs it alone). */
+  runWorker: boolean;
+  /** First retry delay of failed deliveries (doubles each time, capped at one hour). */
+  jobRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +97,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const trustProxy = parseTrustProxy(env.TRUST_PROXY, problems);
 
+  const postmarkApiUrl = (env.POSTMARK_API_URL || "https://api.postmarkapp.com").replace(/\/+$/, "");
+  try {
+    if (!/^https?:$/.test(new URL(postmarkApiUrl).protocol)) throw new Error();
+  } catch {
+    problems.push(`POSTMARK_API_URL must be an http(s) URL (got "${env.POSTMARK_API_URL}")`);
+  }
+  const mailFrom = env.MAIL_FROM || "Orderline <no-reply@orderline.local>";
+  if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address or "Name <address>" (got "${env.MAIL_FROM}")`);
+  const runWorker = boolean(env, "RUN_WORKER", true, problems);
+  const jobRetryBaseMs = integer(env, "JOB_RETRY_BASE_MS", 30_000, 10, 3_600_000, problems);
+
   const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
   const paymentWebhookSecret = secret(env, "PAYMENT_WEBHOOK_SECRET", production, dataDir, problems);
 
@@ -102,7 +124,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     logLevel,
     devPaymentProvider: !production,
+    mail: { postmarkServerToken: env.POSTMARK_SERVER_TOKEN || undefined, postmarkApiUrl, from: mailFrom },
+    runWorker,
+    jobRetryBaseMs,
   };
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems: string[]) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  problems.push(`${name} must be true or false (got "${raw}")`);
+  return fallback;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]) {

@@ -4,11 +4,13 @@ export { User } from "./user.entity";
 export { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
+export { EmailMessage, EmailKind, EmailStatus, OutboxMessage, RateLimitHits } from "./email.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 import { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 import { BaseEntity } from "./base";
+import { EmailMessage, OutboxMessage, RateLimitHits } from "./email.entity";
 
 /** Every entity class, for the ORM configuration. */
-export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent];
+export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent, EmailMessage, OutboxMessage, RateLimitHits];

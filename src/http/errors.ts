@@ -15,7 +15,7 @@ const CLIENT_CODES = new Set<string>([
 ]);
 
 /** Extension keys a client may see besides `code`. */
-const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "requires"];
+const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "limit", "requires"];
 
 export const INTERNAL_MESSAGE = "Internal server error";
 

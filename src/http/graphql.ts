@@ -98,7 +98,8 @@ export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: Mik
           authorization: req.get("authorization"),
           apiKey: req.get("x-api-key"),
         });
-        return { em, viewer, config, requestId, log: logger().child({ requestId }) };
+        const clientIp = req.ip ?? req.socket.remoteAddress ?? "unknown";
+        return { em, viewer, config, requestId, clientIp, log: logger().child({ requestId }) };
       },
     }),
   ];

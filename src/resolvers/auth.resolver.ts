@@ -4,6 +4,7 @@ import { AuthPayload, BrandMemberType, UserType, ViewerType } from "../schema/ty
 import { SignUpInput } from "../schema/inputs";
 import * as accounts from "../services/auth/accounts";
 import { userMemberships } from "../services/brand/brands";
+import { RateLimit, perArg, perIp } from "../rate-limit/decorator";
 import type { GraphQLContext } from "./context";
 
 @Resolver()
@@ -18,7 +19,10 @@ export class AuthResolver {
     return accounts.signUp(ctx, input);
   }
 
-  @Mutation(() => AuthPayload, { description: "A wrong password and an unknown email give the same UNAUTHENTICATED error." })
+  @Mutation(() => AuthPayload, {
+    description: "A wrong password and an unknown email give the same UNAUTHENTICATED error. At most 10 attempts per 15 minutes per email and 30 per minute per client IP.",
+  })
+  @RateLimit({ scope: "email", per: perArg("email"), max: 10, window: "15m" }, { scope: "ip", per: perIp, max: 30, window: "1m" })
   logIn(@Ctx() ctx: GraphQLContext, @Arg("email", () => String) email: string, @Arg("password", () => String) password: string) {
     return accounts.logIn(ctx, email, password);
   }

@@ -5,4 +5,6 @@ import type { ServiceContext } from "../services/context";
 export interface GraphQLContext extends ServiceContext {
   requestId: string;
   log: Logger;
+  /** The client's address: the socket's, or from X-Forwarded-For when TRUST_PROXY allows it. */
+  clientIp: string;
 }

@@ -2,6 +2,7 @@ import type { NonEmptyArray } from "type-graphql";
 import { AuthResolver, UserFieldsResolver } from "./auth.resolver";
 import { BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
 import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
+import { ConfirmationResolver } from "./confirmation.resolver";
 import { UpcomingResolver } from "./upcoming.resolver";
 
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -12,5 +13,6 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ProductFieldsResolver,
   OrderResolver,
   PaymentAttemptFieldsResolver,
+  ConfirmationResolver,
   UpcomingResolver,
 ];

@@ -11,6 +11,7 @@ import {
   OrderType,
   PaymentAttemptType,
 } from "../schema/types/order";
+import * as fulfilment from "../services/fulfilment/fulfilment";
 import * as orders from "../services/order/orders";
 import * as payments from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
@@ -55,7 +56,7 @@ export class OrderResolver {
 
   @Mutation(() => OrderType, { description: "COORGANIZER+: PAID → FULFILLED; an already fulfilled order is returned unchanged." })
   fulfillOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return orders.fulfillOrder(ctx, orderId);
+    return fulfilment.fulfillOrder(ctx, orderId);
   }
 
   @Mutation(() => PaymentAttemptType, { description: "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`." })

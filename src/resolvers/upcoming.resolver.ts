@@ -2,12 +2,11 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Subscription } from "type
 import { failedPrecondition } from "../errors";
 import { CreateDiscountInput, RegisterFanInput, UpdateDiscountInput } from "../schema/inputs";
 import { ActivateFanPayload, DiscountConnection, DiscountObject, FanConnection, FanType, RegisterFanPayload } from "../schema/types/loyalty";
-import { OrderStatusEventType, ResendConfirmationPayload } from "../schema/types/order";
+import { OrderStatusEventType } from "../schema/types/order";
 import type { GraphQLContext } from "./context";
 
 /**
- * Contract fields whose features are scheduled in later issues (#3 confirmations, #4 loyalty,
- * #5 subscriptions). They are in the schema now because clients code against the contract;
+ * Contract fields whose features are scheduled in later issues (#4 loyalty, #5 subscriptions). They are in the schema now because clients code against the contract;
  * until their issue lands they answer FAILED_PRECONDITION ("Not available yet (issue #N)").
  * Each moves to its own resolver file when it is built.
  */
@@ -17,11 +16,6 @@ const later = (issue: number) => {
 
 @Resolver()
 export class UpcomingResolver {
-  @Mutation(() => ResendConfirmationPayload)
-  resendConfirmation(@Arg("orderId", () => ID) _orderId: string): ResendConfirmationPayload {
-    return later(3);
-  }
-
   @Query(() => DiscountObject, { nullable: true })
   discount(@Arg("id", () => ID) _id: string): DiscountObject {
     return later(4);

@@ -22,7 +22,8 @@ import { findAccountByEmail, signUp } from "../services/auth/accounts";
 import { resolveViewer, type Viewer } from "../services/auth/viewer";
 import { addBrandMember, createApiKey, createBrand, createProduct } from "../services/brand/brands";
 import type { ServiceContext } from "../services/context";
-import { cancelOrder, createOrder, expireDueOrders, fulfillOrder, type CreateOrderData } from "../services/order/orders";
+import { fulfillOrder } from "../services/fulfilment/fulfilment";
+import { cancelOrder, createOrder, expireDueOrders, type CreateOrderData } from "../services/order/orders";
 import { applyPaymentEvent, attemptToPayForOrder } from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
 

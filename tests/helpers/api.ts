@@ -7,10 +7,20 @@ import { inject } from "vitest";
 export const apiUrl = () => inject("apiUrl");
 export const graphqlUrl = () => `${inject("apiUrl")}/graphql`;
 
+/**
+ * A client address from the IPv6 documentation range (never routed), unique per call site.
+ * `TEST_CLIENT_IP` is this test file's, sent as X-Forwarded-For by default; the test server trusts
+ * loopback proxies, so per-IP rate limits are per test file.
+ */
+export const testClientIp = () => `2001:db8::${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
+export const TEST_CLIENT_IP = testClientIp();
+
 export interface Auth {
   token?: string;
   apiKey?: string;
   headers?: Record<string, string>;
+  /** Another API process's base URL (default: the run's API). */
+  api?: string;
 }
 
 export interface GraphQLErrorShape {
@@ -39,11 +49,13 @@ export async function gql<T = any, V = Record<string, unknown>>(
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/graphql-response+json, application/json;q=0.9",
+    "x-forwarded-for": TEST_CLIENT_IP,
     ...auth.headers,
   };
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
   if (auth.apiKey) headers["x-api-key"] = auth.apiKey;
-  const res = await fetch(graphqlUrl(), { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  const url = auth.api ? `${auth.api}/graphql` : graphqlUrl();
+  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
   const text = await res.text();
   let body: any;
   try {

@@ -180,23 +180,6 @@ export async function cancelOrder(ctx: ServiceContext, orderId: string): Promise
   });
 }
 
-/**
- * COORGANIZER+: PAID → FULFILLED with fulfilledAt = now. Already FULFILLED: returned unchanged
- * (the date is never overwritten). Other statuses: FAILED_PRECONDITION. The row lock makes
- * concurrent calls fulfil once.
- */
-export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promise<Order> {
-  const em = ctx.em;
-  return em.transactional(async (tx) => {
-    const o = await findVisibleOrder(tx, ctx.viewer, orderId, true);
-    if (!hasRole(ctx.viewer, { brandId: o.brand.id }, Role.COORGANIZER)) throw forbidden("Fulfilling needs COORGANIZER or higher in the brand");
-    if (o.status === OrderStatus.FULFILLED) return o;
-    if (o.status !== OrderStatus.PAID) throw failedPrecondition(`Only a PAID order can be fulfilled; this one is ${o.status}`);
-    transition(tx, o, OrderStatus.FULFILLED, actorOf(ctx.viewer));
-    return o;
-  });
-}
-
 /** Marks PENDING orders past their time as EXPIRED (with events). Safe to run on several instances at once. */
 export async function expireDueOrders(em: EntityManager, batch = 200): Promise<number> {
   let total = 0;

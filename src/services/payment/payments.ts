@@ -7,6 +7,7 @@ import type { ServiceContext } from "../context";
 import { canSeeOrder, findVisibleOrder } from "../order/orders";
 import { isPastDue, transition } from "../order/status";
 import { isUuid } from "../pagination";
+import { queueConfirmation } from "../confirmation/confirmation";
 import { createCheckout } from "./provider";
 
 /** Creates a payment attempt with the provider for a PENDING order the caller may see. */
@@ -98,6 +99,7 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
   const at = new Date();
   transition(tx, order, OrderStatus.PAID, "payment-provider", at);
   order.snapshot = snapshotOf(order, at);
+  await queueConfirmation(tx, order); // committed (or rolled back) with the payment
   return "applied: order PAID";
 }
 

@@ -1,0 +1,117 @@
+import { Entity, Enum, Index, ManyToOne, Property, type Ref } from "@mikro-orm/core";
+import { BaseEntity } from "./base";
+import { Order } from "./order.entity";
+
+export enum EmailKind {
+  /** To the buyer: confirmation with the invoice PDF and all tickets. */
+  ORDER_CONFIRMATION = "ORDER_CONFIRMATION",
+  /** To another ticket holder: their own tickets. */
+  TICKETS = "TICKETS",
+  /** To the buyer when the order is fulfilled. */
+  ORDER_READY = "ORDER_READY",
+}
+
+export enum EmailStatus {
+  QUEUED = "QUEUED",
+  SENT = "SENT",
+  FAILED = "FAILED",
+}
+
+/** One email to one recipient, and what became of it. Sent by the `send_email` job. */
+@Entity({ tableName: "email" })
+@Index({ properties: ["order", "createdAt"] })
+export class EmailMessage extends BaseEntity<"status" | "attempts" | "messageId" | "lastError" | "sentAt" | "updatedAt" | "data" | "order"> {
+  @ManyToOne(() => Order, { ref: true, nullable: true })
+  order: Ref<Order> | null = null;
+
+  @Enum({ items: () => EmailKind, nativeEnumName: "email_kind" })
+  kind: EmailKind;
+
+  @Property({ type: "string", length: 320 })
+  recipient: string;
+
+  @Enum({ items: () => EmailStatus, nativeEnumName: "email_status", default: EmailStatus.QUEUED })
+  status: EmailStatus = EmailStatus.QUEUED;
+
+  /** Delivery attempts made so far. */
+  @Property({ type: "integer", default: 0 })
+  attempts = 0;
+
+  /** Postmark's MessageID (or the outbox id). */
+  @Property({ type: "string", length: 100, nullable: true })
+  messageId: string | null = null;
+
+  @Property({ type: "string", length: 1000, nullable: true })
+  lastError: string | null = null;
+
+  @Property({ type: "datetime", nullable: true })
+  sentAt: Date | null = null;
+
+  /** What the message needs besides the order (e.g. which holder's tickets). */
+  @Property({ type: "json", default: "{}" })
+  data: Record<string, unknown> = {};
+
+  @Property({ type: "datetime", defaultRaw: "now()", onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+
+  constructor(kind: EmailKind, recipient: string) {
+    super();
+    this.kind = kind;
+    this.recipient = recipient;
+  }
+}
+
+/** Development mail: what would have been sent, kept when no Postmark token is configured. */
+@Entity({ tableName: "mail_outbox" })
+export class OutboxMessage extends BaseEntity {
+  @ManyToOne(() => EmailMessage, { ref: true, index: true })
+  email: Ref<EmailMessage>;
+
+  @Property({ type: "string", length: 400 })
+  from: string;
+
+  @Property({ type: "string", length: 320 })
+  to: string;
+
+  @Property({ type: "string", length: 500 })
+  subject: string;
+
+  @Property({ type: "text" })
+  textBody: string;
+
+  @Property({ type: "text" })
+  htmlBody: string;
+
+  /** [{ name, contentType, content (base64) }] */
+  @Property({ type: "json", default: "[]" })
+  attachments: { name: string; contentType: string; content: string }[];
+
+  constructor(data: Omit<OutboxMessage, "id" | "createdAt">) {
+    super();
+    this.email = data.email;
+    this.from = data.from;
+    this.to = data.to;
+    this.subject = data.subject;
+    this.textBody = data.textBody;
+    this.htmlBody = data.htmlBody;
+    this.attachments = data.attachments;
+  }
+}
+
+/** Sliding-window hit times (ms since epoch) per rate-limit key; see src/rate-limit. */
+@Entity({ tableName: "rate_limit_hits" })
+export class RateLimitHits {
+  @Property({ type: "string", length: 400, primary: true })
+  key: string;
+
+  @Property({ type: "json" })
+  hits: number[];
+
+  @Property({ type: "datetime", defaultRaw: "now()" })
+  updatedAt: Date = new Date();
+
+  constructor(key: string, hits: number[]) {
+    this.key = key;
+    this.hits = hits;
+  }
+}

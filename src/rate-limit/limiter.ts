@@ -1,0 +1,81 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { GraphQLResolveInfo } from "graphql";
+import { getGraphQLRateLimiter, Store, type Identity } from "graphql-rate-limit";
+import ms from "ms";
+import { createHash } from "node:crypto";
+import { AppError, ErrorCode } from "../errors";
+
+/** One sliding-window limit for one identity (a user, an IP address, an email address …). */
+export interface Limit {
+  /** Names the limit in keys and errors, e.g. "user" or "ip". */
+  scope: string;
+  identity: string;
+  max: number;
+  /** A window in `ms` syntax: "1m", "15m". */
+  window: string;
+}
+
+/** Identities (emails, IP addresses) are stored hashed: no personal data in clear, any byte is safe. */
+const keyOf = (identity: Identity) =>
+  `${identity.fieldIdentity}|${createHash("sha256").update(identity.contextIdentity).digest("base64url")}`;
+
+/** graphql-rate-limit's store contract, kept in PostgreSQL so every API instance shares it. */
+class PostgresStore extends Store {
+  constructor(private readonly tx: EntityManager) {
+    super();
+  }
+  async getForIdentity(identity: Identity): Promise<readonly number[]> {
+    const rows: { hits: number[] }[] = await this.tx.execute("select hits from rate_limit_hits where key = ?", [keyOf(identity)]);
+    return rows[0]?.hits ?? [];
+  }
+  async setForIdentity(identity: Identity, timestamps: readonly number[]): Promise<void> {
+    await this.tx.execute(
+      `insert into rate_limit_hits (key, hits, updated_at) values (?, ?::jsonb, now())
+       on conflict (key) do update set hits = excluded.hits, updated_at = now()`,
+      [keyOf(identity), JSON.stringify(timestamps)],
+    );
+  }
+}
+
+/**
+ * Checks and records every limit for one call, exactly: graphql-rate-limit's check is
+ * read-then-write, so each key is serialised with a PostgreSQL advisory transaction lock (taken in
+ * sorted order: no deadlocks), which also makes the limit hold across API instances. All limits
+ * are checked in one transaction: when a later limit refuses, the hits recorded by earlier ones
+ * roll back, so a refused call counts against nothing. Throws RATE_LIMITED with `retryAfter`
+ * (seconds), HTTP status 429 and a Retry-After header.
+ */
+export async function enforceLimits(em: EntityManager, fieldName: string, limits: Limit[]): Promise<void> {
+  if (!limits.length) return;
+  await em.fork().transactional(async (tx) => {
+    const store = new PostgresStore(tx);
+    const identities = limits.map((l) => ({ limit: l, identity: { fieldIdentity: `${fieldName}:${l.scope}`, contextIdentity: l.identity } }));
+    for (const key of identities.map((i) => keyOf(i.identity)).sort()) {
+      await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [key]);
+    }
+    for (const { limit, identity } of identities) {
+      const limiter = getGraphQLRateLimiter({ identifyContext: () => identity.contextIdentity, store });
+      const info = { fieldName: identity.fieldIdentity } as GraphQLResolveInfo;
+      const refused = await limiter({ parent: undefined, args: {}, context: {}, info }, { max: limit.max, window: limit.window, uncountRejected: true });
+      if (refused) throw await rateLimited(store, identity, limit);
+    }
+  });
+}
+
+async function rateLimited(store: PostgresStore, identity: Identity, limit: Limit): Promise<AppError> {
+  const windowMs = ms(limit.window as ms.StringValue);
+  const now = Date.now();
+  const live = (await store.getForIdentity(identity)).filter((t) => t + windowMs > now);
+  const retryAfter = Math.max(1, Math.ceil(((live.length ? Math.min(...live) : now) + windowMs - now) / 1000));
+  return new AppError(ErrorCode.RATE_LIMITED, `Too many requests: at most ${limit.max} per ${limit.window} per ${limit.scope}. Try again in ${retryAfter} s.`, {
+    retryAfter,
+    limit: { scope: limit.scope, max: limit.max, window: limit.window },
+    http: { status: 429, headers: new Map([["retry-after", String(retryAfter)]]) },
+  });
+}
+
+/** Forgets windows nobody has touched for a day. */
+export async function pruneRateLimits(em: EntityManager): Promise<number> {
+  const rows = await em.execute("delete from rate_limit_hits where updated_at < now() - interval '1 day' returning key");
+  return rows.length;
+}

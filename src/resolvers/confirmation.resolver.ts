@@ -1,0 +1,24 @@
+import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
+import type { Order } from "../entities";
+import { RateLimit, perCaller, perIp } from "../rate-limit/decorator";
+import { EmailType } from "../schema/types/email";
+import { OrderType, ResendConfirmationPayload } from "../schema/types/order";
+import * as confirmation from "../services/confirmation/confirmation";
+import type { GraphQLContext } from "./context";
+
+@Resolver(() => OrderType)
+export class ConfirmationResolver {
+  @Mutation(() => ResendConfirmationPayload, {
+    description: "COORGANIZER+; PAID or FULFILLED orders. At most 5 per minute per user and 60 per minute per client IP. Returns the addresses queued.",
+  })
+  @RateLimit({ scope: "user", per: perCaller, max: 5, window: "1m" }, { scope: "ip", per: perIp, max: 60, window: "1m" })
+  resendConfirmation(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
+    return confirmation.resendConfirmation(ctx, orderId);
+  }
+
+  @Directive("@auth(requires: COORGANIZER)")
+  @FieldResolver(() => [EmailType], { description: "Every email of the order and its delivery status (COORGANIZER+)." })
+  emails(@Ctx() ctx: GraphQLContext, @Root() order: Order) {
+    return confirmation.orderEmails(ctx, order.id);
+  }
+}

@@ -1,0 +1,55 @@
+import { ref } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { EmailKind, EmailMessage, OrderStatus, Role, type Order } from "../../entities";
+import { failedPrecondition, forbidden } from "../../errors";
+import { Task, enqueue } from "../../jobs/queue";
+import { hasRole } from "../auth/viewer";
+import type { ServiceContext } from "../context";
+import { findVisibleOrder } from "../order/orders";
+import { sameAddress, ticketHolders } from "./tickets";
+
+/** graphile-worker retries (crash of a worker mid-job); our own retry policy lives in the send task. */
+const JOB_MAX_ATTEMPTS = 25;
+
+/** Records an email and enqueues its delivery, both in the caller's transaction. */
+export async function queueEmail(tx: EntityManager, order: Order, kind: EmailKind, recipient: string): Promise<EmailMessage> {
+  const email = new EmailMessage(kind, recipient);
+  email.order = ref(order);
+  tx.persist(email); // inserted at commit, together with the job row below
+  await enqueue(tx, Task.SEND_EMAIL, { emailId: email.id }, { jobKey: `email:${email.id}`, maxAttempts: JOB_MAX_ATTEMPTS });
+  return email;
+}
+
+/**
+ * The confirmation of a paid order: one email per distinct address (compared case-insensitively).
+ * The buyer gets the confirmation with the invoice and all tickets; every other ticket holder gets
+ * their own tickets. Returns the addresses, buyer first.
+ */
+export async function queueConfirmation(tx: EntityManager, order: Order): Promise<string[]> {
+  const recipients = [order.buyerEmail];
+  for (const holder of ticketHolders(order)) {
+    if (!recipients.some((r) => sameAddress(r, holder.email))) recipients.push(holder.email);
+  }
+  await queueEmail(tx, order, EmailKind.ORDER_CONFIRMATION, recipients[0]);
+  for (const r of recipients.slice(1)) await queueEmail(tx, order, EmailKind.TICKETS, r);
+  return recipients;
+}
+
+/** COORGANIZER+ of the order's brand; PAID or FULFILLED orders only. Rate-limited by the resolver. */
+export async function resendConfirmation(ctx: ServiceContext, orderId: string): Promise<{ order: Order; sentTo: string[] }> {
+  return ctx.em.transactional(async (tx) => {
+    const order = await findVisibleOrder(tx, ctx.viewer, orderId);
+    if (!hasRole(ctx.viewer, { brandId: order.brand.id }, Role.COORGANIZER)) {
+      throw forbidden("Resending confirmations needs COORGANIZER or higher in the brand");
+    }
+    if (order.status !== OrderStatus.PAID && order.status !== OrderStatus.FULFILLED) {
+      throw failedPrecondition(`Only PAID or FULFILLED orders have a confirmation; this one is ${order.status}`);
+    }
+    return { order, sentTo: await queueConfirmation(tx, order) };
+  });
+}
+
+/** The emails of an order, oldest first (COORGANIZER+ through @auth on Order.emails). */
+export function orderEmails(ctx: ServiceContext, orderId: string): Promise<EmailMessage[]> {
+  return ctx.em.find(EmailMessage, { order: orderId }, { orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+}

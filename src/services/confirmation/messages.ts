@@ -1,0 +1,70 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Config } from "../../config/env";
+import { Brand, EmailKind, Order, type EmailMessage } from "../../entities";
+import type { OutgoingMail } from "../../email/mailer";
+import { escapeHtml } from "../../http/html";
+import { invoicePdf, ticketsPdf } from "./pdf";
+import { sameAddress, ticketsOf } from "./tickets";
+
+const PDF = "application/pdf";
+
+/**
+ * Renders an email from the current state of its order (the job re-reads it, so a resend after a
+ * change shows the change). Returns null when there is nothing to send any more.
+ */
+export async function composeEmail(em: EntityManager, email: EmailMessage, config: Config): Promise<OutgoingMail | null> {
+  if (!email.order) return null;
+  const order = await em.findOne(Order, email.order.id);
+  if (!order) return null;
+  const brand = await em.findOneOrFail(Brand, order.brand.id);
+  const base = { to: email.recipient, emailId: email.id, tag: email.kind.toLowerCase().replace(/_/g, "-") };
+  const tickets = ticketsOf(order, config.authSecret);
+
+  switch (email.kind) {
+    case EmailKind.ORDER_CONFIRMATION: {
+      const [invoice, ticketFile] = await Promise.all([invoicePdf(order, brand), ticketsPdf(order, brand, tickets)]);
+      const text = [
+        `Hello ${order.buyerName},`,
+        "",
+        `thank you for your order ${order.number} at ${brand.name}. It is paid and confirmed.`,
+        `Attached: your invoice and ${tickets.length === 1 ? "your ticket" : `${tickets.length} tickets`} (PDF).`,
+      ].join("\n");
+      return {
+        ...base,
+        subject: `Your order ${order.number} at ${brand.name} is confirmed`,
+        textBody: text,
+        htmlBody: html(text),
+        attachments: [
+          { name: `invoice-${order.number}.pdf`, contentType: PDF, content: invoice },
+          { name: `tickets-${order.number}.pdf`, contentType: PDF, content: ticketFile },
+        ],
+      };
+    }
+    case EmailKind.TICKETS: {
+      const mine = tickets.filter((t) => sameAddress(t.holder.email, email.recipient));
+      if (!mine.length) return null;
+      const text = [
+        `Hello ${mine[0].holder.name},`,
+        "",
+        `${order.buyerName} ordered ${mine.length === 1 ? "a ticket" : `${mine.length} tickets`} for you at ${brand.name} (order ${order.number}).`,
+        `${mine.length === 1 ? "It is" : "They are"} attached as a PDF.`,
+      ].join("\n");
+      return {
+        ...base,
+        subject: `Your ${mine.length === 1 ? "ticket" : "tickets"} for ${brand.name}`,
+        textBody: text,
+        htmlBody: html(text),
+        attachments: [{ name: `tickets-${order.number}.pdf`, contentType: PDF, content: await ticketsPdf(order, brand, mine) }],
+      };
+    }
+    case EmailKind.ORDER_READY: {
+      const text = [`Hello ${order.buyerName},`, "", `your order ${order.number} at ${brand.name} is ready.`].join("\n");
+      return { ...base, subject: `Your order ${order.number} is ready`, textBody: text, htmlBody: html(text), attachments: [] };
+    }
+  }
+}
+
+function html(text: string): string {
+  const paragraphs = text.split("\n\n").map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`);
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif">${paragraphs.join("")}</body></html>`;
+}

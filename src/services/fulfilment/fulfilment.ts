@@ -1,0 +1,27 @@
+import { EmailKind, OrderStatus, Role, type Order } from "../../entities";
+import { failedPrecondition, forbidden } from "../../errors";
+import { actorOf, hasRole } from "../auth/viewer";
+import { queueEmail } from "../confirmation/confirmation";
+import type { ServiceContext } from "../context";
+import { findVisibleOrder } from "../order/orders";
+import { transition } from "../order/status";
+
+/**
+ * COORGANIZER+: PAID → FULFILLED with fulfilledAt = now, an order event and one "your order is
+ * ready" email to the buyer, in one transaction. Already FULFILLED: returned unchanged (the date is
+ * never overwritten, no second email). Other statuses: FAILED_PRECONDITION. The row lock makes
+ * concurrent calls fulfil once.
+ */
+export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promise<Order> {
+  return ctx.em.transactional(async (tx) => {
+    const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
+    if (!hasRole(ctx.viewer, { brandId: order.brand.id }, Role.COORGANIZER)) {
+      throw forbidden("Fulfilling needs COORGANIZER or higher in the brand");
+    }
+    if (order.status === OrderStatus.FULFILLED) return order;
+    if (order.status !== OrderStatus.PAID) throw failedPrecondition(`Only a PAID order can be fulfilled; this one is ${order.status}`);
+    transition(tx, order, OrderStatus.FULFILLED, actorOf(ctx.viewer));
+    await queueEmail(tx, order, EmailKind.ORDER_READY, order.buyerEmail);
+    return order;
+  });
+}
