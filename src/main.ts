@@ -5,6 +5,7 @@ import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
 import { startExpirySweeper } from "./services/order/expiry";
 import { startWorker } from "./jobs/worker";
+import { dummyPasswordHash } from "./services/auth/password";
 
 const SHUTDOWN_GRACE_MS = 10_000; // 10 seconds before a forced exit
 
@@ -27,6 +28,14 @@ async function main() {
     { url, port: server.port, database: db.kind, startupMs: Math.round(performance.now() - started) },
     `Orderline API ready at ${url}`,
   );
+
+  if (config.devPaymentProvider) {
+    log.warn(
+      { nodeEnv: config.nodeEnv },
+      "The development payment provider is ON: anyone who knows a payment attempt's id can mark it paid at /dev/checkout. Set NODE_ENV=production (or DEV_PAYMENT_PROVIDER=false) for real deployments.",
+    );
+  }
+  void dummyPasswordHash(); // computed now, so the first logIn with an unknown email is not slower
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -19,7 +19,10 @@ export interface Config {
   /** Passed to Express `trust proxy`: false, true, a hop count or a list of addresses. */
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
-  /** The development payment provider (`/dev/checkout/:id`) and `/dev/mail`; never on in production. */
+  /**
+   * The development payment provider (`/dev/checkout/:id`) and `/dev/mail`: on by default outside
+   * production (DEV_PAYMENT_PROVIDER), refused in production; main.ts warns at start while it is on.
+   */
   devPaymentProvider: boolean;
   mail: {
     /** Unset: mail goes to the local outbox in the database (listed at /dev/mail). */
@@ -106,6 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mailFrom = env.MAIL_FROM || "Orderline <no-reply@orderline.local>";
   if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address or "Name <address>" (got "${env.MAIL_FROM}")`);
   const runWorker = boolean(env, "RUN_WORKER", true, problems);
+  // Anyone who can see an attempt's id can mark it paid through /dev/checkout: never by accident.
+  const devPaymentProvider = boolean(env, "DEV_PAYMENT_PROVIDER", !production, problems);
+  if (devPaymentProvider && production) problems.push("DEV_PAYMENT_PROVIDER cannot be on in production");
   const jobRetryBaseMs = integer(env, "JOB_RETRY_BASE_MS", 30_000, 10, 3_600_000, problems);
 
   const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
@@ -123,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orderTtlMinutes,
     trustProxy,
     logLevel,
-    devPaymentProvider: !production,
+    devPaymentProvider,
     mail: { postmarkServerToken: env.POSTMARK_SERVER_TOKEN || undefined, postmarkApiUrl, from: mailFrom },
     runWorker,
     jobRetryBaseMs,

@@ -29,8 +29,12 @@ export function ormOptions(clientUrl: string, extra: Partial<Options<PostgreSqlD
       snapshot: false,
       emit: "ts",
     },
+    // graphile-worker owns its schema (its own migrations): the migration diff must never touch it.
+    schemaGenerator: { ignoreSchema: ["graphile_worker"] },
     logger: (message) => logger().debug({ component: "orm" }, message),
-    debug: false,
+    // Every SQL statement (with its parameters) at LOG_LEVEL=debug or trace.
+    debug: logger().isLevelEnabled("debug") ? ["query", "query-params"] : false,
+    colors: false,
     ...extra,
   };
 }

@@ -1,10 +1,10 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique, type Ref } from "@mikro-orm/core";
+import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, Unique, type Ref } from "@mikro-orm/core";
 import { BaseEntity } from "./base";
 import { BrandRole } from "./enums";
 import { User } from "./user.entity";
 
 @Entity()
-export class Brand extends BaseEntity<"couponWebhookUrl"> {
+export class Brand extends BaseEntity<"couponWebhookUrl" | "products" | "members"> {
   @Property({ type: "string", length: 200 })
   name: string;
 
@@ -18,6 +18,12 @@ export class Brand extends BaseEntity<"couponWebhookUrl"> {
   /** Signs outgoing coupon webhooks. Readable by the brand's OWNER only. */
   @Property({ type: "string", length: 100, hidden: true })
   webhookSecret: string;
+
+  @OneToMany(() => Product, (p) => p.brand, { orderBy: { createdAt: "asc", id: "asc" } })
+  products = new Collection<Product>(this);
+
+  @OneToMany(() => BrandMember, (m) => m.brand, { orderBy: { createdAt: "asc", id: "asc" } })
+  members = new Collection<BrandMember>(this);
 
   constructor(name: string, currency: string, webhookSecret: string) {
     super();

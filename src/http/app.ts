@@ -5,6 +5,7 @@ import type { Config } from "../config/env";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { devCheckoutRouter } from "./dev-checkout";
+import { devMailRouter } from "./dev-mail";
 import { graphqlMiddleware } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
@@ -28,7 +29,10 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, c
   });
 
   app.use(paymentWebhookRouter(orm, config));
-  if (config.devPaymentProvider) app.use(devCheckoutRouter(orm, config));
+  if (config.devPaymentProvider) {
+    app.use(devCheckoutRouter(orm, config));
+    app.use(devMailRouter(orm));
+  }
   app.use("/graphql", ...graphqlMiddleware(apollo, orm, config));
 
   app.use((req, res) => {

@@ -46,7 +46,15 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
     }
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
-  return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  // An error we already masked (context creation) keeps its request id.
+  const original = unwrapResolverError(error);
+  const requestId = original instanceof GraphQLError && original.message === INTERNAL_MESSAGE ? original.extensions?.requestId : undefined;
+  return {
+    message: INTERNAL_MESSAGE,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, ...(typeof requestId === "string" ? { requestId } : {}) },
+  };
 }
 
 /**

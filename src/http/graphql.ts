@@ -7,11 +7,11 @@ import express, { type RequestHandler } from "express";
 import type { GraphQLSchema } from "graphql";
 import type { Server } from "node:http";
 import type { Config } from "../config/env";
-import { ErrorCode } from "../errors";
+import { AppError, ErrorCode } from "../errors";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { resolveViewer } from "../services/auth/viewer";
-import { isClientError, maskError } from "./errors";
+import { INTERNAL_MESSAGE, isClientError, maskError } from "./errors";
 import { requestIdOf } from "./request-id";
 
 export const MAX_BODY = "1mb";
@@ -94,10 +94,15 @@ export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: Mik
       context: async ({ req, res }) => {
         const requestId = requestIdOf(req, res);
         const em = orm.em.fork();
-        const viewer = await resolveViewer(em, config.authSecret, {
-          authorization: req.get("authorization"),
-          apiKey: req.get("x-api-key"),
-        });
+        let viewer;
+        try {
+          viewer = await resolveViewer(em, config.authSecret, { authorization: req.get("authorization"), apiKey: req.get("x-api-key") });
+        } catch (err) {
+          if (err instanceof AppError) throw err; // 401 for invalid credentials
+          // Runs before Apollo's request plugins: log and mask here, with the request id.
+          logger().error({ err, requestId }, "resolving the caller failed");
+          throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, { requestId, http: { status: 500 } });
+        }
         const clientIp = req.ip ?? req.socket.remoteAddress ?? "unknown";
         return { em, viewer, config, requestId, clientIp, log: logger().child({ requestId }) };
       },

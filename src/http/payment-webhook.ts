@@ -5,6 +5,7 @@ import { PaymentAttemptStatus } from "../entities";
 import { logger } from "../logger";
 import { applyPaymentEvent, type PaymentEvent } from "../services/payment/payments";
 import { verifySignature } from "../services/payment/signature";
+import { isCleanText } from "../services/validation";
 import { requestIdOf } from "./request-id";
 
 const REPORTABLE = new Set<string>([PaymentAttemptStatus.PENDING, PaymentAttemptStatus.PAID, PaymentAttemptStatus.FAILED, PaymentAttemptStatus.CANCELLED]);
@@ -55,10 +56,14 @@ export function parseEvent(raw: Buffer): PaymentEvent | string {
   } catch {
     return "body is not JSON";
   }
-  if (typeof body?.id !== "string" || body.id.length < 1 || body.id.length > 200) return "id must be a string of 1..200 characters";
+  if (typeof body?.id !== "string" || body.id.length < 1 || body.id.length > 200 || !isCleanText(body.id)) {
+    return "id must be a string of 1..200 printable characters";
+  }
   if (body.type !== "payment_attempt.updated") return 'type must be "payment_attempt.updated"';
   const d = body.data;
-  if (typeof d?.attemptExternalId !== "string" || d.attemptExternalId.length > 100) return "data.attemptExternalId must be a string";
+  if (typeof d?.attemptExternalId !== "string" || d.attemptExternalId.length > 100 || !isCleanText(d.attemptExternalId)) {
+    return "data.attemptExternalId must be a string of at most 100 printable characters";
+  }
   if (!REPORTABLE.has(d.status)) return "data.status must be PENDING, PAID, FAILED or CANCELLED";
   if (!Number.isInteger(d.totalAmount) || d.totalAmount < 0) return "data.totalAmount must be a non-negative integer (minor units)";
   if (typeof d.currency !== "string" || !/^[A-Z]{3}$/.test(d.currency)) return "data.currency must be an ISO 4217 code";

@@ -44,13 +44,13 @@ export class BrandResolver {
 
   @Directive("@auth(requires: COORGANIZER)")
   @FieldResolver(() => [BrandMemberType], { description: "COORGANIZER+ of the brand." })
-  members(@Ctx() ctx: GraphQLContext, @Root() brand: Brand) {
-    return brands.brandMembers(ctx, brand.id);
+  members(@Root() brand: Brand) {
+    return brands.brandMembers(brand);
   }
 
   @FieldResolver(() => [ProductType])
-  products(@Ctx() ctx: GraphQLContext, @Root() brand: Brand) {
-    return brands.brandProducts(ctx, brand.id);
+  products(@Root() brand: Brand) {
+    return brands.brandProducts(brand);
   }
 }
 

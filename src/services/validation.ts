@@ -3,24 +3,27 @@ import type { InputCheck } from "../errors";
 const EMAIL = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+\.[^\s@<>(),;:"[\]\\]{2,}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** True when the value contains a control character (PostgreSQL refuses NUL in text, so these never reach it). */
-export function hasControlChars(value: string): boolean {
-  return CONTROL.test(value);
+/**
+ * False for control characters and ill-formed Unicode (lone surrogates): PostgreSQL refuses NUL
+ * and lone surrogates in jsonb, and the driver silently rewrites them in text, so neither may pass.
+ */
+export function isCleanText(value: string): boolean {
+  return !CONTROL.test(value) && (value as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** Trimmed text of 1..max characters without control characters; records a problem otherwise. */
+/** Trimmed text of 1..max characters, clean (see isCleanText); records a problem otherwise. */
 export function text(check: InputCheck, field: string, value: string | null | undefined, max: number): string {
   const v = (value ?? "").trim();
   check.check(v.length > 0, field, "must not be empty") &&
     check.check(v.length <= max, field, `must be at most ${max} characters`) &&
-    check.check(!hasControlChars(v), field, "must not contain control characters");
+    check.check(isCleanText(v), field, "must not contain control characters or ill-formed Unicode");
   return v;
 }
 
 /** A plausible email address (≤ 320 characters), trimmed. */
 export function email(check: InputCheck, field: string, value: string | null | undefined): string {
   const v = (value ?? "").trim();
-  check.check(v.length <= 320 && EMAIL.test(v) && !hasControlChars(v), field, "must be a valid email address");
+  check.check(v.length <= 320 && EMAIL.test(v) && isCleanText(v), field, "must be a valid email address");
   return v;
 }
 
@@ -47,7 +50,7 @@ export function httpUrl(check: InputCheck, field: string, value: string | null |
   let ok = false;
   try {
     const u = new URL(v);
-    ok = (u.protocol === "https:" || u.protocol === "http:") && v.length <= 2000 && !hasControlChars(v);
+    ok = (u.protocol === "https:" || u.protocol === "http:") && v.length <= 2000 && isCleanText(v);
   } catch {
     ok = false;
   }

@@ -152,9 +152,10 @@ describe("brand members see what their role allows", () => {
     expect(X.webhookSecret).toMatch(/^whsec_/);
   });
 
-  it("the OWNER of another brand sees nothing of this one", async () => {
+  it("the OWNER of another brand sees nothing of this one: its orders are NOT_FOUND, as for a brand that does not exist", async () => {
     const auth = { token: Y.owner.token };
-    expectError(await gql(BrandOrdersWithBuyerDocument, { brandId: X.brandId }, auth), "FORBIDDEN", { path: ["orders"] });
+    expectError(await gql(BrandOrdersWithBuyerDocument, { brandId: X.brandId }, auth), "NOT_FOUND", { path: ["orders"] });
+    expectError(await gql(BrandOrdersWithBuyerDocument, { brandId: randomUUID() }, auth), "NOT_FOUND", { path: ["orders"] });
     expectError(await gql(OrderWithBuyerDocument, { id: orderX.id }, auth), "NOT_FOUND", { path: ["order"] });
     expectError(await gql(GetPaymentAttemptDocument, { id: attemptId }, auth), "NOT_FOUND");
     const fields = await gql(BrandProtectedFieldsDocument, { id: X.brandId }, auth);
@@ -186,7 +187,7 @@ describe("a brand API key acts as ORGANIZER of its own brand only", () => {
 
   it("cannot see another brand's orders", async () => {
     const auth = { apiKey: keyX };
-    expectError(await gql(BrandOrdersWithBuyerDocument, { brandId: Y.brandId }, auth), "FORBIDDEN");
+    expectError(await gql(BrandOrdersWithBuyerDocument, { brandId: Y.brandId }, auth), "NOT_FOUND");
     expectError(await gql(OrderWithBuyerDocument, { id: orderY.id }, auth), "NOT_FOUND");
   });
 
@@ -242,6 +243,25 @@ describe("managing a brand needs the right role", () => {
     expect(addBrandMember).toMatchObject({ role: "COORGANIZER", user: { id: newcomer.userId } });
     expect(await members()).toBe(before + 1);
   });
+
+  it("adds one person once under 10 concurrent calls (one row, no errors)", async () => {
+    const newcomer = await signUp("racer");
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => gql(AddBrandMemberDocument, { brandId: X.brandId, email: newcomer.email, role: "COORGANIZER" }, { token: X.owner.token })),
+    );
+    expect(results.map((r) => codes(r))).toEqual(Array(10).fill([]));
+    expect(await count("select 1 from brand_member where brand_id = $1 and user_id = $2", [X.brandId, newcomer.userId])).toBe(1);
+  });
+
+  it("never leaves a brand without an OWNER: the last OWNER cannot step down", async () => {
+    const brand = await brandWithProducts();
+    const r = await gql(AddBrandMemberDocument, { brandId: brand.brandId, email: brand.owner.email, role: "COORGANIZER" }, { token: brand.owner.token });
+    expectError(r, "FAILED_PRECONDITION");
+    const second = await member(brand, "OWNER");
+    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: brand.owner.email, role: "ORGANIZER" }, { token: brand.owner.token });
+    expectError(await gql(AddBrandMemberDocument, { brandId: brand.brandId, email: second.email, role: "ORGANIZER" }, { token: second.token }), "FAILED_PRECONDITION");
+    expect(await count("select 1 from brand_member where brand_id = $1 and role = 'OWNER'", [brand.brandId])).toBe(1);
+  });
 });
 
 describe("authentication", () => {
@@ -275,6 +295,8 @@ describe("authentication", () => {
     ["a garbage X-API-Key", async () => ({ apiKey: "olk_nope" })],
     ["an X-API-Key with a wrong secret", async () => ({ apiKey: keyX.slice(0, -4) + (keyX.endsWith("AAAA") ? "BBBB" : "AAAA") })],
     ["an X-API-Key of an unknown key id", async () => ({ apiKey: keyX.replace(/^olk_[0-9a-f-]{36}/, `olk_${randomUUID()}`) })],
+    ["an X-API-Key whose id is 36 hex digits but no UUID", async () => ({ apiKey: keyX.replace(/^olk_[0-9a-f-]{36}/, `olk_${"0".repeat(36)}`) })],
+    ["an X-API-Key whose id is 36 dashes", async () => ({ apiKey: keyX.replace(/^olk_[0-9a-f-]{36}/, `olk_${"-".repeat(36)}`) })],
   ];
 
   it.each(badCredentials)("%s is refused with HTTP 401 UNAUTHENTICATED, even for `me`", async (_, auth) => {

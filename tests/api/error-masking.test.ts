@@ -63,4 +63,30 @@ describe("an unexpected error", () => {
     const logged = api.logs.filter((l) => l.includes(error.extensions.requestId));
     expect(logged.some((l) => l.includes('"unexpected error"') && l.includes("order_event"))).toBe(true);
   });
+
+  it("while resolving the caller (before any resolver) answers 500 INTERNAL_SERVER_ERROR with a request id, and logs it", async () => {
+    const owner = await post('mutation { signUp(input: {email: "keys@example.test", password: "long enough password"}) { token } }');
+    const token = owner.body.data.signUp.token;
+    const brand = await post('mutation { createBrand(input: {name: "Keys", currency: "EUR"}) { id } }', token);
+    const key = await post(`mutation { createApiKey(brandId: "${brand.body.data.createBrand.id}") { secret } }`, token);
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    await sql.query("drop table api_key");
+    await sql.end();
+
+    const res = await fetch(`${api.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": key.body.data.createApiKey.secret },
+      body: JSON.stringify({ query: "{ me { anonymous } }" }),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(500);
+    const body = JSON.parse(text);
+    expect(body.errors).toEqual([
+      { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } },
+    ]);
+    expect(text).not.toMatch(LEAK);
+    const requestId = body.errors[0].extensions.requestId;
+    expect(api.logs.some((l) => l.includes(requestId) && l.includes("resolving the caller failed") && l.includes("api_key"))).toBe(true);
+  });
 });

@@ -76,4 +76,18 @@ describe("the order flow", () => {
     expect(stale.status).toBe(401);
     expect(stale.errors?.[0].extensions?.code).toBe("UNAUTHENTICATED");
   });
+
+  it("turns one anonymous session into exactly one account under concurrent sign-ups", async () => {
+    const brand = await brandWithProducts();
+    const session = await anonymous();
+    const order = await placeOrder(brand, session.token);
+    const emails = Array.from({ length: 5 }, () => uniqueEmail("race"));
+    const results = await Promise.all(emails.map((email) => gql(SignUpDocument, { input: { email, password: PASSWORD } }, { token: session.token })));
+    const won = results.filter((r) => !r.errors);
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === "UNAUTHENTICATED")).toHaveLength(4);
+    expect(await count("select 1 from users where lower(email) = any($1)", [emails])).toBe(1);
+    const { myOrders } = await ok(MyOrdersDocument, {}, { token: won[0].data!.signUp.token });
+    expect(myOrders.edges.map((e) => e.node.id)).toEqual([order.id]);
+  });
 });

@@ -106,13 +106,15 @@ describe("POST /webhooks/payments refuses what it cannot trust, writing nothing"
 
   const badBodies: [string, (a: Attempt) => string, string][] = [
     ["that is not JSON", (a) => `{"id":"evt_broken","data":{"attemptExternalId":"${a.externalId}"`, "body is not JSON"],
-    ["that is a JSON array", () => "[]", "id must be a string of 1..200 characters"],
-    ["without an id", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), id: undefined }), "id must be a string of 1..200 characters"],
+    ["that is a JSON array", () => "[]", "id must be a string of 1..200 printable characters"],
+    ["without an id", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), id: undefined }), "id must be a string of 1..200 printable characters"],
     ["of another type", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), type: "payment_attempt.created" }), 'type must be "payment_attempt.updated"'],
     ["with status CREATED", (a) => signed(providerEvent(a, "PAID", { status: "CREATED" })), "data.status must be PENDING, PAID, FAILED or CANCELLED"],
     ["with a fractional amount", (a) => signed(providerEvent(a, "PAID", { totalAmount: 2900.5 })), "data.totalAmount must be a non-negative integer (minor units)"],
     ["with the amount as a string", (a) => signed(providerEvent(a, "PAID", { totalAmount: "2900" as any })), "data.totalAmount must be a non-negative integer (minor units)"],
     ["with a lower-case currency", (a) => signed(providerEvent(a, "PAID", { currency: "eur" })), "data.currency must be an ISO 4217 code"],
+    ["with a NUL in the event id", (a) => signed(providerEvent(a, "PAID", { id: "evt_\u0000_nul" })), "id must be a string of 1..200 printable characters"],
+    ["with a lone surrogate in the attempt id", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), data: { ...JSON.parse(signed(providerEvent(a))).data, attemptExternalId: "cs_\ud800" } }), "data.attemptExternalId must be a string of at most 100 printable characters"],
   ];
 
   it.each(badBodies)("answers 400 to a correctly signed body %s, writing nothing", async (_, body, error) => {

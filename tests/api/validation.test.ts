@@ -55,6 +55,8 @@ describe("createOrder refuses bad input, names the field and stores nothing", ()
     ["a malformed brandId", () => ({ brandId: "brand-1" }), "input.brandId"],
     ["an invalid buyer email", () => ({ buyer: { name: "Ada", email: "ada-at-example.test" } }), "input.buyer.email"],
     ["a buyer email with a NUL byte", () => ({ buyer: { name: "Ada", email: "ada\u0000@example.test" } }), "input.buyer.email"],
+    ["a buyer name with a lone surrogate", () => ({ buyer: { name: "Ada \ud800", email: "ada@example.test" } }), "input.buyer.name"],
+    ["an attendee name with a lone surrogate", () => ({ attendees: [{ name: "\udc00Tim", email: "tim@example.test" }] }), "input.attendees[0].name"],
     ["an empty buyer name", () => ({ buyer: { name: "   ", email: "ada@example.test" } }), "input.buyer.name"],
     ["a buyer name of 201 characters", () => ({ buyer: { name: "a".repeat(201), email: "ada@example.test" } }), "input.buyer.name"],
     [

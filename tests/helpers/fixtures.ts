@@ -95,13 +95,13 @@ export interface WebhookEvent {
 /** Sends a payment webhook, signed with the test secret unless `signature` is given. */
 export async function sendWebhook(
   event: WebhookEvent | string,
-  opts: { signature?: string | null; timestamp?: number; secret?: string } = {},
+  opts: { signature?: string | null; timestamp?: number; secret?: string; api?: string } = {},
 ): Promise<{ status: number; body: any }> {
   const body = typeof event === "string" ? event : JSON.stringify({ type: "payment_attempt.updated", ...event });
   const headers: Record<string, string> = { "content-type": "application/json" };
   const signature = opts.signature === undefined ? signPayload(opts.secret ?? inject("webhookSecret"), body, opts.timestamp) : opts.signature;
   if (signature !== null) headers["payment-signature"] = signature;
-  const res = await fetch(`${apiUrl()}/webhooks/payments`, { method: "POST", headers, body });
+  const res = await fetch(`${opts.api ?? apiUrl()}/webhooks/payments`, { method: "POST", headers, body });
   const text = await res.text();
   let parsed: any = text;
   try {

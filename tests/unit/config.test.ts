@@ -34,6 +34,13 @@ describe("configuration", () => {
     expect(c.devPaymentProvider).toBe(false);
   });
 
+  it("keeps the development payment provider out of production, and lets development turn it off", () => {
+    const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), DATA_DIR: tmp() };
+    expect(() => loadConfig({ ...prod, DEV_PAYMENT_PROVIDER: "true" })).toThrow(/DEV_PAYMENT_PROVIDER cannot be on in production/);
+    expect(loadConfig({ DATA_DIR: tmp(), DEV_PAYMENT_PROVIDER: "false" }).devPaymentProvider).toBe(false);
+    expect(() => loadConfig({ DATA_DIR: tmp(), DEV_PAYMENT_PROVIDER: "maybe" })).toThrow(/DEV_PAYMENT_PROVIDER must be true or false/);
+  });
+
   it("parses TRUST_PROXY as a boolean, a hop count or addresses", () => {
     const base = { DATA_DIR: tmp() };
     expect(loadConfig({ ...base, TRUST_PROXY: "true" }).trustProxy).toBe(true);

@@ -1,10 +1,7 @@
 import { Field, ID, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
-import { BrandRole, OrderStatus, PaymentAttemptStatus, Role } from "../../entities/enums";
+import { BrandRole, OrderStatus, PaymentAttemptStatus } from "../../entities/enums";
 
-registerEnumType(Role, {
-  name: "Role",
-  description: "The ladder used by @auth: USER (the customer the object belongs to) < COORGANIZER < ORGANIZER < OWNER < ADMIN.",
-});
+// Role is not registered here: it exists only as the argument type of @auth (see auth-directive.ts).
 registerEnumType(BrandRole, { name: "BrandRole", description: "A member's role in a brand: OWNER > ORGANIZER > COORGANIZER." });
 registerEnumType(OrderStatus, { name: "OrderStatus" });
 registerEnumType(PaymentAttemptStatus, { name: "PaymentAttemptStatus" });

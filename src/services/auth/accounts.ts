@@ -1,9 +1,9 @@
-import { raw } from "@mikro-orm/core";
+import { LockMode, raw } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
 import { User } from "../../entities";
 import { AppError, ErrorCode, InputCheck, unauthenticated } from "../../errors";
 import type { ServiceContext } from "../context";
-import { email as checkEmail, hasControlChars, text } from "../validation";
+import { email as checkEmail, isCleanText, text } from "../validation";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import { signToken } from "./tokens";
 
@@ -37,9 +37,16 @@ export async function signUp(ctx: ServiceContext, input: { email: string; passwo
   let user: User;
   try {
     user = await em.transactional(async (tx) => {
-      const existing =
-        ctx.viewer.kind === "anonymous" ? await tx.findOne(User, { id: ctx.viewer.userId, anonymous: true }) : null;
-      const u = existing ?? tx.create(User, {});
+      let u: User;
+      if (ctx.viewer.kind === "anonymous") {
+        // The session's own row, locked: two concurrent sign-ups with one session token cannot both
+        // succeed (the second finds it already an account).
+        const session = await tx.findOne(User, { id: ctx.viewer.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!session?.anonymous) throw unauthenticated("This anonymous session has already signed up; log in instead");
+        u = session;
+      } else {
+        u = tx.create(User, {});
+      }
       u.email = email;
       u.name = name;
       u.passwordHash = passwordHash;
@@ -60,7 +67,7 @@ export async function signUp(ctx: ServiceContext, input: { email: string; passwo
 export async function logIn(ctx: ServiceContext, emailRaw: string, password: string): Promise<AuthResult> {
   const email = (emailRaw ?? "").trim();
   // An email no account can have (empty, or with a NUL the database would refuse) is simply unknown.
-  const user = email && !hasControlChars(email) ? await findAccountByEmail(ctx.em, email, true) : null;
+  const user = email && isCleanText(email) ? await findAccountByEmail(ctx.em, email, true) : null;
   const ok = await verifyPassword(String(password ?? ""), user?.passwordHash ?? (await dummyPasswordHash()));
   if (!user || !user.passwordHash || !ok) throw new AppError(ErrorCode.UNAUTHENTICATED, "Wrong email or password");
   return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user" }), user };

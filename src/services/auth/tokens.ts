@@ -42,7 +42,7 @@ export async function verifyToken(secret: string, token: string): Promise<TokenC
 
 // Brand API keys: "olk_<key id>_<secret>". Only SHA-256(secret) is stored: the secret has 256 bits
 // of randomness, so a slow hash adds nothing and the lookup by id stays one indexed read.
-const API_KEY_PATTERN = /^olk_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;
+const API_KEY_PATTERN = /^olk_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 export function newApiKeySecret(id: string): { key: string; secretHash: string } {
   const secret = randomBytes(32).toString("base64url");

@@ -1,10 +1,10 @@
 import { ref } from "@mikro-orm/core";
 import { randomBytes } from "node:crypto";
 import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../../entities";
-import { AppError, ErrorCode, InputCheck, forbidden } from "../../errors";
+import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden } from "../../errors";
 import { findAccountByEmail, requireAccount } from "../auth/accounts";
 import { newApiKeySecret } from "../auth/tokens";
-import { hasRole } from "../auth/viewer";
+import { hasRole, roleOver } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
@@ -27,10 +27,20 @@ export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand |
   return isUuid(id) ? ctx.em.findOne(Brand, id) : null;
 }
 
-/** Loads a brand and checks the caller's role in it: unknown → NOT_FOUND, too low → FORBIDDEN. */
-export async function brandWithRole(ctx: ServiceContext, brandId: string, required: Role, field = "brandId"): Promise<Brand> {
+/**
+ * Loads a brand and checks the caller's role in it: unknown → NOT_FOUND, too low → FORBIDDEN.
+ * With `hideFromOutsiders` (reads of a brand's private data, e.g. its orders), a caller with no
+ * role in the brand at all gets the same NOT_FOUND as for a brand that does not exist.
+ */
+export async function brandWithRole(
+  ctx: ServiceContext,
+  brandId: string,
+  required: Role,
+  { field = "brandId", hideFromOutsiders = false }: { field?: string; hideFromOutsiders?: boolean } = {},
+): Promise<Brand> {
   const brand = isUuid(brandId) ? await ctx.em.findOne(Brand, brandId) : null;
-  if (!brand) throw new AppError(ErrorCode.NOT_FOUND, `${field}: no such brand`, { field });
+  const outsider = brand && roleOver(ctx.viewer, { brandId: brand.id }) === null;
+  if (!brand || (outsider && hideFromOutsiders)) throw new AppError(ErrorCode.NOT_FOUND, `${field}: no such brand`, { field });
   if (!hasRole(ctx.viewer, { brandId: brand.id }, required)) {
     throw forbidden(`This needs the ${required} role in the brand`);
   }
@@ -77,14 +87,18 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
   check.throwIfAny();
   const brand = await brandWithRole(ctx, brandId, Role.ORGANIZER);
   if (!hasRole(ctx.viewer, { brandId: brand.id }, ASSIGNABLE[role])) throw forbidden(`Only an owner can make ${role}s`);
-  const em = ctx.em;
-  return em.transactional(async (tx) => {
+  return ctx.em.transactional(async (tx) => {
     const user = await findAccountByEmail(tx, email);
     if (!user) throw new AppError(ErrorCode.NOT_FOUND, "email: no account with this email", { field: "email" });
+    // Membership changes of one brand take turns (the brand row lock): concurrent adds of one
+    // person cannot both insert, and the owner count below stays true until commit.
+    await tx.execute("select 1 from brand where id = ? for update", [brand.id]);
     let member = await tx.findOne(BrandMember, { brand: brand.id, user: user.id });
     if (member) {
-      if (member.role === BrandRole.OWNER && role !== BrandRole.OWNER && !hasRole(ctx.viewer, { brandId: brand.id }, Role.OWNER)) {
-        throw forbidden("Only an owner can change an owner's role");
+      if (member.role === BrandRole.OWNER && role !== BrandRole.OWNER) {
+        if (!hasRole(ctx.viewer, { brandId: brand.id }, Role.OWNER)) throw forbidden("Only an owner can change an owner's role");
+        const owners = await tx.count(BrandMember, { brand: brand.id, role: BrandRole.OWNER });
+        if (owners <= 1) throw failedPrecondition("A brand needs at least one OWNER: make someone else OWNER first");
       }
       member.role = role;
     } else {
@@ -108,7 +122,7 @@ export async function createApiKey(ctx: ServiceContext, brandId: string): Promis
 }
 
 export async function createProduct(ctx: ServiceContext, input: { brandId: string; name: string; unitPrice: number }): Promise<Product> {
-  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, "input.brandId");
+  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, { field: "input.brandId" });
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   intRange(check, "input.unitPrice", input.unitPrice, 0, MAX_UNIT_PRICE);
@@ -119,12 +133,13 @@ export async function createProduct(ctx: ServiceContext, input: { brandId: strin
   return product;
 }
 
-export function brandProducts(ctx: ServiceContext, brandId: string): Promise<Product[]> {
-  return ctx.em.find(Product, { brand: brandId }, { orderBy: { createdAt: "asc", id: "asc" } });
+/** Loaded through the collection dataloader: one query for all brands of a response. */
+export async function brandProducts(brand: Brand): Promise<Product[]> {
+  return (await brand.products.load({ dataloader: true })).getItems();
 }
 
-export function brandMembers(ctx: ServiceContext, brandId: string): Promise<BrandMember[]> {
-  return ctx.em.find(BrandMember, { brand: brandId }, { orderBy: { createdAt: "asc" } });
+export async function brandMembers(brand: Brand): Promise<BrandMember[]> {
+  return (await brand.members.load({ dataloader: true })).getItems();
 }
 
 /** A user's memberships, visible to the user themself and to ADMIN. */

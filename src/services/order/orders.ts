@@ -143,7 +143,7 @@ export async function listBrandOrders(
 ): Promise<Connection<Order>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brand = await brandWithRole(ctx, args.brandId, Role.COORGANIZER);
+  const brand = await brandWithRole(ctx, args.brandId, Role.COORGANIZER, { hideFromOutsiders: true });
   const where: FilterQuery<Order> = { brand: brand.id };
   if (args.status?.length) where.status = { $in: args.status };
   return page(ctx.em, where, first, cursor);
