@@ -1,5 +1,6 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref } from "@mikro-orm/core";
 import { BaseEntity } from "./base";
+import { Fan } from "./loyalty.entity";
 import { Order } from "./order.entity";
 
 export enum EmailKind {
@@ -9,6 +10,10 @@ export enum EmailKind {
   TICKETS = "TICKETS",
   /** To the buyer when the order is fulfilled. */
   ORDER_READY = "ORDER_READY",
+  /** To a fan: the link that verifies their email. */
+  FAN_VERIFICATION = "FAN_VERIFICATION",
+  /** To a fan: their coupon code. */
+  COUPON = "COUPON",
 }
 
 export enum EmailStatus {
@@ -20,9 +25,12 @@ export enum EmailStatus {
 /** One email to one recipient, and what became of it. Sent by the `send_email` job. */
 @Entity({ tableName: "email" })
 @Index({ properties: ["order", "createdAt"] })
-export class EmailMessage extends BaseEntity<"status" | "attempts" | "messageId" | "lastError" | "sentAt" | "updatedAt" | "data" | "order"> {
+export class EmailMessage extends BaseEntity<"status" | "attempts" | "messageId" | "lastError" | "sentAt" | "updatedAt" | "data" | "order" | "fan"> {
   @ManyToOne(() => Order, { ref: true, nullable: true })
   order: Ref<Order> | null = null;
+
+  @ManyToOne(() => Fan, { ref: true, nullable: true, index: true })
+  fan: Ref<Fan> | null = null;
 
   @Enum({ items: () => EmailKind, nativeEnumName: "email_kind" })
   kind: EmailKind;

@@ -5,12 +5,14 @@ export { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage, RateLimitHits } from "./email.entity";
+export { Discount, DiscountType, Coupon, Fan, FanStatus, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "./loyalty.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 import { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 import { BaseEntity } from "./base";
 import { EmailMessage, OutboxMessage, RateLimitHits } from "./email.entity";
+import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
 
 /** Every entity class, for the ORM configuration. */
-export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent, EmailMessage, OutboxMessage, RateLimitHits];
+export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent, EmailMessage, OutboxMessage, RateLimitHits, Discount, Coupon, Fan, CouponDelivery, DeliveryAttempt];

@@ -2,6 +2,7 @@ import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type R
 import { BaseEntity } from "./base";
 import { Brand } from "./brand.entity";
 import { OrderStatus, PaymentAttemptStatus } from "./enums";
+import { Coupon } from "./loyalty.entity";
 import { User } from "./user.entity";
 
 export interface OrderLineData {
@@ -36,7 +37,7 @@ export interface PaidSnapshot {
   expression: `create index "orders_pending_expiry" on "orders" ("expires_at") where "status" = 'PENDING'`,
 })
 export class Order extends BaseEntity<
-  "status" | "discountTotal" | "couponCode" | "paidAt" | "fulfilledAt" | "snapshot" | "seq" | "customer" | "attendees" | "events" | "paymentAttempts"
+  "status" | "discountTotal" | "couponCode" | "coupon" | "paidAt" | "fulfilledAt" | "snapshot" | "seq" | "customer" | "attendees" | "events" | "paymentAttempts"
 > {
   /** Human-readable and unique, e.g. OL-7K3Q9D. */
   @Property({ type: "string", length: 20, unique: true })
@@ -83,6 +84,10 @@ export class Order extends BaseEntity<
 
   @Property({ type: "string", length: 64, nullable: true })
   couponCode: string | null = null;
+
+  /** The coupon whose use this order reserved (released if it is cancelled or expires). */
+  @ManyToOne(() => Coupon, { ref: true, nullable: true, index: true })
+  coupon: Ref<Coupon> | null = null;
 
   @Property({ type: "datetime" })
   expiresAt: Date;

@@ -6,6 +6,7 @@ import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
+import { fanActivationRouter } from "./fan-activation";
 import { graphqlMiddleware } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
@@ -29,6 +30,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, c
   });
 
   app.use(paymentWebhookRouter(orm, config));
+  app.use(fanActivationRouter(orm));
   if (config.devPaymentProvider) {
     app.use(devCheckoutRouter(orm, config));
     app.use(devMailRouter(orm));

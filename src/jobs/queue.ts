@@ -5,6 +5,7 @@ import { logger } from "../logger";
 /** Job names the worker knows. */
 export const Task = {
   SEND_EMAIL: "send_email",
+  DELIVER_COUPON: "deliver_coupon",
 } as const;
 export type TaskName = (typeof Task)[keyof typeof Task];
 

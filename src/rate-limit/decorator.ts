@@ -24,12 +24,12 @@ export const perCaller: IdentityOf = (ctx) => {
 /** The client's IP: the socket address, or X-Forwarded-For only when TRUST_PROXY allows it (Express req.ip). */
 export const perIp: IdentityOf = (ctx) => `ip:${ctx.clientIp}`;
 
-/** A field argument, lowercased (e.g. the email of a login attempt). */
+/** A field argument (a dotted path into the arguments, e.g. "input.email"), lowercased. */
 export const perArg =
-  (name: string): IdentityOf =>
+  (path: string): IdentityOf =>
   (_ctx, args) => {
-    const v = args[name];
-    return typeof v === "string" && v.trim() ? `${name}:${v.trim().toLowerCase()}` : null;
+    const v = path.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), args);
+    return typeof v === "string" && v.trim() ? `${path}:${v.trim().toLowerCase()}` : null;
   };
 
 /**

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { BrandRole, type Brand, type BrandMember, type Product } from "../entities";
 import { ApiKeyPayload, BrandMemberType, BrandType, ProductType, UserType } from "../schema/types/account";
-import { CreateBrandInput, CreateProductInput } from "../schema/inputs";
+import { CreateBrandInput, CreateProductInput, UpdateBrandInput } from "../schema/inputs";
 import * as brands from "../services/brand/brands";
 import type { GraphQLContext } from "./context";
 
@@ -35,6 +35,16 @@ export class BrandResolver {
   @Mutation(() => ApiKeyPayload, { description: "OWNER. The secret is shown once." })
   createApiKey(@Ctx() ctx: GraphQLContext, @Arg("brandId", () => ID) brandId: string) {
     return brands.createApiKey(ctx, brandId);
+  }
+
+  @Mutation(() => BrandType, { description: "ORGANIZER+: rename, or set / remove (\"\") the coupon webhook URL." })
+  updateBrand(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateBrandInput) input: UpdateBrandInput) {
+    return brands.updateBrand(ctx, id, input);
+  }
+
+  @Mutation(() => BrandType, { description: "OWNER: a new webhookSecret for coupon webhooks; the old one stops verifying at once." })
+  rotateWebhookSecret(@Ctx() ctx: GraphQLContext, @Arg("brandId", () => ID) brandId: string) {
+    return brands.rotateWebhookSecret(ctx, brandId);
   }
 
   @Mutation(() => ProductType, { description: "ORGANIZER+ or the brand's key. Priced in the brand's currency." })

@@ -3,6 +3,7 @@ import { AuthResolver, UserFieldsResolver } from "./auth.resolver";
 import { BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
 import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
 import { ConfirmationResolver } from "./confirmation.resolver";
+import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, FanResolver } from "./loyalty.resolver";
 import { UpcomingResolver } from "./upcoming.resolver";
 
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -14,5 +15,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   OrderResolver,
   PaymentAttemptFieldsResolver,
   ConfirmationResolver,
+  DiscountResolver,
+  FanResolver,
+  CouponFieldsResolver,
+  CouponDeliveryFieldsResolver,
   UpcomingResolver,
 ];

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int } from "type-graphql";
-import { DiscountType } from "./types/loyalty";
+import { DiscountType } from "../entities";
+import "./types/loyalty"; // registers DiscountType with GraphQL
 
 // Inputs carry shapes only; every rule (lengths, ranges, formats) is checked in the services so
 // the error can name the exact field (BAD_USER_INPUT with `extensions.field`).
@@ -83,4 +84,10 @@ export class RegisterFanInput {
   @Field() name!: string;
   @Field() email!: string;
   @Field(() => String, { nullable: true }) facebookHandle?: string | null;
+}
+
+@InputType()
+export class UpdateBrandInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true, description: 'Where issued coupons are POSTed; "" removes it.' }) couponWebhookUrl?: string | null;
 }

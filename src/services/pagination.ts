@@ -1,3 +1,5 @@
+import type { EntityName, FilterQuery } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import { badInput } from "../errors";
 
 export const MAX_PAGE_SIZE = 100;
@@ -66,4 +68,25 @@ export function toConnection<T extends { createdAt: Date; id: string }>(
 /** Opaque ids are UUIDs; anything else can never exist. */
 export function isUuid(id: unknown): id is string {
   return typeof id === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}
+
+/**
+ * One page of `entity` rows matching `where`, newest first by (createdAt, id), after `cursor`;
+ * with the total count of `where`. Two statements, whatever the page size.
+ */
+export async function keysetPage<T extends { createdAt: Date; id: string }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  first: number,
+  cursor: Cursor | null,
+): Promise<Connection<T>> {
+  const after = cursor
+    ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] }
+    : {};
+  const [rows, totalCount] = await Promise.all([
+    em.find(entity, { $and: [where, after] } as FilterQuery<T>, { orderBy: [{ createdAt: "desc" }, { id: "desc" }] as never, limit: first + 1 }),
+    em.count(entity, where),
+  ]);
+  return toConnection(rows as T[], first, totalCount, cursor !== null);
 }

@@ -42,6 +42,8 @@ export type CreateProductInput = {
 };
 
 export type EmailKind =
+  | 'COUPON'
+  | 'FAN_VERIFICATION'
   | 'ORDER_CONFIRMATION'
   | 'ORDER_READY'
   | 'TICKETS';

@@ -25,7 +25,7 @@ describe("jobs enqueued with a change", () => {
     await expect(
       orm.em.fork().transactional(async (tx) => {
         const order = await tx.findOneOrFail(Order, orderId);
-        emailId = (await queueEmail(tx, order, EmailKind.ORDER_READY, recipient)).id;
+        emailId = (await queueEmail(tx, { order }, EmailKind.ORDER_READY, recipient)).id;
         throw new Error("the change fails after queueing");
       }),
     ).rejects.toThrow("the change fails after queueing");
@@ -36,7 +36,7 @@ describe("jobs enqueued with a change", () => {
 
   it("are committed together with the change (the email row and its job exist, or were already sent)", async () => {
     const recipient = uniqueEmail("committed");
-    const email = await orm.em.fork().transactional(async (tx) => queueEmail(tx, await tx.findOneOrFail(Order, orderId), EmailKind.ORDER_READY, recipient));
+    const email = await orm.em.fork().transactional(async (tx) => queueEmail(tx, { order: await tx.findOneOrFail(Order, orderId) }, EmailKind.ORDER_READY, recipient));
     expect(await count("select 1 from email where id = $1", [email.id])).toBe(1);
     // The worker may already have taken the job; then the email is no longer QUEUED.
     const queuedOrDone = await count(

@@ -1,21 +1,15 @@
-import { Directive, Field, Int, ObjectType, registerEnumType } from "type-graphql";
-import { BrandType } from "./account";
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node, PageInfo } from "./common";
 
-export enum DiscountType {
-  PERCENT = "PERCENT",
-  FIXED_AMOUNT = "FIXED_AMOUNT",
-}
-export enum FanStatus {
-  PENDING_VERIFICATION = "PENDING_VERIFICATION",
-  ACTIVE = "ACTIVE",
-}
+import { DeliveryStatus, DiscountType, FanStatus } from "../../entities";
+
 registerEnumType(DiscountType, { name: "DiscountType" });
 registerEnumType(FanStatus, { name: "FanStatus" });
+registerEnumType(DeliveryStatus, { name: "DeliveryStatus" });
 
 @ObjectType("Discount", { implements: Node })
 export class DiscountObject extends Node {
-  @Field(() => BrandType) brand!: BrandType;
+  // brand: field resolver
   @Field() name!: string;
   @Field(() => String, { nullable: true }) description!: string | null;
   @Field(() => DiscountType) type!: DiscountType;
@@ -49,19 +43,18 @@ export class CouponType {
   @Field() code!: string;
   @Field(() => Int) uses!: number;
   @Field(() => Int) usageLimit!: number;
-  @Field(() => DiscountObject) discount!: DiscountObject;
+  // discount: field resolver
 }
 
 @Directive("@auth(requires: ORGANIZER)")
 @ObjectType("Fan", { implements: Node, description: "A fan is readable by ORGANIZER+ of its brand only." })
 export class FanType extends Node {
-  @Field(() => BrandType) brand!: BrandType;
+  // brand, coupon, couponDeliveries: field resolvers
   @Field() name!: string;
   @Field() email!: string;
   @Field(() => String, { nullable: true }) facebookHandle!: string | null;
   @Field(() => FanStatus) status!: FanStatus;
   @Field(() => Date, { nullable: true }) verifiedAt!: Date | null;
-  @Field(() => CouponType, { nullable: true }) coupon!: CouponType | null;
   @Field() createdAt!: Date;
 }
 
@@ -88,3 +81,23 @@ export class ActivateFanPayload {
   @Field() ok!: boolean;
 }
 
+
+@ObjectType("DeliveryAttempt", { description: "One try of pushing a coupon to the brand's shop." })
+export class DeliveryAttemptType {
+  @Field() at!: Date;
+  @Field(() => Int, { nullable: true, description: "The shop's HTTP status; null when it did not answer." }) statusCode!: number | null;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => Int) durationMs!: number;
+}
+
+@ObjectType("CouponDelivery", { description: "An issued coupon POSTed to the brand's couponWebhookUrl (signed), retried for 25 hours." })
+export class CouponDeliveryType {
+  @Field(() => ID) id!: string;
+  @Field() url!: string;
+  @Field(() => DeliveryStatus) status!: DeliveryStatus;
+  @Field(() => Int) attempts!: number;
+  @Field(() => String, { nullable: true }) lastError!: string | null;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true }) deliveredAt!: Date | null;
+  // attempts list: field resolver `tries`
+}

@@ -109,6 +109,31 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
   });
 }
 
+/** ORGANIZER+: rename, or set / remove ("") the coupon webhook URL. */
+export async function updateBrand(ctx: ServiceContext, id: string, input: { name?: string | null; couponWebhookUrl?: string | null }): Promise<Brand> {
+  const brand = await brandWithRole(ctx, id, Role.ORGANIZER, { field: "id", hideFromOutsiders: true });
+  const check = new InputCheck();
+  const name = input.name != null ? text(check, "input.name", input.name, 200) : undefined;
+  const url = input.couponWebhookUrl !== undefined ? httpUrl(check, "input.couponWebhookUrl", input.couponWebhookUrl) : undefined;
+  check.throwIfAny();
+  return ctx.em.transactional(async (tx) => {
+    const b = await tx.findOneOrFail(Brand, brand.id);
+    if (name !== undefined) b.name = name;
+    if (url !== undefined) b.couponWebhookUrl = url;
+    return b;
+  });
+}
+
+/** OWNER: a new secret for the Orderline-Signature of coupon webhooks (the old one stops at once). */
+export async function rotateWebhookSecret(ctx: ServiceContext, id: string): Promise<Brand> {
+  const brand = await brandWithRole(ctx, id, Role.OWNER, { field: "id", hideFromOutsiders: true });
+  return ctx.em.transactional(async (tx) => {
+    const b = await tx.findOneOrFail(Brand, brand.id);
+    b.webhookSecret = newWebhookSecret();
+    return b;
+  });
+}
+
 /** Creates a brand API key (OWNER). The secret is returned once; only its hash is stored. */
 export async function createApiKey(ctx: ServiceContext, brandId: string): Promise<{ id: string; secret: string }> {
   const userId = requireAccount(ctx);

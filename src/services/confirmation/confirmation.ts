@@ -1,6 +1,6 @@
 import { ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { EmailKind, EmailMessage, OrderStatus, Role, type Order } from "../../entities";
+import { EmailKind, EmailMessage, OrderStatus, Role, type Fan, type Order } from "../../entities";
 import { failedPrecondition, forbidden } from "../../errors";
 import { Task, enqueue } from "../../jobs/queue";
 import { hasRole } from "../auth/viewer";
@@ -11,10 +11,18 @@ import { sameAddress, ticketHolders } from "./tickets";
 /** graphile-worker retries (crash of a worker mid-job); our own retry policy lives in the send task. */
 const JOB_MAX_ATTEMPTS = 25;
 
-/** Records an email and enqueues its delivery, both in the caller's transaction. */
-export async function queueEmail(tx: EntityManager, order: Order, kind: EmailKind, recipient: string): Promise<EmailMessage> {
+/** Records an email about an order or a fan and enqueues its delivery, both in the caller's transaction. */
+export async function queueEmail(
+  tx: EntityManager,
+  about: { order?: Order; fan?: Fan },
+  kind: EmailKind,
+  recipient: string,
+  data: Record<string, unknown> = {},
+): Promise<EmailMessage> {
   const email = new EmailMessage(kind, recipient);
-  email.order = ref(order);
+  if (about.order) email.order = ref(about.order);
+  if (about.fan) email.fan = ref(about.fan);
+  email.data = data;
   tx.persist(email); // inserted at commit, together with the job row below
   await enqueue(tx, Task.SEND_EMAIL, { emailId: email.id }, { jobKey: `email:${email.id}`, maxAttempts: JOB_MAX_ATTEMPTS });
   return email;
@@ -30,8 +38,8 @@ export async function queueConfirmation(tx: EntityManager, order: Order): Promis
   for (const holder of ticketHolders(order)) {
     if (!recipients.some((r) => sameAddress(r, holder.email))) recipients.push(holder.email);
   }
-  await queueEmail(tx, order, EmailKind.ORDER_CONFIRMATION, recipients[0]);
-  for (const r of recipients.slice(1)) await queueEmail(tx, order, EmailKind.TICKETS, r);
+  await queueEmail(tx, { order }, EmailKind.ORDER_CONFIRMATION, recipients[0]);
+  for (const r of recipients.slice(1)) await queueEmail(tx, { order }, EmailKind.TICKETS, r);
   return recipients;
 }
 

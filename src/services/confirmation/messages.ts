@@ -1,8 +1,9 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config/env";
-import { Brand, EmailKind, Order, type EmailMessage } from "../../entities";
+import { Brand, Discount, EmailKind, Fan, Order, type EmailMessage } from "../../entities";
 import type { OutgoingMail } from "../../email/mailer";
 import { escapeHtml } from "../../http/html";
+import { verificationToken } from "../loyalty/fans";
 import { invoicePdf, ticketsPdf } from "./pdf";
 import { sameAddress, ticketsOf } from "./tickets";
 
@@ -13,6 +14,7 @@ const PDF = "application/pdf";
  * change shows the change). Returns null when there is nothing to send any more.
  */
 export async function composeEmail(em: EntityManager, email: EmailMessage, config: Config): Promise<OutgoingMail | null> {
+  if (email.fan) return composeFanEmail(em, email, config);
   if (!email.order) return null;
   const order = await em.findOne(Order, email.order.id);
   if (!order) return null;
@@ -61,10 +63,52 @@ export async function composeEmail(em: EntityManager, email: EmailMessage, confi
       const text = [`Hello ${order.buyerName},`, "", `your order ${order.number} at ${brand.name} is ready.`].join("\n");
       return { ...base, subject: `Your order ${order.number} is ready`, textBody: text, htmlBody: html(text), attachments: [] };
     }
+    default:
+      return null;
   }
 }
 
-function html(text: string): string {
-  const paragraphs = text.split("\n\n").map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`);
+/** The verification link (rebuilt from the job's random part) or the coupon code, for a fan. */
+async function composeFanEmail(em: EntityManager, email: EmailMessage, config: Config): Promise<OutgoingMail | null> {
+  const fan = await em.findOne(Fan, email.fan!.id, { populate: ["coupon"] });
+  if (!fan) return null;
+  const [discount, brand] = await Promise.all([em.findOneOrFail(Discount, fan.discount.id), em.findOneOrFail(Brand, fan.brand.id)]);
+  const base = { to: email.recipient, emailId: email.id, tag: email.kind.toLowerCase().replace(/_/g, "-"), attachments: [] };
+  if (email.kind === EmailKind.FAN_VERIFICATION) {
+    const nonce = email.data.nonce;
+    if (typeof nonce !== "string" || fan.tokenUsedAt) return null;
+    const link = `${config.publicUrl}/fans/${verificationToken(config.authSecret, nonce)}`;
+    const text = [
+      `Hello ${fan.name},`,
+      "",
+      `please confirm your email address to receive your ${brand.name} coupon for "${discount.name}":`,
+      link,
+      "",
+      "The link works once and expires in 7 days. If you did not sign up, ignore this email.",
+    ].join("\n");
+    return { ...base, subject: `Confirm your email for ${brand.name}`, textBody: text, htmlBody: html(text, link) };
+  }
+  if (email.kind === EmailKind.COUPON) {
+    const code = fan.coupon?.getEntity().code;
+    if (!code) return null;
+    const value = discount.type === "PERCENT" ? `${discount.amount}% off` : `${discount.amount} ${brand.currency} (minor units) off`;
+    const text = [
+      `Hello ${fan.name},`,
+      "",
+      `your ${brand.name} coupon for "${discount.name}" (${value}${discount.freeShipping ? ", free shipping" : ""}):`,
+      code,
+      discount.expiresAt ? `Valid until ${discount.expiresAt.toISOString().slice(0, 10)}.` : "",
+    ].join("\n");
+    return { ...base, subject: `Your ${brand.name} coupon: ${code}`, textBody: text, htmlBody: html(text) };
+  }
+  return null;
+}
+
+function html(text: string, link?: string): string {
+  const paragraphs = text.split("\n\n").map((p) => {
+    let body = escapeHtml(p).replace(/\n/g, "<br>");
+    if (link) body = body.replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`);
+    return `<p>${body}</p>`;
+  });
   return `<!doctype html><html><body style="font-family:system-ui,sans-serif">${paragraphs.join("")}</body></html>`;
 }

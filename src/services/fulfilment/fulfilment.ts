@@ -20,8 +20,8 @@ export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promis
     }
     if (order.status === OrderStatus.FULFILLED) return order;
     if (order.status !== OrderStatus.PAID) throw failedPrecondition(`Only a PAID order can be fulfilled; this one is ${order.status}`);
-    transition(tx, order, OrderStatus.FULFILLED, actorOf(ctx.viewer));
-    await queueEmail(tx, order, EmailKind.ORDER_READY, order.buyerEmail);
+    await transition(tx, order, OrderStatus.FULFILLED, actorOf(ctx.viewer));
+    await queueEmail(tx, { order }, EmailKind.ORDER_READY, order.buyerEmail);
     return order;
   });
 }

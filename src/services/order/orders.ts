@@ -5,10 +5,11 @@ import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFoun
 import { actorOf, customerId, hasRole, type Viewer } from "../auth/viewer";
 import { brandWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
-import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
+import { decodeCursor, isUuid, keysetPage, pageSize, type Connection } from "../pagination";
 import { email as checkEmail, intRange, text } from "../validation";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
+import { reserveCoupon } from "../loyalty/coupons";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
 
 export const MAX_LINES = 100;
@@ -55,40 +56,43 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   const byId = new Map(products.map((p) => [p.id, p]));
   const check = new InputCheck();
   lines.forEach((l, i) => check.check(byId.has(l.productId), `input.lines[${i}].productId`, "no such product in this brand"));
-  if (input.couponCode != null && input.couponCode.trim() !== "") {
-    check.add("input.couponCode", "unknown coupon code"); // discounts arrive with issue #4
-  }
   check.throwIfAny();
 
   const priced = lines.map((l) => ({ product: byId.get(l.productId)!, quantity: l.quantity }));
-  const totals = computeTotals(priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })));
-  if (totals.subtotal > MAX_ORDER_TOTAL) throw new AppError(ErrorCode.BAD_USER_INPUT, "input.lines: the order total is too large", { field: "input.lines" });
+  const plain = computeTotals(priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })));
+  if (plain.subtotal > MAX_ORDER_TOTAL) throw new AppError(ErrorCode.BAD_USER_INPUT, "input.lines: the order total is too large", { field: "input.lines" });
   const orderLines: OrderLineData[] = priced.map((p, i) => ({
     productId: p.product.id,
     productName: p.product.name,
     unitPrice: p.product.unitPrice,
     quantity: p.quantity,
-    total: totals.lineTotals[i],
+    total: plain.lineTotals[i],
   }));
+  const couponCode = input.couponCode?.trim() ? input.couponCode : null;
 
   const now = new Date();
   for (let attempt = 0; ; attempt++) {
-    const order = new Order({
-      number: newOrderNumber(),
-      brand: ref(brand),
-      buyer,
-      lines: orderLines,
-      subtotal: totals.subtotal,
-      total: totals.total,
-      currency: brand.currency,
-      expiresAt: new Date(now.getTime() + ctx.config.orderTtlMinutes * 60_000),
-    });
-    order.createdAt = now;
-    order.discountTotal = totals.discountTotal;
-    order.attendees = attendees;
-    order.customer = owner ? em.getReference(User, owner, { wrapped: true }) : null;
     try {
       return await em.transactional(async (tx) => {
+        // The coupon's use is reserved in this transaction: a failed insert gives it back.
+        const reserved = couponCode ? await reserveCoupon(tx, brand.id, couponCode) : null;
+        const totals = computeTotals(priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })), reserved?.rule);
+        const order = new Order({
+          number: newOrderNumber(),
+          brand: ref(brand),
+          buyer,
+          lines: orderLines,
+          subtotal: totals.subtotal,
+          total: totals.total,
+          currency: brand.currency,
+          expiresAt: new Date(now.getTime() + ctx.config.orderTtlMinutes * 60_000),
+        });
+        order.createdAt = now;
+        order.discountTotal = totals.discountTotal;
+        order.attendees = attendees;
+        order.customer = owner ? tx.getReference(User, owner, { wrapped: true }) : null;
+        order.couponCode = reserved?.code ?? null;
+        order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
         recordCreation(tx, order, actorOf(viewer));
         return order;
@@ -146,7 +150,7 @@ export async function listBrandOrders(
   const brand = await brandWithRole(ctx, args.brandId, Role.COORGANIZER, { hideFromOutsiders: true });
   const where: FilterQuery<Order> = { brand: brand.id };
   if (args.status?.length) where.status = { $in: args.status };
-  return page(ctx.em, where, first, cursor);
+  return keysetPage(ctx.em, Order, where, first, cursor);
 }
 
 export async function listMyOrders(ctx: ServiceContext, args: { first?: number | null; after?: string | null }): Promise<Connection<Order>> {
@@ -154,18 +158,7 @@ export async function listMyOrders(ctx: ServiceContext, args: { first?: number |
   const cursor = args.after ? decodeCursor(args.after) : null;
   const owner = customerId(ctx.viewer);
   if (!owner) throw unauthenticated("Sign in or use your anonymous session's token to see your orders");
-  return page(ctx.em, { customer: owner }, first, cursor);
-}
-
-async function page(em: EntityManager, where: FilterQuery<Order>, first: number, cursor: { createdAt: Date; id: string } | null) {
-  const after: FilterQuery<Order> = cursor
-    ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] }
-    : {};
-  const [rows, totalCount] = await Promise.all([
-    em.find(Order, { $and: [where, after] }, { orderBy: [{ createdAt: "desc" }, { id: "desc" }], limit: first + 1 }),
-    em.count(Order, where),
-  ]);
-  return toConnection(rows, first, totalCount, cursor !== null);
+  return keysetPage(ctx.em, Order, { customer: owner }, first, cursor);
 }
 
 /** The customer who placed it or COORGANIZER+ of the brand may cancel a PENDING order. */
@@ -175,7 +168,7 @@ export async function cancelOrder(ctx: ServiceContext, orderId: string): Promise
     const o = await findVisibleOrder(tx, ctx.viewer, orderId, true);
     if (o.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be cancelled; this one is ${o.status}`);
     if (isPastDue(o)) throw failedPrecondition("This order has expired");
-    transition(tx, o, OrderStatus.CANCELLED, actorOf(ctx.viewer));
+    await transition(tx, o, OrderStatus.CANCELLED, actorOf(ctx.viewer));
     return o;
   });
 }
@@ -190,7 +183,7 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
         { status: OrderStatus.PENDING, expiresAt: { $lte: new Date() } },
         { limit: batch, orderBy: { expiresAt: "asc" }, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
       );
-      for (const o of due) transition(tx, o, OrderStatus.EXPIRED, "system");
+      for (const o of due) await transition(tx, o, OrderStatus.EXPIRED, "system");
       return due.length;
     });
     total += n;

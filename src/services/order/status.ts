@@ -1,5 +1,7 @@
 import { ref, type EntityManager } from "@mikro-orm/core";
+import type { EntityManager as SqlEntityManager } from "@mikro-orm/postgresql";
 import { Order, OrderEvent, OrderStatus } from "../../entities";
+import { releaseCoupon } from "../loyalty/coupons";
 
 /** The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED. */
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
@@ -20,11 +22,12 @@ export function isPastDue(order: Pick<Order, "status" | "expiresAt">, now = new 
 }
 
 /**
- * Moves an order to `to` and records the order event, in the caller's unit of work (the caller
- * holds the row lock). Throws on a transition the table does not allow: callers check first and
- * answer with the right error; reaching this throw is a bug.
+ * Moves an order to `to` and records the order event, in the caller's transaction (the caller
+ * holds the row lock). An unpaid order that ends (CANCELLED, EXPIRED) gives back its coupon use.
+ * Throws on a transition the table does not allow: callers check first and answer with the right
+ * error; reaching this throw is a bug.
  */
-export function transition(em: EntityManager, order: Order, to: OrderStatus, actor: string | null, at = new Date()): OrderEvent {
+export async function transition(em: EntityManager, order: Order, to: OrderStatus, actor: string | null, at = new Date()): Promise<OrderEvent> {
   const from = order.status;
   if (!canTransition(from, to)) throw new Error(`illegal order transition ${from} -> ${to}`);
   order.status = to;
@@ -33,6 +36,7 @@ export function transition(em: EntityManager, order: Order, to: OrderStatus, act
   if (to === OrderStatus.FULFILLED) order.fulfilledAt = at;
   const event = new OrderEvent(ref(order), from, to, at, actor);
   em.persist(event);
+  if (to === OrderStatus.CANCELLED || to === OrderStatus.EXPIRED) await releaseCoupon(em as SqlEntityManager, order);
   return event;
 }
 

@@ -91,13 +91,13 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
     return flag(attempt, `amount mismatch: expected ${order.total} ${order.currency}, provider reported ${totalAmount} ${currency}`);
   }
   if (isPastDue(order)) {
-    transition(tx, order, OrderStatus.EXPIRED, "system");
+    await transition(tx, order, OrderStatus.EXPIRED, "system");
     return flag(attempt, "order expired before payment");
   }
   if (order.status !== OrderStatus.PENDING) return flag(attempt, `order is ${order.status}, not payable`);
 
   const at = new Date();
-  transition(tx, order, OrderStatus.PAID, "payment-provider", at);
+  await transition(tx, order, OrderStatus.PAID, "payment-provider", at);
   order.snapshot = snapshotOf(order, at);
   await queueConfirmation(tx, order); // committed (or rolled back) with the payment
   return "applied: order PAID";

@@ -1,0 +1,109 @@
+import { ref } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { randomUUID } from "node:crypto";
+import { Brand, Coupon, CouponDelivery, Discount, DiscountType, EmailKind, Fan, FanStatus, type Order } from "../../entities";
+import { badInput } from "../../errors";
+import { Task, enqueue } from "../../jobs/queue";
+import { queueEmail } from "../confirmation/confirmation";
+import { randomCode } from "../order/number";
+import type { DiscountRule } from "../order/totals";
+
+/** Unique codes: 10 characters of the unambiguous alphabet (31^10 ≈ 8·10^14), cryptographically random. */
+export const COUPON_CODE_LENGTH = 10;
+const CODE_SHAPE = /^[A-Z0-9-]{1,32}$/;
+
+/**
+ * Gives an activated fan their coupon (the discount's shared code, or a new unique one), emails it
+ * and queues its delivery to the brand's shop, all in the caller's transaction.
+ */
+export async function issueCoupon(tx: EntityManager, fan: Fan, discount: Discount, brand: Brand): Promise<Coupon> {
+  const coupon = discount.fixedCode
+    ? await tx.findOneOrFail(Coupon, { brand: brand.id, code: discount.fixedCode })
+    : await newUniqueCoupon(tx, brand, discount);
+  fan.coupon = ref(coupon);
+  fan.status = FanStatus.ACTIVE;
+  await queueEmail(tx, { fan }, EmailKind.COUPON, fan.email);
+  if (brand.couponWebhookUrl) await queueDelivery(tx, fan, discount, brand, coupon);
+  return coupon;
+}
+
+async function newUniqueCoupon(tx: EntityManager, brand: Brand, discount: Discount): Promise<Coupon> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const id = randomUUID();
+    const code = randomCode(COUPON_CODE_LENGTH);
+    // ON CONFLICT keeps the transaction usable if a code ever repeats: draw another.
+    const rows = await tx.execute(
+      `insert into coupon (id, created_at, brand_id, discount_id, code, uses) values (?, now(), ?, ?, ?, 0)
+       on conflict ("brand_id", "code") do nothing returning id`,
+      [id, brand.id, discount.id, code],
+    );
+    if (rows.length) return tx.findOneOrFail(Coupon, id);
+  }
+  throw new Error("could not draw a unique coupon code");
+}
+
+/** The shop's copy of an issued coupon: the body is frozen now, signed at each try with the brand's current secret. */
+async function queueDelivery(tx: EntityManager, fan: Fan, discount: Discount, brand: Brand, coupon: Coupon) {
+  const id = randomUUID();
+  const body = JSON.stringify({
+    id,
+    type: "coupon.issued",
+    createdAt: new Date().toISOString(),
+    data: {
+      fanName: fan.name,
+      email: fan.email,
+      facebookHandle: fan.facebookHandle,
+      discountName: discount.name,
+      couponCode: coupon.code,
+      discountType: discount.type,
+      discountAmount: discount.amount,
+      description: discount.description,
+      usageLimit: discount.usageLimit,
+      freeShipping: discount.freeShipping,
+      expiresAt: discount.expiresAt?.toISOString() ?? null,
+    },
+  });
+  const delivery = new CouponDelivery(ref(brand), ref(fan), brand.couponWebhookUrl!, body);
+  delivery.id = id;
+  tx.persist(delivery);
+  await enqueue(tx, Task.DELIVER_COUPON, { deliveryId: id }, { jobKey: `delivery:${id}` });
+}
+
+/**
+ * Reserves one use of a code for an order being created, in its transaction: one atomic
+ * conditional UPDATE, so concurrent checkouts can never take more than the usage limit. A refused
+ * code is BAD_USER_INPUT on `input.couponCode`.
+ */
+export async function reserveCoupon(tx: EntityManager, brandId: string, raw: string): Promise<{ coupon: Coupon; rule: DiscountRule; code: string }> {
+  const code = raw.trim().toUpperCase();
+  if (!CODE_SHAPE.test(code)) throw badInput("input.couponCode", "is not a valid coupon code");
+  const rows: { id: string; type: DiscountType; amount: number }[] = await tx.execute(
+    `update coupon c set uses = c.uses + 1
+       from discount d
+      where c.brand_id = ? and c.code = ? and d.id = c.discount_id
+        and d.deleted_at is null and (d.expires_at is null or d.expires_at > now())
+        and c.uses < d.usage_limit
+      returning c.id, d.type, d.amount`,
+    [brandId, code],
+  );
+  if (!rows.length) throw badInput("input.couponCode", await whyRefused(tx, brandId, code));
+  return { coupon: tx.getReference(Coupon, rows[0].id), rule: { type: rows[0].type, amount: rows[0].amount }, code };
+}
+
+async function whyRefused(tx: EntityManager, brandId: string, code: string): Promise<string> {
+  const rows: { deleted: boolean; expired: boolean }[] = await tx.execute(
+    `select d.deleted_at is not null as deleted, d.expires_at is not null and d.expires_at <= now() as expired
+       from coupon c join discount d on d.id = c.discount_id where c.brand_id = ? and c.code = ?`,
+    [brandId, code],
+  );
+  if (!rows.length || rows[0].deleted) return "is not a valid coupon code for this brand";
+  if (rows[0].expired) return "has expired";
+  return "has no uses left";
+}
+
+/** Gives back the use an order reserved (when it is cancelled or expires). */
+export async function releaseCoupon(tx: EntityManager, order: Order): Promise<void> {
+  if (!order.coupon) return;
+  await tx.execute("update coupon set uses = uses - 1 where id = ? and uses > 0", [order.coupon.id]);
+}
+

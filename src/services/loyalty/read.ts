@@ -1,0 +1,12 @@
+import { CouponDelivery, DeliveryAttempt } from "../../entities";
+import type { ServiceContext } from "../context";
+
+/** Reached only through Fan (ORGANIZER+ by @auth on the type). */
+export function fanDeliveries(ctx: ServiceContext, fanId: string): Promise<CouponDelivery[]> {
+  return ctx.em.find(CouponDelivery, { fan: fanId }, { orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+}
+
+export async function deliveryTries(ctx: ServiceContext, deliveryId: string) {
+  const rows = await ctx.em.find(DeliveryAttempt, { delivery: deliveryId }, { orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  return rows.map((a) => ({ at: a.createdAt, statusCode: a.statusCode, error: a.error, durationMs: a.durationMs }));
+}
