@@ -37,8 +37,11 @@ export async function migrateJobQueue(connectionString: string) {
 export function quietLogger(): WorkerLogger {
   return new WorkerLogger(() => (level, message, meta) => {
     const log = logger().child({ component: "worker" });
-    if (level === "error") log.error(meta ?? {}, message);
-    else if (level === "warning") log.warn(meta ?? {}, message);
-    else log.debug(meta ?? {}, message);
+    // graphile-worker passes errors as `error`; our `err` serializer trims database internals.
+    const { error, ...rest } = (meta ?? {}) as Record<string, unknown>;
+    const fields = error ? { ...rest, err: error } : rest;
+    if (level === "error") log.error(fields, message);
+    else if (level === "warning") log.warn(fields, message);
+    else log.debug(fields, message);
   });
 }

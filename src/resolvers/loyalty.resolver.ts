@@ -106,6 +106,11 @@ export class FanResolver {
 
 @Resolver(() => CouponType)
 export class CouponFieldsResolver {
+  @FieldResolver(() => Int, { description: "The discount's uses per coupon." })
+  async usageLimit(@Root() coupon: Coupon) {
+    return (await coupon.discount.loadOrFail({ dataloader: true })).usageLimit;
+  }
+
   @FieldResolver(() => DiscountObject)
   discount(@Root() coupon: Coupon) {
     return coupon.discount.load({ dataloader: true });

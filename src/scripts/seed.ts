@@ -16,7 +16,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import { randomUUID } from "node:crypto";
 import { loadConfigOrExit, type Config } from "../config/env";
 import { openDatabase, type Database } from "../db/database";
-import { Brand, BrandMember, BrandRole, Order, OrderStatus, PaymentAttemptStatus, Product, User } from "../entities";
+import { Brand, BrandMember, BrandRole, Discount, DiscountType, Order, OrderStatus, PaymentAttemptStatus, Product, User } from "../entities";
 import { initLogger } from "../logger";
 import { findAccountByEmail, signUp } from "../services/auth/accounts";
 import { resolveViewer, type Viewer } from "../services/auth/viewer";
@@ -26,6 +26,8 @@ import { fulfillOrder } from "../services/fulfilment/fulfilment";
 import { cancelOrder, createOrder, expireDueOrders, type CreateOrderData } from "../services/order/orders";
 import { applyPaymentEvent, attemptToPayForOrder } from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
+import { createDiscount } from "../services/loyalty/discounts";
+import { registerFan } from "../services/loyalty/fans";
 
 export const DEMO_BRAND = { name: "Demo Festival", currency: "EUR" };
 
@@ -167,8 +169,25 @@ async function seed(orm: MikroORM, config: Config): Promise<Seeded> {
     if (actual !== o.status) throw new Error(`order ${o.number} is ${actual}, expected ${o.status}`);
   }
 
+  // A discount with a shared code, and a fan who received it (no email verification).
+  const organizerViewer = await asToken(tokens.organizer);
+  await createDiscount(ctx(organizerViewer), {
+    brandId: brand.id,
+    name: "Fan club: 10 % off",
+    description: "For everyone on the mailing list",
+    type: DiscountType.PERCENT,
+    amount: 10,
+    usageLimit: 100,
+    fixedCode: DEMO_CODE,
+  });
+  const discount = await orm.em.fork().findOneOrFail(Discount, { brand: brand.id, fixedCode: DEMO_CODE });
+  await registerFan(ctx(nobody), { discountId: discount.id, name: "Fiona Fan", email: "fan@example.test" });
+
   return { brandId: brand.id, apiKey, orders, pendingCheckoutUrl: checkoutUrl(config, pendingAttempt.externalId) };
 }
+
+/** The demo discount's shared code; redeem it with createOrder(input: { couponCode }). */
+export const DEMO_CODE = "FANS-10";
 
 /**
  * The process that runs the PostgreSQL server in `dir` (its parent), when one is alive: null when
@@ -210,6 +229,7 @@ function printSummary(config: Config, s: Seeded) {
   printLogins();
   console.log(`\nBrand: ${DEMO_BRAND.name} (${DEMO_BRAND.currency}), id ${s.brandId}, ${PRODUCTS.length} products`);
   console.log(`Brand API key (shown once; send as X-API-Key): ${s.apiKey}`);
+  console.log(`Discount code (10 % off, 100 uses; one fan, fan@example.test, holds it): ${DEMO_CODE}`);
   console.log("\nOrders:");
   table(
     ["Status", "Number", "Id", "How"],

@@ -28,7 +28,8 @@ export interface ApiProcess {
  */
 export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
   const child = spawn(process.execPath, [join(ROOT, "dist", "main.js")], {
-    cwd: ROOT,
+    // Not the repository: a developer's ./.env (say, a real Postmark token) must not reach test servers.
+    cwd: tmpdir(),
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",

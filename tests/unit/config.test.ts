@@ -29,13 +29,15 @@ describe("configuration", () => {
   });
 
   it("requires real secrets in production and turns the development payment provider off", () => {
-    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: tmp() })).toThrow(/AUTH_SECRET is required in production[\s\S]*PAYMENT_WEBHOOK_SECRET is required/);
-    const c = loadConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), DATA_DIR: tmp() });
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: tmp() })).toThrow(
+      /POSTMARK_SERVER_TOKEN is required in production[\s\S]*AUTH_SECRET is required in production[\s\S]*PAYMENT_WEBHOOK_SECRET is required/,
+    );
+    const c = loadConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() });
     expect(c.devPaymentProvider).toBe(false);
   });
 
   it("keeps the development payment provider out of production, and lets development turn it off", () => {
-    const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), DATA_DIR: tmp() };
+    const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() };
     expect(() => loadConfig({ ...prod, DEV_PAYMENT_PROVIDER: "true" })).toThrow(/DEV_PAYMENT_PROVIDER cannot be on in production/);
     expect(loadConfig({ DATA_DIR: tmp(), DEV_PAYMENT_PROVIDER: "false" }).devPaymentProvider).toBe(false);
     expect(() => loadConfig({ DATA_DIR: tmp(), DEV_PAYMENT_PROVIDER: "maybe" })).toThrow(/DEV_PAYMENT_PROVIDER must be true or false/);
