@@ -5,11 +5,12 @@ import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
 import { startExpirySweeper } from "./services/order/expiry";
 import { startWorker } from "./jobs/worker";
+import { startListener } from "./pubsub/listener";
 import { dummyPasswordHash } from "./services/auth/password";
 
 const SHUTDOWN_GRACE_MS = 10_000; // 10 seconds before a forced exit
 
-/** Start: config → database (embedded unless DATABASE_URL) → migrations → HTTP → expiry sweeper and job worker. */
+/** Start: config → database (embedded unless DATABASE_URL) → migrations → LISTEN → HTTP + WebSocket → expiry sweeper and job worker. */
 async function main() {
   const config = loadConfigOrExit();
   const log = initLogger(config.logLevel);
@@ -17,7 +18,8 @@ async function main() {
 
   const db = await openDatabase(config);
   const orm = db.orm;
-  const server = await startServer(config, orm);
+  const listener = startListener(db.url);
+  const server = await startServer(config, orm, { listenerConnected: () => listener.connected });
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
   const sweeper = startExpirySweeper(orm);
@@ -51,6 +53,7 @@ async function main() {
       await server.close();
       await sweeper.stop();
       await worker?.stop();
+      await listener.stop();
       await db.close();
       log.info("stopped");
       process.exit(0);

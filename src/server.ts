@@ -4,21 +4,28 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "./config/env";
 import { createApp } from "./http/app";
 import { createGraphQLServer } from "./http/graphql";
+import { attachWebSocket } from "./http/ws";
 import { buildAppSchema } from "./schema/build";
 
 export interface RunningServer {
   httpServer: Server;
   port: number;
-  /** Stops accepting connections and waits for in-flight requests (Apollo's drain plugin). */
+  /** Closes sockets (1001), stops accepting connections and waits for in-flight requests. */
   close(): Promise<void>;
 }
 
+/** What /readyz reports besides the database. */
+export interface Health {
+  listenerConnected(): boolean;
+}
+
 /** Builds the schema, mounts everything on one HTTP server and listens on `config.port` (0: any free port). */
-export async function startServer(config: Config, orm: MikroORM): Promise<RunningServer> {
+export async function startServer(config: Config, orm: MikroORM, health: Health): Promise<RunningServer> {
   const schema = await buildAppSchema();
   const httpServer = createServer();
   const apollo = await createGraphQLServer(schema, httpServer, config);
-  httpServer.on("request", createApp(apollo, orm, config));
+  httpServer.on("request", createApp(apollo, orm, config, health));
+  const ws = attachWebSocket(httpServer, schema, orm, config);
   httpServer.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts (60 s)
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -27,6 +34,9 @@ export async function startServer(config: Config, orm: MikroORM): Promise<Runnin
   return {
     httpServer,
     port: (httpServer.address() as AddressInfo).port,
-    close: () => apollo.stop(),
+    async close() {
+      await ws.close();
+      await apollo.stop();
+    },
   };
 }

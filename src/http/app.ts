@@ -10,9 +10,12 @@ import { fanActivationRouter } from "./fan-activation";
 import { graphqlMiddleware } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
+import { openSocketCount } from "./ws";
+import { activeSubscriptions } from "../pubsub/order-events";
+import type { Health } from "../server";
 
 /** The HTTP surface: /graphql, /webhooks/payments, /healthz, /readyz and, outside production, /dev/*. */
-export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, config: Config): Express {
+export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, config: Config, health: Health): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
@@ -21,12 +24,15 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, c
     res.json({ ok: true });
   });
   app.get("/readyz", async (_req, res) => {
+    let database = "up";
     try {
       await orm.em.getConnection().execute("select 1");
-      res.json({ ok: true, database: "up" });
     } catch {
-      res.status(503).json({ ok: false, database: "down" });
+      database = "down";
     }
+    const listener = health.listenerConnected() ? "up" : "down";
+    const ok = database === "up" && listener === "up";
+    res.status(ok ? 200 : 503).json({ ok, database, listener, sockets: openSocketCount(), subscriptions: activeSubscriptions() });
   });
 
   app.use(paymentWebhookRouter(orm, config));

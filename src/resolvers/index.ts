@@ -4,7 +4,7 @@ import { BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from 
 import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
 import { ConfirmationResolver } from "./confirmation.resolver";
 import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, FanResolver } from "./loyalty.resolver";
-import { UpcomingResolver } from "./upcoming.resolver";
+import { LiveResolver } from "./live.resolver";
 
 export const RESOLVERS: NonEmptyArray<Function> = [
   AuthResolver,
@@ -19,5 +19,5 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   FanResolver,
   CouponFieldsResolver,
   CouponDeliveryFieldsResolver,
-  UpcomingResolver,
+  LiveResolver,
 ];

@@ -1,6 +1,7 @@
 import { ref, type EntityManager } from "@mikro-orm/core";
 import type { EntityManager as SqlEntityManager } from "@mikro-orm/postgresql";
 import { Order, OrderEvent, OrderStatus } from "../../entities";
+import { notifyOrderStatus } from "../../pubsub/order-events";
 import { releaseCoupon } from "../loyalty/coupons";
 
 /** The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED. */
@@ -24,6 +25,7 @@ export function isPastDue(order: Pick<Order, "status" | "expiresAt">, now = new 
 /**
  * Moves an order to `to` and records the order event, in the caller's transaction (the caller
  * holds the row lock). An unpaid order that ends (CANCELLED, EXPIRED) gives back its coupon use.
+ * Subscribers on every instance hear of it once the transaction commits (pg_notify).
  * Throws on a transition the table does not allow: callers check first and answer with the right
  * error; reaching this throw is a bug.
  */
@@ -37,6 +39,7 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   const event = new OrderEvent(ref(order), from, to, at, actor);
   em.persist(event);
   if (to === OrderStatus.CANCELLED || to === OrderStatus.EXPIRED) await releaseCoupon(em as SqlEntityManager, order);
+  await notifyOrderStatus(em as SqlEntityManager, order, from, to, at); // delivered on commit only
   return event;
 }
 

@@ -1,0 +1,112 @@
+import type { MikroORM } from "@mikro-orm/postgresql";
+import { GraphQLError, OperationTypeNode, getOperationAST, parse, type DocumentNode } from "graphql";
+import type { GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server } from "node:http";
+import { WebSocketServer } from "ws";
+import type { Config } from "../config/env";
+import { AppError } from "../errors";
+import { logger } from "../logger";
+import type { GraphQLContext } from "../resolvers/context";
+import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
+import { isClientError, maskError } from "./errors";
+
+export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
+export const MAX_PAYLOAD_BYTES = 64 * 1024; // 64 KiB per message
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 20;
+
+interface SocketState {
+  viewer: Viewer;
+  subscriptions: Set<string>;
+  clientIp: string;
+}
+type Extra = { request: IncomingMessage; state?: SocketState };
+
+let openSockets = 0;
+export const openSocketCount = () => openSockets;
+
+/**
+ * graphql-ws on the HTTP server's `/graphql`. The socket carries subscriptions only (queries and
+ * mutations go over HTTP, where limits and masking apply). Authentication is in the
+ * `connection_init` payload (`{ "authorization": "Bearer <token>" }` or `{ "apiKey": "..." }`); a bad
+ * credential closes the socket with 4403. Authorisation is checked when subscribing. Errors are
+ * masked exactly as over HTTP.
+ */
+export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, config: Config) {
+  const wss = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: MAX_PAYLOAD_BYTES });
+  wss.on("connection", (socket) => {
+    openSockets++;
+    socket.once("close", () => openSockets--);
+  });
+
+  // The same masking as HTTP (formatError); unexpected errors are logged under a request id.
+  const mask = (errors: readonly GraphQLError[], requestId: string) =>
+    errors.map((e) => {
+      if (!isClientError(e)) logger().error({ err: e.originalError ?? e, requestId, transport: "ws" }, "unexpected error");
+      const masked = maskError(e.toJSON(), e);
+      if (masked.extensions?.code === "INTERNAL_SERVER_ERROR") (masked.extensions as Record<string, unknown>).requestId = requestId;
+      return masked;
+    });
+
+  const disposable = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      schema,
+      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
+      async onConnect(ctx) {
+        const params = ctx.connectionParams ?? {};
+        const authorization = typeof params.authorization === "string" ? params.authorization : undefined;
+        const apiKey = typeof params.apiKey === "string" ? params.apiKey : undefined;
+        try {
+          const viewer = authorization || apiKey ? await resolveViewer(orm.em.fork(), config.authSecret, { authorization, apiKey }) : NOBODY;
+          ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown" };
+          return true;
+        } catch (err) {
+          if (!(err instanceof AppError)) logger().error({ err, transport: "ws" }, "resolving a socket's caller failed");
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+      },
+      onSubscribe(ctx, id, payload) {
+        const state = ctx.extra.state!;
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch {
+          return; // graphql-ws answers the syntax error itself
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation && operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return [new GraphQLError("Only subscriptions go over WebSocket; send queries and mutations to POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
+        }
+        if (state.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+          return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`, { extensions: { code: "RATE_LIMITED" } })];
+        }
+        state.subscriptions.add(id);
+      },
+      context(ctx): GraphQLContext {
+        const requestId = randomUUID();
+        const state = ctx.extra.state!;
+        return { em: orm.em.fork(), viewer: state.viewer, config, requestId, clientIp: state.clientIp, log: logger().child({ requestId, transport: "ws" }) };
+      },
+      onNext(_ctx, _id, _payload, args, result) {
+        if (!result.errors?.length) return;
+        return { ...result, errors: mask(result.errors, (args.contextValue as GraphQLContext).requestId) };
+      },
+      onError(_ctx, _id, _payload, errors) {
+        return mask(errors, randomUUID());
+      },
+      onComplete(ctx, id) {
+        ctx.extra.state?.subscriptions.delete(id);
+      },
+    },
+    wss,
+  );
+
+  return {
+    /** Closes every socket with 1001 (going away) and stops accepting new ones. */
+    async close() {
+      for (const client of wss.clients) client.close(1001, "Server shutting down");
+      await disposable.dispose();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import pg from "pg";
+import { logger } from "../logger";
+import { ORDER_STATUS_CHANNEL, dispatchOrderStatus, type OrderStatusMessage } from "./order-events";
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+export interface Listener {
+  /** True while the LISTEN connection is up (reported by /readyz). */
+  readonly connected: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * One LISTEN connection per instance: every committed status change, made on any instance,
+ * arrives here and goes to this instance's subscribers. When the connection drops it reconnects by
+ * itself with backoff (250 ms doubling to 5 s).
+ */
+export function startListener(connectionString: string): Listener {
+  const log = logger().child({ component: "listener" });
+  let client: pg.Client | undefined;
+  let connected = false;
+  let stopping = false;
+  let delay = RETRY_MIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = async () => {
+    if (stopping) return;
+    const c = new pg.Client({ connectionString, application_name: "orderline-listener", keepAlive: true });
+    client = c;
+    const lost = (why: string) => {
+      if (client !== c) return;
+      connected = false;
+      client = undefined;
+      c.removeAllListeners();
+      c.end().catch(() => undefined);
+      if (stopping) return;
+      log.warn({ why, retryInMs: delay }, "LISTEN connection lost; reconnecting");
+      timer = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    };
+    c.on("error", (e) => lost(e.message));
+    c.on("end", () => lost("connection ended"));
+    c.on("notification", (n) => {
+      if (n.channel !== ORDER_STATUS_CHANNEL || !n.payload) return;
+      try {
+        dispatchOrderStatus(JSON.parse(n.payload) as OrderStatusMessage);
+      } catch (err) {
+        log.error({ err }, "unreadable order status notification");
+      }
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}`);
+      if (client !== c) return;
+      connected = true;
+      delay = RETRY_MIN_MS;
+      log.info("listening for order status changes");
+    } catch (e) {
+      lost((e as Error).message);
+    }
+  };
+  void connect();
+
+  return {
+    get connected() {
+      return connected;
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      connected = false;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}
