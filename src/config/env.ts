@@ -31,6 +31,8 @@ export interface Config {
     postmarkApiUrl: string;
     from: string;
   };
+  /** GraphiQL at GET /graphql for browsers (default: on outside production). */
+  graphiql: boolean;
   /** Run the job worker inside the API process (`npm run worker` runs it alone). */
   runWorker: boolean;
   /** First retry delay of failed deliveries (doubles each time, capped at one hour). */
@@ -110,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mailFrom = env.MAIL_FROM || "Orderline <no-reply@orderline.local>";
   if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address or "Name <address>" (got "${env.MAIL_FROM}")`);
   const runWorker = boolean(env, "RUN_WORKER", true, problems);
+  const graphiql = boolean(env, "GRAPHIQL", !production, problems);
   // Anyone who can see an attempt's id can mark it paid through /dev/checkout: never by accident.
   const devPaymentProvider = boolean(env, "DEV_PAYMENT_PROVIDER", !production, problems);
   if (devPaymentProvider && production) problems.push("DEV_PAYMENT_PROVIDER cannot be on in production");
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devPaymentProvider,
     mail: { postmarkServerToken: env.POSTMARK_SERVER_TOKEN || undefined, postmarkApiUrl, from: mailFrom },
     runWorker,
+    graphiql,
     jobRetryBaseMs,
   };
 }

@@ -6,6 +6,7 @@ import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
+import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
 import { graphqlMiddleware } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
@@ -41,6 +42,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, c
     app.use(devCheckoutRouter(orm, config));
     app.use(devMailRouter(orm));
   }
+  app.use(webRouter(config));
   app.use("/graphql", ...graphqlMiddleware(apollo, orm, config));
 
   app.use((req, res) => {
