@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { testClientIp } from "./api";
 import { ROOT } from "./processes";
 
 /** Debian's chromium package (apt-get install chromium); CHROMIUM_PATH overrides. */
@@ -34,4 +35,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * A page in a fresh context (empty storage) presenting its own client address, like the API test
+ * files do: the test server trusts loopback proxies, so per-IP rate limits of other tests (or
+ * other API processes on the same database seeing 127.0.0.1) are not shared with the page.
+ */
+export async function newPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": testClientIp() } });
+  const page = await context.newPage();
+  page.on("close", () => context.close().catch(() => undefined)); // the browser may be closing too
+  return page;
 }

@@ -81,7 +81,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((done) => {
     const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.once("exit", () => {
+    // "close", not "exit": it comes after the child's stdout and stderr are fully read.
+    child.once("close", () => {
       clearTimeout(kill);
       children.delete(child);
       done();
