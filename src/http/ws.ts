@@ -10,6 +10,7 @@ import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
+import { createLoaders } from "../services/loaders";
 import { isClientError, maskError } from "./errors";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
@@ -86,7 +87,8 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
       context(ctx): GraphQLContext {
         const requestId = randomUUID();
         const state = ctx.extra.state!;
-        return { em: orm.em.fork(), viewer: state.viewer, config, requestId, clientIp: state.clientIp, log: logger().child({ requestId, transport: "ws" }) };
+        const em = orm.em.fork();
+        return { em, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em), log: logger().child({ requestId, transport: "ws" }) };
       },
       onNext(_ctx, _id, _payload, args, result) {
         if (!result.errors?.length) return;

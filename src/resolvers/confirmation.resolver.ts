@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
-import type { Order } from "../entities";
+import { orderView, type OrderView } from "../services/order/read-model";
 import { RateLimit, perCaller, perIp } from "../rate-limit/decorator";
 import { EmailType } from "../schema/types/email";
 import { OrderType, ResendConfirmationPayload } from "../schema/types/order";
@@ -13,12 +13,12 @@ export class ConfirmationResolver {
   })
   @RateLimit({ scope: "user", per: perCaller, max: 5, window: "1m" }, { scope: "ip", per: perIp, max: 60, window: "1m" })
   resendConfirmation(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return confirmation.resendConfirmation(ctx, orderId);
+    return confirmation.resendConfirmation(ctx, orderId).then((r) => ({ ...r, order: orderView(r.order) }));
   }
 
   @Directive("@auth(requires: COORGANIZER)")
   @FieldResolver(() => [EmailType], { description: "Every email of the order and its delivery status (COORGANIZER+)." })
-  emails(@Ctx() ctx: GraphQLContext, @Root() order: Order) {
+  emails(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return confirmation.orderEmails(ctx, order.id);
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { OrderStatus, type Order, type PaymentAttempt } from "../entities";
+import { OrderStatus } from "../entities";
 import { CreateOrderInput } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
 import {
@@ -13,6 +13,7 @@ import {
 } from "../schema/types/order";
 import * as fulfilment from "../services/fulfilment/fulfilment";
 import * as orders from "../services/order/orders";
+import { attemptView, orderView, type AttemptView, type OrderView } from "../services/order/read-model";
 import * as payments from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
 import type { GraphQLContext } from "./context";
@@ -46,22 +47,22 @@ export class OrderResolver {
 
   @Mutation(() => OrderType, { description: "Signed in (account or anonymous session) or the brand's key. Totals in minor units." })
   createOrder(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateOrderInput) input: CreateOrderInput) {
-    return orders.createOrder(ctx, input);
+    return orders.createOrder(ctx, input).then(orderView);
   }
 
   @Mutation(() => OrderType, { description: "The customer or COORGANIZER+; PENDING orders only." })
   cancelOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return orders.cancelOrder(ctx, orderId);
+    return orders.cancelOrder(ctx, orderId).then(orderView);
   }
 
   @Mutation(() => OrderType, { description: "COORGANIZER+: PAID → FULFILLED; an already fulfilled order is returned unchanged." })
   fulfillOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return fulfilment.fulfillOrder(ctx, orderId);
+    return fulfilment.fulfillOrder(ctx, orderId).then(orderView);
   }
 
   @Mutation(() => PaymentAttemptType, { description: "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`." })
   attemptToPayForOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return payments.attemptToPayForOrder(ctx, orderId);
+    return payments.attemptToPayForOrder(ctx, orderId).then(attemptView);
   }
 
   @Query(() => PaymentAttemptType, { nullable: true })
@@ -70,45 +71,45 @@ export class OrderResolver {
   }
 
   @FieldResolver(() => BrandType)
-  brand(@Root() order: Order) {
-    return order.brand.load({ dataloader: true });
+  brand(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
+    return ctx.loaders.brand.load(order.brandId);
   }
 
   @FieldResolver(() => BuyerType)
-  buyer(@Root() order: Order): BuyerType {
+  buyer(@Root() order: OrderView): BuyerType {
     return { name: order.buyerName, email: order.buyerEmail };
   }
 
   @FieldResolver(() => [AttendeeType])
-  attendees(@Root() order: Order): AttendeeType[] {
+  attendees(@Root() order: OrderView): AttendeeType[] {
     return order.attendees;
   }
 
   @FieldResolver(() => [OrderLineType])
-  lines(@Root() order: Order): OrderLineType[] {
+  lines(@Root() order: OrderView): OrderLineType[] {
     return orders.displayedLines(order);
   }
 
   @FieldResolver(() => [PaymentAttemptType])
-  paymentAttempts(@Root() order: Order) {
-    return orders.orderPaymentAttempts(order);
+  paymentAttempts(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
+    return orders.orderPaymentAttempts(ctx, order);
   }
 
   @FieldResolver(() => [OrderEventType])
-  events(@Root() order: Order) {
-    return orders.orderEvents(order);
+  events(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
+    return orders.orderEvents(ctx, order);
   }
 }
 
 @Resolver(() => PaymentAttemptType)
 export class PaymentAttemptFieldsResolver {
   @FieldResolver(() => OrderType)
-  order(@Root() attempt: PaymentAttempt) {
-    return attempt.order.load({ dataloader: true });
+  order(@Ctx() ctx: GraphQLContext, @Root() attempt: AttemptView) {
+    return ctx.loaders.order.load(attempt.orderId);
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Where the customer pays (the development provider's page locally)." })
-  checkoutUrl(@Ctx() ctx: GraphQLContext, @Root() attempt: PaymentAttempt) {
+  checkoutUrl(@Ctx() ctx: GraphQLContext, @Root() attempt: AttemptView) {
     return checkoutUrl(ctx.config, attempt.externalId);
   }
 }

@@ -32,7 +32,7 @@ export const authDirective = new GraphQLDirective({
 type SubjectOf = (parent: any) => Subject;
 const ref = (r: { id: string } | null | undefined) => r?.id ?? null;
 export const AUTH_SUBJECTS: Record<string, SubjectOf> = {
-  Order: (o) => ({ brandId: ref(o.brand), ownerId: ref(o.customer) }),
+  Order: (o) => ({ brandId: o.brandId, ownerId: o.customerId }), // an OrderView
   Brand: (b) => ({ brandId: b.id }),
   Discount: (d) => ({ brandId: ref(d.brand) }),
   Fan: (f) => ({ brandId: ref(f.brand) }),

@@ -22,6 +22,7 @@ import { findAccountByEmail, signUp } from "../services/auth/accounts";
 import { resolveViewer, type Viewer } from "../services/auth/viewer";
 import { addBrandMember, createApiKey, createBrand, createProduct } from "../services/brand/brands";
 import type { ServiceContext } from "../services/context";
+import { createLoaders } from "../services/loaders";
 import { fulfillOrder } from "../services/fulfilment/fulfilment";
 import { cancelOrder, createOrder, expireDueOrders, type CreateOrderData } from "../services/order/orders";
 import { applyPaymentEvent, attemptToPayForOrder } from "../services/payment/payments";
@@ -85,7 +86,10 @@ async function main() {
 
 async function seed(orm: MikroORM, config: Config): Promise<Seeded> {
   // One EntityManager fork per service call, like one per GraphQL request.
-  const ctx = (viewer: Viewer): ServiceContext => ({ em: orm.em.fork(), viewer, config });
+  const ctx = (viewer: Viewer): ServiceContext => {
+    const em = orm.em.fork();
+    return { em, viewer, config, loaders: createLoaders(em) };
+  };
   // Viewers come from the real credentials, resolved the way the HTTP layer resolves them.
   const asToken = (token: string) => resolveViewer(orm.em.fork(), config.authSecret, { authorization: `Bearer ${token}` });
   const asApiKey = (key: string) => resolveViewer(orm.em.fork(), config.authSecret, { apiKey: key });

@@ -1,4 +1,5 @@
-import { Order, Role } from "../../entities";
+import { Role } from "../../entities";
+import { createLoaders } from "../loaders";
 import { failedPrecondition } from "../../errors";
 import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-events";
 import { brandWithRole } from "../brand/brands";
@@ -25,11 +26,12 @@ export async function watchMyOrder(ctx: ServiceContext, orderId: string): Promis
 }
 
 /**
- * The event a subscriber receives: the order loaded fresh, in an EntityManager fork of its own
- * (the subscription's context lives as long as the socket; its identity map would go stale).
+ * The event a subscriber receives: the order loaded fresh, with an EntityManager fork and loaders
+ * of its own (the subscription's context lives as long as the socket; caches would go stale).
  */
 export async function statusEvent(ctx: ServiceContext, m: OrderStatusMessage) {
   ctx.em = ctx.em.fork({ clear: true });
-  const order = await ctx.em.findOneOrFail(Order, m.orderId);
+  ctx.loaders = createLoaders(ctx.em);
+  const order = await ctx.loaders.order.load(m.orderId);
   return { order, previousStatus: m.from, status: m.to, at: new Date(m.at), seq: m.seq };
 }

@@ -1,11 +1,12 @@
-import { LockMode, ref, type FilterQuery } from "@mikro-orm/core";
+import { LockMode, ref } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
-import { Brand, Order, OrderEvent, OrderStatus, PaymentAttempt, Product, Role, User, type OrderLineData, type PersonData } from "../../entities";
+import { Brand, Order, OrderStatus, Product, Role, User, type OrderLineData, type PersonData } from "../../entities";
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFound, unauthenticated } from "../../errors";
 import { actorOf, customerId, hasRole, type Viewer } from "../auth/viewer";
 import { brandWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
-import { decodeCursor, isUuid, keysetPage, pageSize, type Connection } from "../pagination";
+import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
+import { orderPage, type AttemptView, type EventView, type OrderView } from "./read-model";
 import { email as checkEmail, intRange, text } from "../validation";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
@@ -25,19 +26,22 @@ export interface CreateOrderData {
 }
 
 /** Who may see an order: its customer, COORGANIZER+ of its brand (or the brand's key), ADMIN. */
-export function canSeeOrder(viewer: Viewer, order: Order): boolean {
-  return hasRole(viewer, { brandId: order.brand.id, ownerId: order.customer?.id }, Role.USER);
+export function canSeeOrder(viewer: Viewer, order: { brandId: string; customerId: string | null }): boolean {
+  return hasRole(viewer, { brandId: order.brandId, ownerId: order.customerId }, Role.USER);
 }
 
 /** Loads an order the caller may see; anything else (malformed, unknown, someone else's) is NOT_FOUND alike. */
 export async function findVisibleOrder(em: EntityManager, viewer: Viewer, id: string, lock = false): Promise<Order> {
   const order = isUuid(id) ? await em.findOne(Order, id, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) : null;
-  if (!order || !canSeeOrder(viewer, order)) throw notFound("Order not found");
+  if (!order || !canSeeOrder(viewer, { brandId: order.brand.id, customerId: order.customer?.id ?? null })) throw notFound("Order not found");
   return order;
 }
 
-export function getOrder(ctx: ServiceContext, id: string): Promise<Order> {
-  return findVisibleOrder(ctx.em, ctx.viewer, id);
+/** The read-model view of an order the caller may see; NOT_FOUND alike otherwise. */
+export async function getOrder(ctx: ServiceContext, id: string): Promise<OrderView> {
+  const order = isUuid(id) ? await ctx.loaders.order.load(id) : null;
+  if (!order || !canSeeOrder(ctx.viewer, order)) throw notFound("Order not found");
+  return order;
 }
 
 export async function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<Order> {
@@ -144,21 +148,21 @@ export function validateOrderInput(input: CreateOrderData): {
 export async function listBrandOrders(
   ctx: ServiceContext,
   args: { brandId: string; status?: OrderStatus[] | null; first?: number | null; after?: string | null },
-): Promise<Connection<Order>> {
+): Promise<Connection<OrderView>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
   const brand = await brandWithRole(ctx, args.brandId, Role.COORGANIZER, { hideFromOutsiders: true });
-  const where: FilterQuery<Order> = { brand: brand.id };
-  if (args.status?.length) where.status = { $in: args.status };
-  return keysetPage(ctx.em, Order, where, first, cursor);
+  const { rows, totalCount } = await orderPage(ctx.em, { brandId: brand.id, statuses: args.status }, first, cursor);
+  return toConnection(rows, first, totalCount, cursor !== null);
 }
 
-export async function listMyOrders(ctx: ServiceContext, args: { first?: number | null; after?: string | null }): Promise<Connection<Order>> {
+export async function listMyOrders(ctx: ServiceContext, args: { first?: number | null; after?: string | null }): Promise<Connection<OrderView>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
   const owner = customerId(ctx.viewer);
   if (!owner) throw unauthenticated("Sign in or use your anonymous session's token to see your orders");
-  return keysetPage(ctx.em, Order, { customer: owner }, first, cursor);
+  const { rows, totalCount } = await orderPage(ctx.em, { customerId: owner }, first, cursor);
+  return toConnection(rows, first, totalCount, cursor !== null);
 }
 
 /** The customer who placed it or COORGANIZER+ of the brand may cancel a PENDING order. */
@@ -191,16 +195,16 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
   }
 }
 
-/** Loaded through the collection dataloader: one query for all orders of a page. */
-export async function orderEvents(order: Order): Promise<OrderEvent[]> {
-  return (await order.events.load({ dataloader: true })).getItems();
+/** Batched per request: one query for all orders of a page. */
+export function orderEvents(ctx: ServiceContext, order: OrderView): Promise<EventView[]> {
+  return ctx.loaders.eventsOfOrder.load(order.id);
 }
 
-export async function orderPaymentAttempts(order: Order): Promise<PaymentAttempt[]> {
-  return (await order.paymentAttempts.load({ dataloader: true })).getItems();
+export function orderPaymentAttempts(ctx: ServiceContext, order: OrderView): Promise<AttemptView[]> {
+  return ctx.loaders.attemptsOfOrder.load(order.id);
 }
 
 /** Lines as shown: the snapshot once paid, otherwise the lines as priced at creation. */
-export function displayedLines(order: Order): OrderLineData[] {
+export function displayedLines(order: Pick<OrderView, "snapshot" | "lines">): OrderLineData[] {
   return order.snapshot?.lines ?? order.lines;
 }

@@ -8,6 +8,7 @@ import { canSeeOrder, findVisibleOrder } from "../order/orders";
 import { isPastDue, transition } from "../order/status";
 import { isUuid } from "../pagination";
 import { queueConfirmation } from "../confirmation/confirmation";
+import { attemptById, type AttemptView } from "../order/read-model";
 import { createCheckout } from "./provider";
 
 /** Creates a payment attempt with the provider for a PENDING order the caller may see. */
@@ -23,9 +24,10 @@ export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string)
   });
 }
 
-export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promise<PaymentAttempt> {
-  const attempt = isUuid(id) ? await ctx.em.findOne(PaymentAttempt, id, { populate: ["order"] }) : null;
-  if (!attempt || !canSeeOrder(ctx.viewer, attempt.order.getEntity())) throw notFound("Payment attempt not found");
+export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promise<AttemptView> {
+  const attempt = isUuid(id) ? await attemptById(ctx.em, id) : null;
+  const order = attempt ? await ctx.loaders.order.load(attempt.orderId) : null;
+  if (!attempt || !order || !canSeeOrder(ctx.viewer, order)) throw notFound("Payment attempt not found");
   return attempt;
 }
 

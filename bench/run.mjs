@@ -1,0 +1,507 @@
+// `npm run bench [-- --quick] [-- --profile]` — the Orderline benchmark (issue #6).
+//
+// Creates its own database (a fresh embedded PostgreSQL in a temp dir with fsync off, or a new
+// database in DATABASE_URL's server), starts the built API as in production (dist/main.js,
+// NODE_ENV=production, LOG_LEVEL=warn, PORT=0, RUN_WORKER=false), seeds it, and measures with a
+// load generator in a separate process (bench/load.mjs, 32 connections, warm-up discarded):
+//   (a) orders(brandId, first: 50) with lines, payment attempts and events   (API and raw)
+//   (b) order(id) with the same fields, rotating over 1,000 ids               (API and raw)
+//   (c) checkout: createOrder → attemptToPayForOrder → signed PAID webhook   (32 workers)
+//   (d) the raw baseline: bench/raw-server.mjs, node:http + pg, the same JSON (checked)
+//   (e) SQL statements per orders page at first = 10, 50, 100 (an API at LOG_LEVEL=debug)
+//   (f) subscription fan-out over two API processes, latency from the event's `at` to the client
+//   (g) cold start on an empty DATA_DIR (embedded initdb included) to the first answered query;
+//       RSS idle and under load (/proc/<pid>/status VmRSS)
+// Prints a table and writes bench/results/<time>.json and bench/results/latest.json. Benchmarks
+// print figures; they never fail on speed (exit code 1 only when something could not run).
+//
+// --quick: 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes (under 3 minutes).
+// --profile: (a), (b) and (c) each run against their own API started with --cpu-prof; the top
+//   self-time functions and modules are printed and kept in the JSON.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { spawn, execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import os, { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import {
+  DIST,
+  ROOT,
+  WEBHOOK_SECRET,
+  alive,
+  cpuBusy,
+  killAllChildrenSync,
+  postJson,
+  rssMB,
+  rssSampler,
+  runLoad,
+  sleep,
+  startApi,
+  stopAllChildren,
+  stopChild,
+  track,
+} from "./lib.mjs";
+import { formatProfile, summarizeProfile } from "./profile.mjs";
+import { ONE_ORDER, ORDERS_PAGE } from "./queries.mjs";
+import { seed } from "./seed.mjs";
+
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const PROFILE = args.includes("--profile");
+const CFG = {
+  mode: QUICK ? "quick" : "full",
+  connections: 32,
+  warmupSeconds: QUICK ? 2 : 5,
+  durationSeconds: QUICK ? 5 : 15,
+  brands: 10,
+  ordersPerBrand: 500,
+  pageSize: 50,
+  subscribers: QUICK ? 500 : 2000,
+  changes: QUICK ? 10 : 50,
+  fanoutInstances: 2,
+};
+
+const require = createRequire(import.meta.url);
+const log = (...a) => console.log(...a);
+const progress = (msg) => console.log(`· ${msg}`);
+const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? "-" : Number(v).toFixed(d));
+
+// ---- cleanup: every process we started (by PID), then the database and temp dirs -------------
+
+const cleanups = [];
+let cleaning;
+let interrupted = false;
+function cleanup() {
+  cleaning ??= (async () => {
+    await stopAllChildren(5_000);
+    for (const f of cleanups.splice(0).reverse()) {
+      try {
+        await f();
+      } catch (e) {
+        console.error(`cleanup: ${e?.message ?? e}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]]) {
+  process.on(signal, () => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping the benchmark's processes and dropping its database…`);
+    cleanup().finally(() => process.exit(code));
+  });
+}
+process.on("exit", killAllChildrenSync);
+
+// ---- the database ---------------------------------------------------------------------------
+
+async function createDatabase() {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const name = `orderline_bench_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: external });
+    await admin.connect();
+    await admin.query(`create database "${name}"`);
+    await admin.end();
+    const url = new URL(external);
+    url.pathname = `/${name}`;
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: external });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    });
+    return { url: url.toString(), kind: `new database ${name} in DATABASE_URL's server` };
+  }
+  require(join(DIST, "logger.js")).initLogger("warn");
+  const { startEmbeddedPostgres } = require(join(DIST, "db", "embedded.js"));
+  const dir = mkdtempSync(join(tmpdir(), "orderline-bench-"));
+  chmodSync(dir, 0o755); // PostgreSQL runs as its own user when we are root
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const db = await startEmbeddedPostgres(join(dir, "pg"), { durable: false, database: "orderline_bench" });
+  cleanups.push(() => db.stop());
+  return { url: db.url, kind: `embedded PostgreSQL in ${dir} (fsync off)` };
+}
+
+// ---- the raw baseline -----------------------------------------------------------------------
+
+async function startRaw(databaseUrl) {
+  const child = track(spawn(process.execPath, [join(ROOT, "bench", "raw-server.mjs")], { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "inherit"] }), "raw");
+  const port = await new Promise((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error("raw server did not start in 15 s")), 15_000);
+    child.stdout.on("data", (c) => {
+      buf += c;
+      const m = /\{"port":(\d+)\}/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`raw server exited with ${code}`)));
+  });
+  return { label: "raw", child, pid: child.pid, url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+// ---- checks ---------------------------------------------------------------------------------
+
+/** The first path where two JSON values differ, or null. */
+function firstDifference(a, b, path = "$") {
+  if (a === b) return null;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return `${path}: ${JSON.stringify(a)?.slice(0, 80)} ≠ ${JSON.stringify(b)?.slice(0, 80)}`;
+  if (Array.isArray(a) !== Array.isArray(b)) return `${path}: array vs object`;
+  const keys = Array.isArray(a) ? [...Array(Math.max(a.length, b.length)).keys()] : [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  if (!Array.isArray(a)) {
+    const ka = Object.keys(a).join(",");
+    const kb = Object.keys(b).join(",");
+    if (ka !== kb) return `${path}: keys ${ka} ≠ ${kb}`;
+  }
+  for (const k of keys) {
+    const d = firstDifference(a[k], b[k], `${path}.${k}`);
+    if (d) return d;
+  }
+  return null;
+}
+
+async function sameJson(api, raw, headers, bodies) {
+  const out = [];
+  for (const body of bodies) {
+    const x = await postJson(`${api.url}/graphql`, body, headers);
+    const y = await postJson(`${raw.url}/graphql`, body, headers);
+    if (x.status !== 200 || !x.json?.data || x.json.errors) throw new Error(`API answered ${x.status}: ${x.text.slice(0, 400)}`);
+    const diff = firstDifference(x.json, y.json);
+    out.push({ query: body.query.match(/query (\w+)/)[1], variables: body.variables, same: diff === null, difference: diff, bytes: { api: x.text.length, raw: y.text.length } });
+  }
+  return out;
+}
+
+// ---- scenarios ------------------------------------------------------------------------------
+
+async function httpScenario(target, bodies, headers) {
+  let sampler;
+  let rss;
+  const r = await runLoad(
+    {
+      mode: "http",
+      url: `${target.url}/graphql`,
+      bodies: bodies.map((b) => JSON.stringify(b)),
+      headers,
+      connections: CFG.connections,
+      warmupSeconds: CFG.warmupSeconds,
+      durationSeconds: CFG.durationSeconds,
+    },
+    (p) => {
+      if (p === "measure") sampler = rssSampler(target.pid);
+      if (p === "done") rss = sampler?.stop();
+    },
+  );
+  return { ...r, rssMB: rss ?? sampler?.stop() ?? null };
+}
+
+async function checkoutScenario(target, s) {
+  const brand = s.brands.at(-1);
+  let sampler;
+  let rss;
+  const r = await runLoad(
+    {
+      mode: "checkout",
+      port: Number(new URL(target.url).port),
+      token: s.token,
+      brandId: brand.id,
+      products: brand.products,
+      webhookSecret: WEBHOOK_SECRET,
+      workers: CFG.connections,
+      warmupSeconds: CFG.warmupSeconds,
+      durationSeconds: CFG.durationSeconds,
+    },
+    (p) => {
+      if (p === "measure") sampler = rssSampler(target.pid);
+      if (p === "done") rss = sampler?.stop();
+    },
+  );
+  return { ...r, rssMB: rss ?? sampler?.stop() ?? null };
+}
+
+/** An API for one scenario: the shared one, or with --profile its own, started with --cpu-prof. */
+async function withApi(shared, databaseUrl, name, profileRoot, fn) {
+  if (!PROFILE) return { result: await fn(shared) };
+  const dir = join(profileRoot, name);
+  mkdirSync(dir, { recursive: true });
+  const api = await startApi({ databaseUrl, label: `api-profile-${name}`, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  try {
+    const result = await fn(api);
+    await api.stop(15_000);
+    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+    const profile = file ? { file: join(dir, file), ...summarizeProfile(join(dir, file)) } : null;
+    return { result, profile };
+  } finally {
+    await api.stop(5_000);
+  }
+}
+
+/** (e) SQL statements of one orders page request, counted in a debug-level API's log (min of 3 tries: background sweeps may interleave). */
+async function statementCounts(databaseUrl, s) {
+  const dbg = await startApi({ databaseUrl, label: "api-debug", logLevel: "debug", keepLogs: true });
+  const headers = { authorization: `Bearer ${s.token}` };
+  const brandId = s.brands[1].id;
+  const once = async (first) => {
+    await sleep(100);
+    const before = dbg.logs.length;
+    const r = await postJson(`${dbg.url}/graphql`, { query: ORDERS_PAGE, variables: { brandId, first } }, headers);
+    if (r.status !== 200 || r.json?.errors) throw new Error(`debug API answered ${r.status}: ${r.text.slice(0, 300)}`);
+    await sleep(250);
+    return dbg.logs
+      .slice(before)
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return null;
+        }
+      })
+      .filter((l) => l?.component === "orm" && typeof l.msg === "string" && l.msg.includes("[query]"))
+      .map((l) => l.msg.replace(/^\[query\]\s*/, "").replace(/\s*\[took [^\]]*\]\s*$/, ""));
+  };
+  try {
+    await once(CFG.pageSize); // warm-up (first request of a process)
+    const out = {};
+    for (const first of [10, 50, 100]) {
+      const tries = [await once(first), await once(first), await once(first)];
+      const best = tries.reduce((a, b) => (b.length < a.length ? b : a));
+      out[first] = { statements: best.length, tries: tries.map((t) => t.length), sql: best.map((q) => q.slice(0, 300)) };
+    }
+    return out;
+  } finally {
+    await dbg.stop();
+  }
+}
+
+/** (f) fan-out: subscribers over two API processes; status changes are PAID webhooks for PENDING orders of brand 0. */
+async function fanout(apiA, databaseUrl, s) {
+  const apiB = await startApi({ databaseUrl, label: "api-b" });
+  try {
+    const changes = s.pending.slice(0, CFG.changes);
+    if (changes.length < CFG.changes) throw new Error(`only ${changes.length} PENDING orders with attempts in brand 0`);
+    const samplers = [rssSampler(apiA.pid), rssSampler(apiB.pid)];
+    const r = await runLoad({
+      mode: "fanout",
+      apis: [apiA.url, apiB.url],
+      token: s.token,
+      brandId: s.brands[0].id,
+      subscribers: CFG.subscribers,
+      changes,
+      webhookUrl: apiA.url,
+      webhookSecret: WEBHOOK_SECRET,
+    });
+    const [ra, rb] = samplers.map((x) => x.stop());
+    return { ...r, rssMB: { apiA: ra.peak, apiB: rb.peak } };
+  } finally {
+    await apiB.stop();
+  }
+}
+
+/** (g) cold start: `node dist/main.js` on an empty DATA_DIR, no DATABASE_URL, to the first answered `{ __typename }`. */
+async function coldStart() {
+  const dir = mkdtempSync(join(tmpdir(), "orderline-cold-"));
+  chmodSync(dir, 0o755);
+  const postmaster = () => {
+    try {
+      return Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]) || null;
+    } catch {
+      return null;
+    }
+  };
+  const removeDir = async () => {
+    const pid = postmaster();
+    if (pid && alive(pid)) {
+      process.kill(pid, "SIGINT");
+      for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  cleanups.push(removeDir);
+  // LOG_LEVEL=info here only to read the API's own startupMs from its "ready" line.
+  const api = await startApi({ label: "api-cold", dataDir: dir, logLevel: "info", timeoutMs: 180_000, keepLogs: true });
+  try {
+    const ready = api.logs.map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    }).find((l) => l?.msg?.startsWith?.("Orderline API ready"));
+    await sleep(1_000);
+    return { ms: api.startMs, apiStartupMs: ready?.startupMs ?? null, idleRssMB: rssMB(api.pid) };
+  } finally {
+    await api.stop(15_000);
+    await removeDir();
+    cleanups.splice(cleanups.indexOf(removeDir), 1);
+  }
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+function gitInfo() {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    return { commit, srcDirty: dirty };
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const t0 = performance.now();
+  const startedAt = new Date();
+  if (!existsSync(join(DIST, "main.js"))) throw new Error("dist/main.js is missing: run `npm run build` first (npm run bench does)");
+  log(`Orderline benchmark (${CFG.mode}${QUICK ? ": 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes" : ""}${PROFILE ? ", --profile" : ""})`);
+  log(`${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, Node ${process.version}; ${CFG.connections} connections, ${CFG.warmupSeconds} s warm-up (discarded) + ${CFG.durationSeconds} s measured`);
+
+  const busy = await cpuBusy(1_000);
+  const loadavg = os.loadavg();
+  log(`machine before the run: ${busy === null ? "?" : Math.round(busy * 100)}% CPU busy, load average ${loadavg.map((l) => l.toFixed(2)).join(" ")}`);
+  if (busy !== null && busy > 0.15) log(`WARNING: something else is using the CPU (${Math.round(busy * 100)}%); the figures will be low and noisy`);
+
+  const db = await createDatabase();
+  progress(`database: ${db.kind}`);
+
+  // The API migrates the empty database on its first start; it then serves every scenario.
+  const apiA = await startApi({ databaseUrl: db.url, label: "api" });
+  progress(`API started and migrated in ${fmt(apiA.startMs)} ms (pid ${apiA.pid}, port ${apiA.port})`);
+
+  const s = await seed({ api: apiA.url, databaseUrl: db.url, brands: CFG.brands, ordersPerBrand: CFG.ordersPerBrand });
+  progress(
+    `seeded in ${fmt(s.ms.total)} ms (API ${fmt(s.ms.api)} ms, SQL ${fmt(s.ms.sql)} ms): ${s.counts.orders} orders ${JSON.stringify(s.byStatus)}, ` +
+      `${s.counts.payment_attempt} payment attempts, ${s.counts.order_event} events, ${s.counts.discount} discounts, ${s.counts.coupon} coupons`,
+  );
+
+  const raw = await startRaw(db.url);
+  const headers = { authorization: `Bearer ${s.token}` };
+  const pageBodies = s.brands.map((b) => ({ query: ORDERS_PAGE, variables: { brandId: b.id, first: CFG.pageSize } }));
+  const orderBodies = s.orderIds.map((id) => ({ query: ONE_ORDER, variables: { id } }));
+
+  const checks = await sameJson(apiA, raw, headers, [pageBodies[0], pageBodies[1], orderBodies[0], orderBodies[1], orderBodies[2]]);
+  const allSame = checks.every((c) => c.same);
+  progress(`raw baseline returns the same JSON as the API: ${allSame ? "yes" : "NO"} (${checks.length} requests compared${allSame ? "" : `; ${checks.find((c) => !c.same).difference}`})`);
+
+  await sleep(1_500);
+  const idle = { apiMB: rssMB(apiA.pid), rawMB: rssMB(raw.pid) };
+
+  const profileRoot = join(tmpdir(), `orderline-bench-profiles-${startedAt.toISOString().replace(/[:.]/g, "-")}`);
+  const profiles = {};
+  const scenarios = {};
+  const run = async (key, label, fn) => {
+    progress(`${label}…`);
+    const r = await fn();
+    scenarios[key] = r.result ?? r;
+    if (r.profile) profiles[key] = r.profile;
+    const x = scenarios[key];
+    const bad = (x.non2xx ?? 0) + (x.errors ?? 0) + (x.timeouts ?? 0) + (x.failures ?? 0);
+    progress(`${label}: ${fmt(x.rps)} /s, p50 ${fmt(x.latency.p50, 1)} ms, p99 ${fmt(x.latency.p99, 1)} ms${bad ? `, ${bad} FAILED` : ""}`);
+  };
+  await run("a_api", "(a) orders page, API", () => withApi(apiA, db.url, "a", profileRoot, (api) => httpScenario(api, pageBodies, headers)));
+  await run("a_raw", "(a) orders page, raw", () => httpScenario(raw, pageBodies, headers));
+  await run("b_api", "(b) one order, API", () => withApi(apiA, db.url, "b", profileRoot, (api) => httpScenario(api, orderBodies, headers)));
+  await run("b_raw", "(b) one order, raw", () => httpScenario(raw, orderBodies, headers));
+  await run("c_api", "(c) checkout, API", () => withApi(apiA, db.url, "c", profileRoot, (api) => checkoutScenario(api, s)));
+  await raw.stop();
+
+  progress("(e) SQL statements per orders page…");
+  const sql = await statementCounts(db.url, s);
+
+  progress(`(f) fan-out: ${CFG.subscribers} subscribers over ${CFG.fanoutInstances} API processes, ${CFG.changes} changes…`);
+  const fan = await fanout(apiA, db.url, s);
+
+  await apiA.stop();
+  progress("(g) cold start on an empty DATA_DIR…");
+  const cold = await coldStart();
+
+  await cleanup();
+  const totalSeconds = (performance.now() - t0) / 1000;
+
+  // ---- report -------------------------------------------------------------------------------
+  const rows = [
+    ["API idle", null, null, null, idle.apiMB],
+    ["(a) orders page, first 50 — API", scenarios.a_api.rps, scenarios.a_api.latency.p50, scenarios.a_api.latency.p99, scenarios.a_api.rssMB?.peak],
+    ["(a) orders page, first 50 — raw", scenarios.a_raw.rps, scenarios.a_raw.latency.p50, scenarios.a_raw.latency.p99, scenarios.a_raw.rssMB?.peak],
+    ["(b) one order — API", scenarios.b_api.rps, scenarios.b_api.latency.p50, scenarios.b_api.latency.p99, scenarios.b_api.rssMB?.peak],
+    ["(b) one order — raw", scenarios.b_raw.rps, scenarios.b_raw.latency.p50, scenarios.b_raw.latency.p99, scenarios.b_raw.rssMB?.peak],
+    ["(c) checkout (3 requests) — API", scenarios.c_api.rps, scenarios.c_api.latency.p50, scenarios.c_api.latency.p99, scenarios.c_api.rssMB?.peak],
+  ];
+  const head = ["scenario", "req/s", "p50 ms", "p99 ms", "RSS MB"];
+  const cells = rows.map((r) => [r[0], fmt(r[1]), fmt(r[2], 1), fmt(r[3], 1), fmt(r[4])]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
+  log("");
+  log(line(head));
+  log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const c of cells) log(line(c));
+  log(`(RSS: VmRSS of the server process, peak while measured; raw idle ${fmt(idle.rawMB)} MB. (c) counts full iterations per second.)`);
+  const problems = [];
+  for (const [k, v] of Object.entries(scenarios)) {
+    const bad = (v.non2xx ?? 0) + (v.errors ?? 0) + (v.timeouts ?? 0) + (v.failures ?? 0);
+    if (bad) problems.push(`${k}: ${bad} failed requests${v.firstFailures?.length ? ` (${v.firstFailures[0]})` : ""}`);
+  }
+  const sizeA = scenarios.a_api.bytesPerResponse / scenarios.a_raw.bytesPerResponse;
+  if (Math.abs(sizeA - 1) > 0.1) problems.push(`(a) API responses average ${fmt(scenarios.a_api.bytesPerResponse)} bytes vs raw ${fmt(scenarios.a_raw.bytesPerResponse)}: check for errors under load`);
+  if (problems.length) log(`Warnings: ${problems.join("; ")}`);
+  const cs = scenarios.c_api.steps;
+  log(`(c) per step p50/p99 ms: createOrder ${fmt(cs.createOrder.p50, 1)}/${fmt(cs.createOrder.p99, 1)}, attemptToPayForOrder ${fmt(cs.attemptToPay.p50, 1)}/${fmt(cs.attemptToPay.p99, 1)}, webhook ${fmt(cs.webhook.p50, 1)}/${fmt(cs.webhook.p99, 1)}`);
+  log(`(d) raw baseline: node:http + pg (pool 20), 2 statements per page, no auth; same JSON as the API: ${allSame ? "yes" : `NO — ${checks.filter((c) => !c.same).map((c) => c.difference).join("; ")}`}`);
+  log("");
+  log(`SQL statements per orders page request (viewer lookup included): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`);
+  for (const [i, q] of sql[50].sql.entries()) log(`  ${i + 1}. ${q.replace(/\s+/g, " ").slice(0, 150)}`);
+  log("");
+  log(
+    `Fan-out: ${fan.subscribers} graphql-ws subscribers over ${CFG.fanoutInstances} API processes${QUICK ? " (quick mode: full runs use 2,000)" : ""}, ${fan.changes} status changes${QUICK ? " (full: 50)" : ""}: ` +
+      `p50 ${fmt(fan.latency.p50)} ms, p99 ${fmt(fan.latency.p99)} ms, max ${fmt(fan.latency.max)} ms; ${fan.deliveries}/${fan.expectedDeliveries} delivered` +
+      `${fan.errors ? `, ${fan.errors} errors (${fan.firstErrors[0]})` : ""}`,
+  );
+  log(
+    `  method: changes are signed PAID webhooks for PENDING orders, one at a time (the next once every subscriber has the previous one); ` +
+      `latency = arrival at the client − the event's \`at\` (set in the transaction just before commit); last subscriber per change p50 ${fmt(fan.fullFanoutMs.p50)} ms, max ${fmt(fan.fullFanoutMs.max)} ms; ` +
+      `${fmt(fan.connectMs)} ms to connect and subscribe all; peak RSS ${fmt(fan.rssMB.apiA)} + ${fmt(fan.rssMB.apiB)} MB`,
+  );
+  log(`Cold start: ${fmt(cold.ms / 1000, 2)} s from spawn to the first answered query (empty DATA_DIR: initdb, PostgreSQL start, migrations; the API's own startupMs ${fmt(cold.apiStartupMs)}); idle RSS ${fmt(cold.idleRssMB)} MB`);
+  for (const [k, p] of Object.entries(profiles)) log(`\n${formatProfile(p, `CPU profile ${k} (${p.file})`)}`);
+  const ratio = scenarios.a_api.rps / scenarios.a_raw.rps;
+  log("");
+  log(`Total ${fmt(totalSeconds)} s. Results: bench/results/${startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
+  log(`orders-page vs raw: ${ratio.toFixed(2)}`);
+
+  const results = {
+    startedAt: startedAt.toISOString(),
+    totalSeconds,
+    config: CFG,
+    machineBefore: { cpuBusy: busy, loadavg },
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model?.trim(), memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    git: gitInfo(),
+    database: db.kind,
+    seed: { counts: s.counts, byStatus: s.byStatus, ms: s.ms },
+    sameJson: checks,
+    rss: { idle, underLoad: Object.fromEntries(Object.entries(scenarios).map(([k, v]) => [k, v.rssMB])) },
+    scenarios,
+    sqlStatements: sql,
+    fanout: fan,
+    coldStart: cold,
+    profiles: PROFILE ? profiles : undefined,
+    ordersPageVsRaw: ratio,
+  };
+  const dir = join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  copyFileSync(file, join(dir, "latest.json"));
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (e) => {
+    if (interrupted) return; // the signal handler cleans up and exits
+    console.error(`\nbenchmark failed: ${e?.stack ?? e}`);
+    await cleanup();
+    process.exit(1);
+  });
