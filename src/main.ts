@@ -19,7 +19,7 @@ async function main() {
   const db = await openDatabase(config);
   const orm = db.orm;
   const listener = startListener(db.url);
-  const server = await startServer(config, orm, { listenerConnected: () => listener.connected });
+  const server = await startServer(config, orm, db.readPool, { listenerConnected: () => listener.connected });
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
   const sweeper = startExpirySweeper(orm);

@@ -6,6 +6,7 @@ import { createApp } from "./http/app";
 import { createGraphQLServer } from "./http/graphql";
 import { attachWebSocket } from "./http/ws";
 import { buildAppSchema } from "./schema/build";
+import type { Sql } from "./services/context";
 
 export interface RunningServer {
   httpServer: Server;
@@ -20,12 +21,12 @@ export interface Health {
 }
 
 /** Builds the schema, mounts everything on one HTTP server and listens on `config.port` (0: any free port). */
-export async function startServer(config: Config, orm: MikroORM, health: Health): Promise<RunningServer> {
+export async function startServer(config: Config, orm: MikroORM, sql: Sql, health: Health): Promise<RunningServer> {
   const schema = await buildAppSchema();
   const httpServer = createServer();
   const apollo = await createGraphQLServer(schema, httpServer, config);
-  httpServer.on("request", createApp(apollo, orm, config, health));
-  const ws = attachWebSocket(httpServer, schema, orm, config);
+  httpServer.on("request", createApp(apollo, orm, sql, config, health));
+  const ws = attachWebSocket(httpServer, schema, orm, sql, config);
   httpServer.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts (60 s)
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -14,9 +14,10 @@ import { requestIdOf } from "./request-id";
 import { openSocketCount } from "./ws";
 import { activeSubscriptions } from "../pubsub/order-events";
 import type { Health } from "../server";
+import type { Sql } from "../services/context";
 
 /** The HTTP surface: /graphql, /webhooks/payments, /healthz, /readyz and, outside production, /dev/*. */
-export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, config: Config, health: Health): Express {
+export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config, health: Health): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
@@ -43,7 +44,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, c
     app.use(devMailRouter(orm));
   }
   app.use(webRouter(config));
-  app.use("/graphql", ...graphqlMiddleware(apollo, orm, config));
+  app.use("/graphql", ...graphqlMiddleware(apollo, orm, sql, config));
 
   app.use((req, res) => {
     res.status(404).json({ error: "not found" });

@@ -15,8 +15,10 @@ import { AppError, ErrorCode } from "../errors";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { resolveViewer } from "../services/auth/viewer";
+import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, isClientError, maskError } from "./errors";
+import { jitExecutor } from "./jit-executor";
 import { requestIdOf } from "./request-id";
 
 export const MAX_BODY = "1mb";
@@ -78,7 +80,7 @@ function jsonClientStatusPlugin(): ApolloServerPlugin<GraphQLContext> {
 
 export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Server, config: Config) {
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    gateway: jitExecutor(schema),
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
@@ -102,7 +104,7 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
 }
 
 /** `/graphql`: JSON body (≤ 1 MiB), one EntityManager fork and one resolved viewer per request. */
-export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, config: Config): RequestHandler[] {
+export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config): RequestHandler[] {
   return [
     express.json({ limit: MAX_BODY }),
     expressMiddleware(apollo, {
@@ -119,7 +121,7 @@ export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: Mik
           throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, { requestId, http: { status: 500 } });
         }
         const clientIp = req.ip ?? req.socket.remoteAddress ?? "unknown";
-        return { em, viewer, config, requestId, clientIp, loaders: createLoaders(em), log: logger().child({ requestId }) };
+        return { em, sql, viewer, config, requestId, clientIp, loaders: createLoaders(em, sql), log: logger().child({ requestId }) };
       },
     }),
   ];

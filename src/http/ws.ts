@@ -10,6 +10,7 @@ import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
+import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
 import { isClientError, maskError } from "./errors";
 
@@ -34,7 +35,7 @@ export const openSocketCount = () => openSockets;
  * credential closes the socket with 4403. Authorisation is checked when subscribing. Errors are
  * masked exactly as over HTTP.
  */
-export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, config: Config) {
+export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, sql: Sql, config: Config) {
   const wss = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: MAX_PAYLOAD_BYTES });
   wss.on("connection", (socket) => {
     openSockets++;
@@ -88,7 +89,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const requestId = randomUUID();
         const state = ctx.extra.state!;
         const em = orm.em.fork();
-        return { em, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em), log: logger().child({ requestId, transport: "ws" }) };
+        return { em, sql, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em, sql), log: logger().child({ requestId, transport: "ws" }) };
       },
       onNext(_ctx, _id, _payload, args, result) {
         if (!result.errors?.length) return;

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { OrderStatus } from "../entities";
 import { CreateOrderInput } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
@@ -16,13 +17,17 @@ import * as orders from "../services/order/orders";
 import { attemptView, orderView, type AttemptView, type OrderView } from "../services/order/read-model";
 import * as payments from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
+import { selectedFields } from "../schema/selection";
 import type { GraphQLContext } from "./context";
+
+/** Order fields that the read model can fetch in the same statement as the orders. */
+const includesOf = (fields: Set<string>) => ({ attempts: fields.has("paymentAttempts"), events: fields.has("events") });
 
 @Resolver(() => OrderType)
 export class OrderResolver {
   @Query(() => OrderType, { nullable: true, description: "The order's customer, COORGANIZER+ of its brand or the brand's key; NOT_FOUND for anyone else." })
-  order(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string) {
-    return orders.getOrder(ctx, id);
+  order(@Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo, @Arg("id", () => ID) id: string) {
+    return orders.getOrder(ctx, id, includesOf(selectedFields(info, [])));
   }
 
   @Query(() => OrderConnection, { description: "A brand's orders, newest first (COORGANIZER+ or the brand's key). `first` is 1..100." })
@@ -32,8 +37,9 @@ export class OrderResolver {
     @Arg("status", () => [OrderStatus], { nullable: true }) status: OrderStatus[] | null,
     @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return orders.listBrandOrders(ctx, { brandId, status, first, after });
+    return orders.listBrandOrders(ctx, { brandId, status, first, after }, includesOf(selectedFields(info, ["edges", "node"])));
   }
 
   @Query(() => OrderConnection, { description: "The caller's own orders (account or anonymous session), newest first." })
@@ -41,8 +47,9 @@ export class OrderResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return orders.listMyOrders(ctx, { first, after });
+    return orders.listMyOrders(ctx, { first, after }, includesOf(selectedFields(info, ["edges", "node"])));
   }
 
   @Mutation(() => OrderType, { description: "Signed in (account or anonymous session) or the brand's key. Totals in minor units." })

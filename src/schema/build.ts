@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
-import { DateTimeResolver } from "graphql-scalars";
+import { DateTimeScalar } from "./scalars";
 import { buildSchema } from "type-graphql";
 import { pubSub } from "../pubsub/local";
 import { RESOLVERS } from "../resolvers";
@@ -14,7 +14,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
   return (cached ??= (async () => {
     const built = await buildSchema({
       resolvers: RESOLVERS,
-      scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+      scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false, // rules live in the services, which name the offending field
       emitSchemaFile: false,
       pubSub,

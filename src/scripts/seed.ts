@@ -21,7 +21,7 @@ import { initLogger } from "../logger";
 import { findAccountByEmail, signUp } from "../services/auth/accounts";
 import { resolveViewer, type Viewer } from "../services/auth/viewer";
 import { addBrandMember, createApiKey, createBrand, createProduct } from "../services/brand/brands";
-import type { ServiceContext } from "../services/context";
+import type { ServiceContext, Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
 import { fulfillOrder } from "../services/fulfilment/fulfilment";
 import { cancelOrder, createOrder, expireDueOrders, type CreateOrderData } from "../services/order/orders";
@@ -76,7 +76,7 @@ async function main() {
       console.log(`\nDemo data is already there (${owner.email} exists); nothing was written.`);
       await printExisting(orm, config);
     } else {
-      const seeded = await seed(orm, config);
+      const seeded = await seed(orm, db.readPool, config);
       printSummary(config, seeded);
     }
   } finally {
@@ -84,11 +84,11 @@ async function main() {
   }
 }
 
-async function seed(orm: MikroORM, config: Config): Promise<Seeded> {
+async function seed(orm: MikroORM, readPool: Sql, config: Config): Promise<Seeded> {
   // One EntityManager fork per service call, like one per GraphQL request.
   const ctx = (viewer: Viewer): ServiceContext => {
     const em = orm.em.fork();
-    return { em, viewer, config, loaders: createLoaders(em) };
+    return { em, viewer, config, sql: readPool, loaders: createLoaders(em, readPool) };
   };
   // Viewers come from the real credentials, resolved the way the HTTP layer resolves them.
   const asToken = (token: string) => resolveViewer(orm.em.fork(), config.authSecret, { authorization: `Bearer ${token}` });

@@ -3,6 +3,11 @@ import type { Config } from "../config/env";
 import type { Viewer } from "./auth/viewer";
 import type { Loaders } from "./loaders";
 
+/** What the read model needs of a pg pool (or client). */
+export interface Sql {
+  query<R extends Record<string, any> = Record<string, any>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
 /** What every service call gets: its own EntityManager fork, the caller and the configuration. */
 export interface ServiceContext {
   em: EntityManager;
@@ -10,4 +15,6 @@ export interface ServiceContext {
   config: Config;
   /** Per-request batching for the read model (see loaders.ts). */
   loaders: Loaders;
+  /** The read model's pool: hand-written SQL for the hot read paths. */
+  sql: Sql;
 }

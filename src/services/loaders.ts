@@ -1,7 +1,8 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
 import { Brand } from "../entities";
-import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/read-model";
+import type { Sql } from "./context";
+import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView, type OrderWithIncludes } from "./order/read-model";
 
 /**
  * Per-request batching (one query per kind, whatever the page size) for the fields of the read
@@ -25,18 +26,28 @@ const groupBy = <T>(items: T[], key: (t: T) => string) => {
   return m;
 };
 
-export function createLoaders(em: EntityManager): Loaders {
+/** Puts orders read together with their attempts / events into the loaders: their fields then need no query. */
+export function primeOrders(loaders: Loaders, rows: OrderWithIncludes[]): OrderView[] {
+  return rows.map(({ order, attempts, events }) => {
+    loaders.order.prime(order.id, order);
+    if (attempts) loaders.attemptsOfOrder.prime(order.id, attempts);
+    if (events) loaders.eventsOfOrder.prime(order.id, events);
+    return order;
+  });
+}
+
+export function createLoaders(em: EntityManager, sql: Sql): Loaders {
   return {
     order: new DataLoader(async (ids) => {
-      const byId = new Map((await ordersByIds(em, ids)).map((o) => [o.id, o]));
+      const byId = new Map((await ordersByIds(sql, ids)).map(({ order }) => [order.id, order]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     attemptsOfOrder: new DataLoader(async (ids) => {
-      const grouped = groupBy(await attemptsByOrderIds(em, ids), (a) => a.orderId);
+      const grouped = groupBy(await attemptsByOrderIds(sql, ids), (a) => a.orderId);
       return ids.map((id) => grouped.get(id) ?? []);
     }),
     eventsOfOrder: new DataLoader(async (ids) => {
-      const grouped = groupBy(await eventsByOrderIds(em, ids), (e) => e.orderId);
+      const grouped = groupBy(await eventsByOrderIds(sql, ids), (e) => e.orderId);
       return ids.map((id) => grouped.get(id) ?? []);
     }),
     brand: new DataLoader(async (ids) => {

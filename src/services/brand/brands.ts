@@ -47,6 +47,20 @@ export async function brandWithRole(
   return brand;
 }
 
+/**
+ * `brandWithRole` for reads of a brand's private data that need only its id: a member's role (or a
+ * brand key) already proves the brand exists, so only ADMIN and outsiders cost a lookup.
+ */
+export async function brandIdWithRole(ctx: ServiceContext, brandId: string, required: Role): Promise<string> {
+  const v = ctx.viewer;
+  const member = (v.kind === "user" && !v.isAdmin && v.brandRoles.has(brandId)) || (v.kind === "apiKey" && v.brandId === brandId);
+  if (member) {
+    if (!hasRole(v, { brandId }, required)) throw forbidden(`This needs the ${required} role in the brand`);
+    return brandId;
+  }
+  return (await brandWithRole(ctx, brandId, required, { hideFromOutsiders: true })).id;
+}
+
 export async function createBrand(
   ctx: ServiceContext,
   input: { name: string; currency: string; couponWebhookUrl?: string | null },

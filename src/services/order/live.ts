@@ -31,7 +31,7 @@ export async function watchMyOrder(ctx: ServiceContext, orderId: string): Promis
  */
 export async function statusEvent(ctx: ServiceContext, m: OrderStatusMessage) {
   ctx.em = ctx.em.fork({ clear: true });
-  ctx.loaders = createLoaders(ctx.em);
+  ctx.loaders = createLoaders(ctx.em, ctx.sql);
   const order = await ctx.loaders.order.load(m.orderId);
   return { order, previousStatus: m.from, status: m.to, at: new Date(m.at), seq: m.seq };
 }

@@ -3,10 +3,11 @@ import { UniqueConstraintViolationException, type EntityManager } from "@mikro-o
 import { Brand, Order, OrderStatus, Product, Role, User, type OrderLineData, type PersonData } from "../../entities";
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFound, unauthenticated } from "../../errors";
 import { actorOf, customerId, hasRole, type Viewer } from "../auth/viewer";
-import { brandWithRole } from "../brand/brands";
+import { brandIdWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
-import { orderPage, type AttemptView, type EventView, type OrderView } from "./read-model";
+import { primeOrders } from "../loaders";
+import { orderPage, ordersByIds, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./read-model";
 import { email as checkEmail, intRange, text } from "../validation";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
@@ -37,9 +38,12 @@ export async function findVisibleOrder(em: EntityManager, viewer: Viewer, id: st
   return order;
 }
 
-/** The read-model view of an order the caller may see; NOT_FOUND alike otherwise. */
-export async function getOrder(ctx: ServiceContext, id: string): Promise<OrderView> {
-  const order = isUuid(id) ? await ctx.loaders.order.load(id) : null;
+/**
+ * The read-model view of an order the caller may see; NOT_FOUND alike otherwise. `inc` (planned
+ * from the query) fetches its attempts and events in the same statement.
+ */
+export async function getOrder(ctx: ServiceContext, id: string, inc: OrderIncludes = {}): Promise<OrderView> {
+  const [order] = isUuid(id) ? primeOrders(ctx.loaders, await ordersByIds(ctx.sql, [id], inc)) : [];
   if (!order || !canSeeOrder(ctx.viewer, order)) throw notFound("Order not found");
   return order;
 }
@@ -148,21 +152,26 @@ export function validateOrderInput(input: CreateOrderData): {
 export async function listBrandOrders(
   ctx: ServiceContext,
   args: { brandId: string; status?: OrderStatus[] | null; first?: number | null; after?: string | null },
+  inc: OrderIncludes = {},
 ): Promise<Connection<OrderView>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brand = await brandWithRole(ctx, args.brandId, Role.COORGANIZER, { hideFromOutsiders: true });
-  const { rows, totalCount } = await orderPage(ctx.em, { brandId: brand.id, statuses: args.status }, first, cursor);
-  return toConnection(rows, first, totalCount, cursor !== null);
+  const brandId = await brandIdWithRole(ctx, args.brandId, Role.COORGANIZER);
+  const { rows, totalCount } = await orderPage(ctx.sql, { brandId, statuses: args.status }, first, cursor, inc);
+  return toConnection(primeOrders(ctx.loaders, rows), first, totalCount, cursor !== null);
 }
 
-export async function listMyOrders(ctx: ServiceContext, args: { first?: number | null; after?: string | null }): Promise<Connection<OrderView>> {
+export async function listMyOrders(
+  ctx: ServiceContext,
+  args: { first?: number | null; after?: string | null },
+  inc: OrderIncludes = {},
+): Promise<Connection<OrderView>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
   const owner = customerId(ctx.viewer);
   if (!owner) throw unauthenticated("Sign in or use your anonymous session's token to see your orders");
-  const { rows, totalCount } = await orderPage(ctx.em, { customerId: owner }, first, cursor);
-  return toConnection(rows, first, totalCount, cursor !== null);
+  const { rows, totalCount } = await orderPage(ctx.sql, { customerId: owner }, first, cursor, inc);
+  return toConnection(primeOrders(ctx.loaders, rows), first, totalCount, cursor !== null);
 }
 
 /** The customer who placed it or COORGANIZER+ of the brand may cancel a PENDING order. */

@@ -1,4 +1,4 @@
-import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Sql } from "../context";
 import type { Order, OrderLineData, OrderStatus, PaidSnapshot, PaymentAttempt, PaymentAttemptStatus, PersonData } from "../../entities";
 import type { Cursor } from "../pagination";
 
@@ -123,46 +123,81 @@ export function attemptView(a: PaymentAttempt): AttemptView {
   };
 }
 
-const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+/** What to fetch together with orders, in the same statement (planned from the query's selection). */
+export interface OrderIncludes {
+  attempts?: boolean;
+  events?: boolean;
+}
 
-export async function ordersByIds(em: EntityManager, ids: readonly string[]): Promise<OrderView[]> {
+/** Orders with their attempts / events (when asked for) as JSON columns of the same rows. */
+export interface OrderWithIncludes {
+  order: OrderView;
+  attempts?: AttemptView[];
+  events?: EventView[];
+}
+
+const ATTEMPTS_JSON = `(select coalesce(json_agg(json_build_object('id', a.id, 'order_id', a.order_id, 'external_id', a.external_id,
+    'status', a.status, 'amount', a.amount, 'currency', a.currency, 'flagged', a.flagged, 'created_at', a.created_at,
+    'updated_at', a.updated_at) order by a.created_at, a.id), '[]') from payment_attempt a where a.order_id = o.id) as attempts_json`;
+const EVENTS_JSON = `(select coalesce(json_agg(json_build_object('order_id', e.order_id, 'at', e."at", 'from', e."from", 'to', e."to",
+    'actor', e.actor) order by e."at", e.id), '[]') from order_event e where e.order_id = o.id) as events_json`;
+
+function extraColumns(inc: OrderIncludes): string {
+  return `${inc.attempts ? `, ${ATTEMPTS_JSON}` : ""}${inc.events ? `, ${EVENTS_JSON}` : ""}`;
+}
+
+function withIncludes(r: Row, inc: OrderIncludes): OrderWithIncludes {
+  return {
+    order: orderFromRow(r),
+    attempts: inc.attempts ? (r.attempts_json as Row[]).map(attemptFromRow) : undefined,
+    events: inc.events ? (r.events_json as Row[]).map(eventFromRow) : undefined,
+  };
+}
+
+export async function ordersByIds(sql: Sql, ids: readonly string[], inc: OrderIncludes = {}): Promise<OrderWithIncludes[]> {
   if (!ids.length) return [];
-  const rows: Row[] = await em.execute(`select ${ORDER_COLUMNS} from orders where id in (${placeholders(ids.length)})`, [...ids]);
-  return rows.map(orderFromRow);
+  const { rows } = await sql.query(`select ${ORDER_COLUMNS}${extraColumns(inc)} from orders o where id = any($1::uuid[])`, [ids]);
+  return rows.map((r) => withIncludes(r, inc));
 }
 
 /**
- * One page of orders, newest first by (created_at, id), after `cursor`, plus the total count:
- * two statements whatever the page size. `filter` is `brand_id` or `customer_id` equality and an
+ * One page of orders, newest first by (created_at, id), after `cursor`, with the total count of the
+ * filter (an uncorrelated subquery, computed once): one statement whatever the page size (a second
+ * one only for the count of an empty page). `filter` is `brand_id` or `customer_id` equality and an
  * optional status list.
  */
 export async function orderPage(
-  em: EntityManager,
+  sql: Sql,
   filter: { brandId?: string; customerId?: string; statuses?: readonly OrderStatus[] | null },
   first: number,
   cursor: Cursor | null,
-): Promise<{ rows: OrderView[]; totalCount: number }> {
+  inc: OrderIncludes = {},
+): Promise<{ rows: OrderWithIncludes[]; totalCount: number }> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (filter.brandId) (where.push("brand_id = ?"), params.push(filter.brandId));
-  if (filter.customerId) (where.push("customer_id = ?"), params.push(filter.customerId));
-  if (filter.statuses?.length) (where.push(`status in (${placeholders(filter.statuses.length)})`), params.push(...filter.statuses));
+  const param = (v: unknown) => `$${params.push(v)}`;
+  if (filter.brandId) where.push(`brand_id = ${param(filter.brandId)}`);
+  if (filter.customerId) where.push(`customer_id = ${param(filter.customerId)}`);
+  if (filter.statuses?.length) where.push(`status = any(${param(filter.statuses)}::order_status[])`);
   const base = where.join(" and ");
-  const pageWhere = cursor ? `${base} and (created_at, id) < (?, ?)` : base;
-  const pageParams = cursor ? [...params, cursor.createdAt, cursor.id] : params;
-  const [rows, count] = await Promise.all([
-    em.execute(`select ${ORDER_COLUMNS} from orders where ${pageWhere} order by created_at desc, id desc limit ?`, [...pageParams, first + 1]),
-    em.execute(`select count(*)::int as n from orders where ${base}`, params),
-  ]);
-  return { rows: (rows as Row[]).map(orderFromRow), totalCount: (count as Row[])[0].n };
+  const page = cursor ? `${base} and (created_at, id) < (${param(cursor.createdAt)}, ${param(cursor.id)})` : base;
+  const limit = param(first + 1);
+  const { rows } = await sql.query(
+    `select ${ORDER_COLUMNS}, (select count(*)::int from orders where ${base}) as total_count${extraColumns(inc)}
+       from orders o where ${page} order by created_at desc, id desc limit ${limit}`,
+    params,
+  );
+  if (rows.length) return { rows: rows.map((r) => withIncludes(r, inc)), totalCount: rows[0].total_count };
+  const count = await sql.query(`select count(*)::int as n from orders where ${base}`, params.slice(0, where.length)); // one parameter per filter
+  return { rows: [], totalCount: count.rows[0].n };
 }
 
-export async function attemptsByOrderIds(em: EntityManager, orderIds: readonly string[]): Promise<AttemptView[]> {
+export async function attemptsByOrderIds(sql: Sql, orderIds: readonly string[]): Promise<AttemptView[]> {
   if (!orderIds.length) return [];
-  const rows: Row[] = await em.execute(
+  const { rows } = await sql.query(
     `select id, order_id, external_id, status, amount, currency, flagged, created_at, updated_at
-       from payment_attempt where order_id in (${placeholders(orderIds.length)}) order by created_at, id`,
-    [...orderIds],
+       from payment_attempt where order_id = any($1::uuid[]) order by created_at, id`,
+    [orderIds],
   );
   return rows.map(attemptFromRow);
 }
@@ -181,19 +216,23 @@ function attemptFromRow(r: Row): AttemptView {
   };
 }
 
-export async function attemptById(em: EntityManager, id: string): Promise<AttemptView | null> {
-  const rows: Row[] = await em.execute(
-    "select id, order_id, external_id, status, amount, currency, flagged, created_at, updated_at from payment_attempt where id = ?",
+export async function attemptById(sql: Sql, id: string): Promise<AttemptView | null> {
+  const { rows } = await sql.query(
+    "select id, order_id, external_id, status, amount, currency, flagged, created_at, updated_at from payment_attempt where id = $1",
     [id],
   );
   return rows[0] ? attemptFromRow(rows[0]) : null;
 }
 
-export async function eventsByOrderIds(em: EntityManager, orderIds: readonly string[]): Promise<EventView[]> {
+export async function eventsByOrderIds(sql: Sql, orderIds: readonly string[]): Promise<EventView[]> {
   if (!orderIds.length) return [];
-  const rows: Row[] = await em.execute(
-    `select order_id, "at", "from", "to", actor from order_event where order_id in (${placeholders(orderIds.length)}) order by "at", id`,
-    [...orderIds],
+  const { rows } = await sql.query(
+    `select order_id, "at", "from", "to", actor from order_event where order_id = any($1::uuid[]) order by "at", id`,
+    [orderIds],
   );
-  return rows.map((r) => ({ orderId: r.order_id, at: date(r.at), from: r.from, to: r.to, actor: r.actor }));
+  return rows.map(eventFromRow);
+}
+
+function eventFromRow(r: Row): EventView {
+  return { orderId: r.order_id, at: date(r.at), from: r.from, to: r.to, actor: r.actor };
 }

@@ -25,7 +25,7 @@ export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string)
 }
 
 export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promise<AttemptView> {
-  const attempt = isUuid(id) ? await attemptById(ctx.em, id) : null;
+  const attempt = isUuid(id) ? await attemptById(ctx.sql, id) : null;
   const order = attempt ? await ctx.loaders.order.load(attempt.orderId) : null;
   if (!attempt || !order || !canSeeOrder(ctx.viewer, order)) throw notFound("Payment attempt not found");
   return attempt;
