@@ -2,7 +2,8 @@ import "reflect-metadata";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
 import { DateTimeScalar } from "./scalars";
-import { buildSchema } from "type-graphql";
+import { MapperKind, mapSchema } from "@graphql-tools/utils";
+import { buildSchema, getMetadataStorage } from "type-graphql";
 import { pubSub } from "../pubsub/local";
 import { RESOLVERS } from "../resolvers";
 import { applyAuthDirective, withAuthDirective } from "./auth-directive";
@@ -19,8 +20,29 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       emitSchemaFile: false,
       pubSub,
     });
-    return applyAuthDirective(withAuthDirective(built));
+    return applyAuthDirective(withAuthDirective(withPlainFields(built)));
   })());
+}
+
+/**
+ * type-graphql gives every field a wrapper resolver (for middlewares we do not use on plain fields).
+ * Fields that only read a property get graphql's default resolution back, which graphql-jit turns
+ * into inline property reads. Fields with resolver methods, middlewares, roles, arguments or a
+ * different property name keep theirs. (@auth is applied afterwards and wraps what it needs.)
+ */
+function withPlainFields(schema: GraphQLSchema): GraphQLSchema {
+  const storage = getMetadataStorage();
+  const resolved = new Set(storage.fieldResolvers.map((fr) => `${fr.getObjectType?.()?.name}|${fr.schemaName}`));
+  const plain = new Set<string>();
+  for (const type of storage.objectTypes) {
+    for (const f of type.fields ?? []) {
+      const simple = !resolved.has(`${type.target.name}|${f.schemaName}`) && !f.middlewares?.length && !f.roles && !f.params?.length && f.name === f.schemaName;
+      if (simple) plain.add(`${type.name}.${f.schemaName}`);
+    }
+  }
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => (plain.has(`${typeName}.${fieldName}`) ? { ...field, resolve: undefined } : field),
+  });
 }
 
 /** The SDL with directive usages (plain printSchema drops them). */
