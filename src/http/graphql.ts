@@ -42,6 +42,7 @@ function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
               }
             }
           }
+          if (!contextValue.log.isLevelEnabled("info")) return; // the hot path builds nothing it will not write
           contextValue.log.info(
             {
               operation: operationName ?? null,

@@ -6,6 +6,7 @@ import type { ServiceContext } from "../context";
 import { email as checkEmail, isCleanText, text } from "../validation";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import { signToken } from "./tokens";
+import { forgetAccount } from "./viewer";
 
 export interface AuthResult {
   token: string;
@@ -54,6 +55,7 @@ export async function signUp(ctx: ServiceContext, input: { email: string; passwo
       tx.persist(u);
       return u;
     });
+    forgetAccount(user.id); // an anonymous session's token stops working at once
   } catch (e) {
     if (e instanceof UniqueConstraintViolationException) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "input.email: is already registered", { field: "input.email" });

@@ -4,7 +4,7 @@ import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../.
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden } from "../../errors";
 import { findAccountByEmail, requireAccount } from "../auth/accounts";
 import { newApiKeySecret } from "../auth/tokens";
-import { hasRole, roleOver } from "../auth/viewer";
+import { forgetAccount, hasRole, roleOver } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
@@ -80,7 +80,10 @@ export async function createBrand(
     return brand;
   }).then((brand) => {
     // The rest of this request (e.g. the selection on the new brand) sees the caller as its OWNER.
-    if (ctx.viewer.kind === "user") ctx.viewer.brandRoles.set(brand.id, BrandRole.OWNER);
+    if (ctx.viewer.kind === "user") {
+      ctx.viewer.brandRoles.set(brand.id, BrandRole.OWNER);
+      forgetAccount(ctx.viewer.userId);
+    }
     return brand;
   });
 }
@@ -119,6 +122,9 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
       member = new BrandMember(ref(brand), ref(user), role);
       tx.persist(member);
     }
+    return member;
+  }).then((member) => {
+    forgetAccount(member.user.id); // after commit: the next request reads the new role
     return member;
   });
 }

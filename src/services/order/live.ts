@@ -5,6 +5,7 @@ import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-e
 import { brandWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
 import { findVisibleOrder } from "./orders";
+import { ordersByIds, type OrderView } from "./read-model";
 
 /**
  * `orderStatusChanged(brandId)`: COORGANIZER+ of the brand (or its key), checked when subscribing
@@ -25,13 +26,32 @@ export async function watchMyOrder(ctx: ServiceContext, orderId: string): Promis
   return orderStatusStream((m) => m.orderId === order.id);
 }
 
+// One load of the order per status change and instance, shared by every subscriber to it (with
+// 1,000 subscribers an instance otherwise ran 1,000 identical queries per change). Keyed by the
+// order's seq, so a later change is a new load; kept briefly.
+const SHARED_LOAD_MS = 10_000;
+const sharedLoads = new Map<string, Promise<OrderView | null>>();
+
+function orderAsOf(ctx: ServiceContext, m: OrderStatusMessage): Promise<OrderView | null> {
+  const key = `${m.orderId}:${m.seq}`;
+  let load = sharedLoads.get(key);
+  if (!load) {
+    load = ordersByIds(ctx.sql, [m.orderId]).then((rows) => rows[0]?.order ?? null);
+    sharedLoads.set(key, load);
+    setTimeout(() => sharedLoads.delete(key), SHARED_LOAD_MS).unref();
+  }
+  return load;
+}
+
 /**
- * The event a subscriber receives: the order loaded fresh, with an EntityManager fork and loaders
- * of its own (the subscription's context lives as long as the socket; caches would go stale).
+ * The event a subscriber receives: the order as loaded once for this change, with a fresh
+ * EntityManager fork and loaders for whatever else the subscriber selects (the subscription's
+ * context lives as long as the socket; its caches would go stale).
  */
 export async function statusEvent(ctx: ServiceContext, m: OrderStatusMessage) {
   ctx.em = ctx.em.fork({ clear: true });
   ctx.loaders = createLoaders(ctx.em, ctx.sql);
-  const order = await ctx.loaders.order.load(m.orderId);
+  const order = await orderAsOf(ctx, m);
+  if (order) ctx.loaders.order.prime(order.id, order);
   return { order, previousStatus: m.from, status: m.to, at: new Date(m.at), seq: m.seq };
 }
