@@ -8,7 +8,7 @@
 //   (b) order(id) with the same fields, rotating over 1,000 ids               (API and raw)
 //   (c) checkout: createOrder → attemptToPayForOrder → signed PAID webhook   (32 workers)
 //   (d) the raw baseline: bench/raw-server.mjs, node:http + pg, the same JSON (checked)
-//   (e) SQL statements per orders page at first = 10, 50, 100 (an API at LOG_LEVEL=debug)
+//   (e) SQL statements per orders page at first = 10, 50, 100 (counted on the wire by a proxy)
 //   (f) subscription fan-out over two API processes, latency from the event's `at` to the client
 //   (g) cold start on an empty DATA_DIR (embedded initdb included) to the first answered query;
 //       RSS idle and under load (/proc/<pid>/status VmRSS)
@@ -44,6 +44,7 @@ import {
 import { formatProfile, summarizeProfile } from "./profile.mjs";
 import { ONE_ORDER, ORDERS_PAGE } from "./queries.mjs";
 import { seed } from "./seed.mjs";
+import { startSqlCounter } from "./sql-counter.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -239,40 +240,40 @@ async function withApi(shared, databaseUrl, name, profileRoot, fn) {
   }
 }
 
-/** (e) SQL statements of one orders page request, counted in a debug-level API's log (min of 3 tries: background sweeps may interleave). */
+/**
+ * (e) SQL statements of one request, counted on the wire: an extra API (production settings)
+ * connects to PostgreSQL through bench/sql-counter.mjs, which records every Query/Execute
+ * message. One request at a time; the minimum of 3 tries (a background expiry sweep may
+ * interleave). The LISTEN connection is left out.
+ */
 async function statementCounts(databaseUrl, s) {
-  const dbg = await startApi({ databaseUrl, label: "api-debug", logLevel: "debug", keepLogs: true });
+  const counter = await startSqlCounter(databaseUrl);
+  const api = await startApi({ databaseUrl: counter.url, label: "api-sql-count" });
   const headers = { authorization: `Bearer ${s.token}` };
   const brandId = s.brands[1].id;
-  const once = async (first) => {
+  const once = async (body) => {
     await sleep(100);
-    const before = dbg.logs.length;
-    const r = await postJson(`${dbg.url}/graphql`, { query: ORDERS_PAGE, variables: { brandId, first } }, headers);
-    if (r.status !== 200 || r.json?.errors) throw new Error(`debug API answered ${r.status}: ${r.text.slice(0, 300)}`);
-    await sleep(250);
-    return dbg.logs
-      .slice(before)
-      .map((l) => {
-        try {
-          return JSON.parse(l);
-        } catch {
-          return null;
-        }
-      })
-      .filter((l) => l?.component === "orm" && typeof l.msg === "string" && l.msg.includes("[query]"))
-      .map((l) => l.msg.replace(/^\[query\]\s*/, "").replace(/\s*\[took [^\]]*\]\s*$/, ""));
+    const mark = counter.mark();
+    const r = await postJson(`${api.url}/graphql`, body, headers);
+    if (r.status !== 200 || r.json?.errors) throw new Error(`API answered ${r.status}: ${r.text.slice(0, 300)}`);
+    await sleep(100);
+    return counter.since(mark).filter((q) => q.app !== "orderline-listener").map((q) => q.sql.replace(/\s+/g, " ").trim());
   };
+  const measure = async (body) => {
+    const tries = [await once(body), await once(body), await once(body)];
+    const best = tries.reduce((a, b) => (b.length < a.length ? b : a));
+    return { statements: best.length, tries: tries.map((t) => t.length), sql: best.map((q) => q.slice(0, 400)) };
+  };
+  const page = (first) => ({ query: ORDERS_PAGE, variables: { brandId, first } });
   try {
-    await once(CFG.pageSize); // warm-up (first request of a process)
+    await once(page(CFG.pageSize)); // warm-up (the first request of a process)
     const out = {};
-    for (const first of [10, 50, 100]) {
-      const tries = [await once(first), await once(first), await once(first)];
-      const best = tries.reduce((a, b) => (b.length < a.length ? b : a));
-      out[first] = { statements: best.length, tries: tries.map((t) => t.length), sql: best.map((q) => q.slice(0, 300)) };
-    }
+    for (const first of [10, 50, 100]) out[first] = await measure(page(first));
+    out.order = await measure({ query: ONE_ORDER, variables: { id: s.orderIds[0] } });
     return out;
   } finally {
-    await dbg.stop();
+    await api.stop();
+    await counter.close();
   }
 }
 
@@ -451,8 +452,9 @@ async function main() {
   log(`(c) per step p50/p99 ms: createOrder ${fmt(cs.createOrder.p50, 1)}/${fmt(cs.createOrder.p99, 1)}, attemptToPayForOrder ${fmt(cs.attemptToPay.p50, 1)}/${fmt(cs.attemptToPay.p99, 1)}, webhook ${fmt(cs.webhook.p50, 1)}/${fmt(cs.webhook.p99, 1)}`);
   log(`(d) raw baseline: node:http + pg (pool 20), 2 statements per page, no auth; same JSON as the API: ${allSame ? "yes" : `NO — ${checks.filter((c) => !c.same).map((c) => c.difference).join("; ")}`}`);
   log("");
-  log(`SQL statements per orders page request (viewer lookup included): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`);
+  log(`SQL statements per orders page request (counted on the wire; the viewer lookup counts when it is not cached): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`);
   for (const [i, q] of sql[50].sql.entries()) log(`  ${i + 1}. ${q.replace(/\s+/g, " ").slice(0, 150)}`);
+  log(`SQL statements per one-order request (b): ${sql.order.statements}`);
   log("");
   log(
     `Fan-out: ${fan.subscribers} graphql-ws subscribers over ${CFG.fanoutInstances} API processes${QUICK ? " (quick mode: full runs use 2,000)" : ""}, ${fan.changes} status changes${QUICK ? " (full: 50)" : ""}: ` +
