@@ -19,6 +19,7 @@ import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, isClientError, maskError } from "./errors";
 import { jitExecutor } from "./jit-executor";
+import { limitRules, parseOptions } from "./limits";
 import { requestIdOf } from "./request-id";
 
 export const MAX_BODY = "1mb";
@@ -90,6 +91,8 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
     stopOnTerminationSignals: false, // main.ts owns shutdown order (HTTP, then workers, then the database)
     // Compact JSON (Apollo pretty-prints by default: twice the bytes and the time for a page of orders).
     stringifyResult: (value) => JSON.stringify(value),
+    validationRules: limitRules,
+    parseOptions,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),

@@ -13,6 +13,7 @@ import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
 import { isClientError, maskError } from "./errors";
+import { limitedParse, limitedValidate } from "./limits";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
 export const MAX_PAYLOAD_BYTES = 64 * 1024; // 64 KiB per message
@@ -54,6 +55,8 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      parse: limitedParse as typeof parse,
+      validate: limitedValidate as never,
       connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
@@ -72,7 +75,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const state = ctx.extra.state!;
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = limitedParse(payload.query);
         } catch {
           return; // graphql-ws answers the syntax error itself
         }
@@ -96,7 +99,13 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         return { ...result, errors: mask(result.errors, (args.contextValue as GraphQLContext).requestId) };
       },
       onError(_ctx, _id, _payload, errors) {
-        return mask(errors, randomUUID());
+        // Parse and validation errors carry no code here (Apollo adds them on HTTP): add the same ones.
+        const coded = errors.map((e) =>
+          e.originalError || e.extensions?.code
+            ? e
+            : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: e.message.startsWith("Syntax Error") && !/limit|exceeded/i.test(e.message) ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED" } }),
+        );
+        return mask(coded, randomUUID());
       },
       onComplete(ctx, id) {
         ctx.extra.state?.subscriptions.delete(id);
