@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
@@ -6,7 +7,11 @@ const require = createRequire(import.meta.url);
 export default defineConfig({
   resolve: {
     // One copy of graphql for the app code and the tests (STACK-NOTES §5).
-    alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
+    alias: [
+      { find: /^graphql$/, replacement: require.resolve("graphql") },
+      // graphql-query-complexity's ESM build imports graphql's .mjs files by name.
+      { find: /^graphql\/(.+)\.mjs$/, replacement: `${dirname(require.resolve("graphql"))}/$1.js` },
+    ],
   },
   test: {
     include: ["tests/**/*.test.ts"],
@@ -14,5 +19,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Loaded by vitest (not Node's ESM loader) so its `import "graphql"` gets the alias above.
+    server: { deps: { inline: ["graphql-query-complexity"] } },
   },
 });

@@ -4,7 +4,7 @@ import { openDatabase } from "./db/database";
 import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
 import { startExpirySweeper } from "./services/order/expiry";
-import { startWorker } from "./jobs/worker";
+import { startWorker, type JobWorker } from "./jobs/worker";
 import { startListener } from "./pubsub/listener";
 import { dummyPasswordHash } from "./services/auth/password";
 
@@ -19,11 +19,16 @@ async function main() {
   const db = await openDatabase(config);
   const orm = db.orm;
   const listener = startListener(db.url);
-  const server = await startServer(config, orm, db.readPool, { listenerConnected: () => listener.connected });
+  let worker: JobWorker | undefined;
+  const server = await startServer(config, orm, db.readPool, {
+    listenerConnected: () => listener.connected,
+    // Only with RUN_WORKER: /readyz then also needs a running job worker.
+    workerRunning: config.runWorker ? () => worker?.running ?? false : undefined,
+  });
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
   const sweeper = startExpirySweeper(orm);
-  const worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
+  worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
 
   const url = `http://localhost:${server.port}/graphql`;
   log.info(

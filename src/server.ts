@@ -18,6 +18,8 @@ export interface RunningServer {
 /** What /readyz reports besides the database. */
 export interface Health {
   listenerConnected(): boolean;
+  /** Set when this process runs the job worker (RUN_WORKER): whether its runner is running. */
+  workerRunning?: () => boolean;
 }
 
 /** Builds the schema, mounts everything on one HTTP server and listens on `config.port` (0: any free port). */

@@ -37,6 +37,26 @@ export interface Config {
   runWorker: boolean;
   /** First retry delay of failed deliveries (doubles each time, capped at one hour). */
   jobRetryBaseMs: number;
+  /**
+   * Bearer token for GET /metrics. Unset: /metrics is open outside production and not served in
+   * production (see src/observability/endpoint.ts).
+   */
+  metricsToken: string | undefined;
+  /**
+   * A job worker whose heartbeat is older than this is presumed dead (killed, host lost): the jobs
+   * it had locked are released for the other workers (see src/jobs/heartbeat.ts).
+   */
+  workerHeartbeatTimeoutMs: number;
+  /** Schema introspection (`__schema`, `__type`) on HTTP and WebSocket (default: off in production). */
+  introspection: boolean;
+  /** "Did you mean …?" suggestions in validation errors (default: off in production). */
+  fieldSuggestions: boolean;
+  /** PostgreSQL `statement_timeout` for the API's connections (0: none). */
+  statementTimeoutMs: number;
+  /** A GraphQL request still executing after this long is answered with TIMEOUT (HTTP 503). */
+  requestTimeoutMs: number;
+  /** Webhooks (couponWebhookUrl) may target private, loopback and link-local addresses (default: off in production). */
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -112,11 +132,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mailFrom = env.MAIL_FROM || "Orderline <no-reply@orderline.local>";
   if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address or "Name <address>" (got "${env.MAIL_FROM}")`);
   const runWorker = boolean(env, "RUN_WORKER", true, problems);
-  const graphiql = boolean(env, "GRAPHIQL", !production, problems);
+  const introspection = boolean(env, "INTROSPECTION", !production, problems);
+  const graphiql = boolean(env, "GRAPHIQL", !production && introspection, problems);
   // Anyone who can see an attempt's id can mark it paid through /dev/checkout: never by accident.
   const devPaymentProvider = boolean(env, "DEV_PAYMENT_PROVIDER", !production, problems);
   if (devPaymentProvider && production) problems.push("DEV_PAYMENT_PROVIDER cannot be on in production");
   const jobRetryBaseMs = integer(env, "JOB_RETRY_BASE_MS", 30_000, 10, 3_600_000, problems);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) {
+    problems.push("METRICS_TOKEN must be 16 to 200 visible ASCII characters without spaces");
+  }
+  const workerHeartbeatTimeoutMs = integer(env, "WORKER_HEARTBEAT_TIMEOUT_MS", 30_000, 1_000, 3_600_000, problems);
+  const fieldSuggestions = boolean(env, "FIELD_SUGGESTIONS", !production, problems);
+  const statementTimeoutMs = integer(env, "STATEMENT_TIMEOUT_MS", 5_000, 0, 600_000, problems);
+  const requestTimeoutMs = integer(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000, problems);
+  const webhookAllowPrivate = boolean(env, "WEBHOOK_ALLOW_PRIVATE", !production, problems);
+  if (graphiql && !introspection) problems.push("GRAPHIQL=true needs INTROSPECTION (GraphiQL reads the schema by introspection)");
 
   const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
   const paymentWebhookSecret = secret(env, "PAYMENT_WEBHOOK_SECRET", production, dataDir, problems);
@@ -138,6 +169,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorker,
     graphiql,
     jobRetryBaseMs,
+    metricsToken,
+    workerHeartbeatTimeoutMs,
+    introspection,
+    fieldSuggestions,
+    statementTimeoutMs,
+    requestTimeoutMs,
+    webhookAllowPrivate,
   };
 }
 

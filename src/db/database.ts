@@ -25,9 +25,14 @@ export async function openDatabase(config: Config, { migrate = true } = {}): Pro
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(join(config.dataDir, "pg"));
   try {
     const url = config.databaseUrl ?? embedded!.url;
-    const orm = await initOrm(url, { migrate });
+    const orm = await initOrm(url, { migrate, statementTimeoutMs: config.statementTimeoutMs });
     if (migrate) await migrateJobQueue(url);
-    const readPool = new pg.Pool({ connectionString: url, max: READ_POOL_SIZE, application_name: "orderline-read" });
+    const readPool = new pg.Pool({
+      connectionString: url,
+      max: READ_POOL_SIZE,
+      application_name: "orderline-read",
+      ...(config.statementTimeoutMs ? { statement_timeout: config.statementTimeoutMs } : {}),
+    });
     readPool.on("error", () => undefined); // an idle client's error: the pool replaces it
     return {
       orm,

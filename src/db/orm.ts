@@ -3,6 +3,7 @@ import { Migrator } from "@mikro-orm/migrations";
 import { MikroORM, PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { join } from "node:path";
 import { ALL_ENTITIES } from "../entities";
+import { WorkerHeartbeat } from "../jobs/heartbeat";
 import { logger } from "../logger";
 import { MIGRATIONS } from "../migrations";
 
@@ -13,7 +14,7 @@ export function ormOptions(clientUrl: string, extra: Partial<Options<PostgreSqlD
   return {
     driver: PostgreSqlDriver,
     clientUrl,
-    entities: ALL_ENTITIES,
+    entities: [...ALL_ENTITIES, WorkerHeartbeat], // the job worker's liveness table (src/jobs/heartbeat.ts)
     dataloader: DataloaderType.ALL,
     forceUtcTimezone: true,
     allowGlobalContext: false,
@@ -39,12 +40,20 @@ export function ormOptions(clientUrl: string, extra: Partial<Options<PostgreSqlD
   };
 }
 
-/** Connects and applies pending migrations. */
-export async function initOrm(clientUrl: string, { migrate = true } = {}): Promise<Orm> {
-  const orm = await MikroORM.init(ormOptions(clientUrl));
+/**
+ * Applies pending migrations (on their own connections, without a statement timeout: building an
+ * index on a big table may take minutes), then connects with `statement_timeout` set on every
+ * connection of the pool (0: none).
+ */
+export async function initOrm(clientUrl: string, { migrate = true, statementTimeoutMs = 0 } = {}): Promise<Orm> {
   if (migrate) {
-    const applied = await orm.getMigrator().up();
-    if (applied.length) logger().info({ migrations: applied.map((m) => m.name) }, "applied migrations");
+    const migrating = await MikroORM.init(ormOptions(clientUrl, { pool: { min: 0, max: 1 } }));
+    try {
+      const applied = await migrating.getMigrator().up();
+      if (applied.length) logger().info({ migrations: applied.map((m) => m.name) }, "applied migrations");
+    } finally {
+      await migrating.close();
+    }
   }
-  return orm;
+  return MikroORM.init(ormOptions(clientUrl, statementTimeoutMs ? { driverOptions: { connection: { statement_timeout: statementTimeoutMs } } } : {}));
 }

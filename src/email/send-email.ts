@@ -5,6 +5,7 @@ import type { Config } from "../config/env";
 import { EmailMessage, EmailStatus } from "../entities";
 import { Task, enqueue } from "../jobs/queue";
 import { logger } from "../logger";
+import { recordEmailOutcome } from "../observability/metrics";
 import { composeEmail } from "../services/confirmation/messages";
 import { MailError, type Mailer } from "./mailer";
 
@@ -36,6 +37,7 @@ export function sendEmailTask(orm: MikroORM, config: Config, mailer: Mailer): Wo
       if (!mail) {
         email.status = EmailStatus.FAILED;
         email.lastError = "nothing to send any more (order or recipient gone)";
+        recordEmailOutcome("dropped");
         return;
       }
       email.attempts += 1;
@@ -45,21 +47,25 @@ export function sendEmailTask(orm: MikroORM, config: Config, mailer: Mailer): Wo
         email.messageId = messageId;
         email.sentAt = new Date();
         email.lastError = null;
+        recordEmailOutcome("sent");
         log.info({ kind: email.kind, mailer: mailer.name, messageId, attempts: email.attempts }, "email sent");
       } catch (e) {
         const err = e instanceof MailError ? e : new MailError("retry", String((e as Error)?.message ?? e));
         email.lastError = err.message.slice(0, 1000);
         if (err.kind === "reject") {
           email.status = EmailStatus.FAILED;
+          recordEmailOutcome("rejected");
           log.warn({ kind: email.kind, error: err.message }, "email rejected by the provider; not retried");
         } else if (err.kind === "retry" && email.attempts >= MAX_EMAIL_ATTEMPTS) {
           email.status = EmailStatus.FAILED;
+          recordEmailOutcome("failed");
           log.error({ kind: email.kind, attempts: email.attempts, error: err.message }, "email failed after all retries");
         } else {
           // Configuration errors (bad token, unknown sender) wait at least a minute between tries.
           const base = err.kind === "config" ? Math.max(config.jobRetryBaseMs, 60_000) : config.jobRetryBaseMs;
           const delay = retryDelayMs(email.attempts, base);
           await enqueue(tx, Task.SEND_EMAIL, { emailId }, { jobKey: `email:${emailId}`, runAt: new Date(Date.now() + delay) });
+          recordEmailOutcome(err.kind === "config" ? "config_retry" : "retry");
           const entry = { kind: email.kind, attempts: email.attempts, retryInMs: delay, error: err.message };
           if (err.kind === "config") log.error(entry, "EMAIL IS NOT BEING DELIVERED: check POSTMARK_SERVER_TOKEN / MAIL_FROM; will retry");
           else log.warn(entry, "email delivery failed; will retry");

@@ -3,7 +3,9 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Config } from "../config/env";
 import { logger } from "../logger";
+import { metricsHandler } from "../observability";
 import type { GraphQLContext } from "../resolvers/context";
+import { BODY_LIMITS, rejectLargeBodies } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
 import { webRouter } from "./web";
@@ -16,25 +18,45 @@ import { activeSubscriptions } from "../pubsub/order-events";
 import type { Health } from "../server";
 import type { Sql } from "../services/context";
 
+/** /readyz reports the database "down" when `select 1` takes longer than this. */
+const READY_DB_TIMEOUT_MS = 2_000;
+
 /** The HTTP surface: /graphql, /webhooks/payments, /healthz, /readyz and, outside production, /dev/*. */
 export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config, health: Health): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
+  app.use(
+    rejectLargeBodies([
+      ["/graphql", BODY_LIMITS.graphql],
+      ["/webhooks/payments", BODY_LIMITS.paymentWebhook],
+      ["/dev/checkout", BODY_LIMITS.devCheckout],
+      ["/", BODY_LIMITS.other],
+    ]),
+  );
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
+  app.get("/metrics", metricsHandler(sql, config)); // Prometheus; METRICS_TOKEN (see src/observability/endpoint.ts)
   app.get("/readyz", async (_req, res) => {
     let database = "up";
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await orm.em.getConnection().execute("select 1");
+      // A database that does not answer at all (a network partition) must not hang the probe.
+      const deadline = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("no answer")), READY_DB_TIMEOUT_MS)));
+      await Promise.race([orm.em.getConnection().execute("select 1"), deadline]);
     } catch {
       database = "down";
+    } finally {
+      clearTimeout(timer);
     }
     const listener = health.listenerConnected() ? "up" : "down";
-    const ok = database === "up" && listener === "up";
-    res.status(ok ? 200 : 503).json({ ok, database, listener, sockets: openSocketCount(), subscriptions: activeSubscriptions() });
+    // Reported only by processes that run the job worker (RUN_WORKER); "down" while its runner is
+    // dead and not yet replaced (src/jobs/worker.ts).
+    const worker = health.workerRunning ? (health.workerRunning() ? "up" : "down") : undefined;
+    const ok = database === "up" && listener === "up" && worker !== "down";
+    res.status(ok ? 200 : 503).json({ ok, database, listener, ...(worker ? { worker } : {}), sockets: openSocketCount(), subscriptions: activeSubscriptions() });
   });
 
   app.use(paymentWebhookRouter(orm, config));

@@ -1,4 +1,5 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
+import { BODY_LIMITS } from "./body-limit";
 import express, { Router } from "express";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -44,7 +45,7 @@ ${done ? "" : `<form method="post" action="${action("pay")}" style="display:inli
     );
   });
 
-  router.post("/dev/checkout/:externalId/:outcome", express.urlencoded({ extended: false, limit: "1kb" }), async (req, res) => {
+  router.post("/dev/checkout/:externalId/:outcome", express.urlencoded({ extended: false, limit: BODY_LIMITS.devCheckout }), async (req, res) => {
     const outcome = req.params.outcome === "pay" ? "PAID" : req.params.outcome === "fail" ? "FAILED" : null;
     const attempt = await findAttempt(orm, req.params.externalId);
     if (!attempt || !outcome) {

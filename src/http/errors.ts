@@ -9,13 +9,15 @@ const CLIENT_CODES = new Set<string>([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",
+  "QUERY_TOO_COMPLEX",
+  "TIMEOUT",
   "OPERATION_RESOLUTION_FAILURE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
 /** Extension keys a client may see besides `code`. */
-const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "limit", "requires"];
+const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "limit", "requires", "cost"];
 
 export const INTERNAL_MESSAGE = "Internal server error";
 
@@ -35,6 +37,19 @@ export function isClientError(error: unknown): boolean {
  * stack or file path (the request id, added by the logging plugin, leads to the log entry).
  */
 export function maskError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  return mask(formatted, error, true);
+}
+
+/** `maskError` for a configuration: without FIELD_SUGGESTIONS, "Did you mean …?" hints are cut (they reveal the schema). */
+export const errorMasker =
+  ({ fieldSuggestions }: { fieldSuggestions: boolean }) =>
+  (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError =>
+    mask(formatted, error, fieldSuggestions);
+
+/** graphql-js's hints, e.g. `Cannot query field "nme" on type "User". Did you mean "name"?` */
+export const withoutSuggestions = (message: string) => message.replace(/ ?Did you mean .+\?$/s, "");
+
+function mask(formatted: GraphQLFormattedError, error: unknown, suggestions: boolean): GraphQLFormattedError {
   if (isClientError(error)) {
     const extensions: Record<string, unknown> = { code: formatted.extensions?.code };
     for (const key of SAFE_EXTENSIONS) {
@@ -44,10 +59,14 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
       const field = coercionField(formatted.message);
       if (field) extensions.field = field;
     }
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    const message = suggestions ? formatted.message : withoutSuggestions(formatted.message);
+    return { message, locations: formatted.locations, path: formatted.path, extensions };
+  }
+  const original = unwrapResolverError(error);
+  if (isStatementTimeout(original)) {
+    return { message: "The database took too long to answer; try again", locations: formatted.locations, path: formatted.path, extensions: { code: "TIMEOUT" } };
   }
   // An error we already masked (context creation) keeps its request id.
-  const original = unwrapResolverError(error);
   const requestId = original instanceof GraphQLError && original.message === INTERNAL_MESSAGE ? original.extensions?.requestId : undefined;
   return {
     message: INTERNAL_MESSAGE,
@@ -66,4 +85,15 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
 export function coercionField(message: string): string | null {
   const m = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)";|got invalid value |of required type )/s.exec(message);
   return m ? (m[2] ?? m[1]) : null;
+}
+
+/**
+ * PostgreSQL cancelled a statement after `statement_timeout` (SQLSTATE 57014), as pg or MikroORM
+ * reports it, however deeply wrapped (graphql-jit wraps a resolver's error once more).
+ */
+function isStatementTimeout(error: unknown): boolean {
+  for (let e = error as { code?: unknown; sqlState?: unknown; originalError?: unknown } | null | undefined, i = 0; e && i < 5; e = e.originalError as typeof e, i++) {
+    if (e.code === "57014" || e.sqlState === "57014") return true;
+  }
+  return false;
 }

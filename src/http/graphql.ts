@@ -13,16 +13,17 @@ import type { Server } from "node:http";
 import type { Config } from "../config/env";
 import { AppError, ErrorCode } from "../errors";
 import { logger } from "../logger";
+import { metricsPlugin } from "../observability/graphql-plugin";
 import type { GraphQLContext } from "../resolvers/context";
 import { resolveViewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
-import { INTERNAL_MESSAGE, isClientError, maskError } from "./errors";
+import { INTERNAL_MESSAGE, errorMasker, isClientError } from "./errors";
 import { jitExecutor } from "./jit-executor";
-import { limitRules, parseOptions } from "./limits";
+import { BODY_LIMITS } from "./body-limit";
+import { checkOperation, limitRules, parseOptions } from "./limits";
 import { requestIdOf } from "./request-id";
 
-export const MAX_BODY = "1mb";
 
 /** Logs each operation (name, duration, error codes) and every unexpected error with its request id. */
 function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
@@ -59,6 +60,23 @@ function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
 }
 
 /**
+ * Checks that need the variables (each `first` 1..100, the operation's cost) once the operation is
+ * known, before anything executes: refused requests are 400 and never reach a resolver.
+ */
+function operationCheckPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operationName, request }) {
+          const error = checkOperation(schema, document, operationName, request.variables);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/**
  * GraphQL over HTTP: a request that fails before execution (parse, validation, variables) is 400
  * for `application/graphql-response+json` clients, but for clients that accept only
  * `application/json` the spec recommends 200 with the errors (legacy clients treat a 400 as a
@@ -82,16 +100,17 @@ function jsonClientStatusPlugin(): ApolloServerPlugin<GraphQLContext> {
 
 export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Server, config: Config) {
   const apollo = new ApolloServer<GraphQLContext>({
-    gateway: jitExecutor(schema),
-    formatError: maskError,
+    gateway: jitExecutor(schema, { deadlineMs: config.requestTimeoutMs }),
+    formatError: errorMasker(config),
     includeStacktraceInErrorResponses: false,
+    // INTROSPECTION is applied by our validation rules, the same on HTTP and WebSocket (limits.ts).
     introspection: true,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown order (HTTP, then workers, then the database)
     // Compact JSON (Apollo pretty-prints by default: twice the bytes and the time for a page of orders).
     stringifyResult: (value) => JSON.stringify(value),
-    validationRules: limitRules,
+    validationRules: limitRules(config),
     parseOptions,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -99,8 +118,10 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
       // No cache hints are used; the plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationCheckPlugin(schema),
       jsonClientStatusPlugin(),
       loggingPlugin(),
+      metricsPlugin(),
     ],
   });
   await apollo.start();
@@ -110,7 +131,7 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
 /** `/graphql`: JSON body (≤ 1 MiB), one EntityManager fork and one resolved viewer per request. */
 export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config): RequestHandler[] {
   return [
-    express.json({ limit: MAX_BODY }),
+    express.json({ limit: BODY_LIMITS.graphql }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdOf(req, res);

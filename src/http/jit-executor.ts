@@ -1,5 +1,5 @@
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
-import { printSchema, type GraphQLSchema } from "graphql";
+import { GraphQLError, printSchema, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { getVariableValues } from "graphql/execution/values";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 
@@ -12,13 +12,19 @@ const MAX_COMPILED = 1_000; // distinct operations kept compiled (least recently
  * accepts a custom executor; parsing, validation, plugins and formatError stay Apollo's.
  * Subscriptions (graphql-ws) keep graphql-js.
  */
-export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
+export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs: number }): GatewayInterface {
   const compiled = new Map<string, CompiledQuery>();
   const sdl = printSchema(schema);
   return {
     async load() {
       return {
         executor: async (rc) => {
+          if (!rc.operation) {
+            // operationName names no operation of the document: a client error, before compiling.
+            if (rc.response?.http) rc.response.http.status = 400;
+            const name = rc.operationName ?? rc.request.operationName;
+            return { errors: [new GraphQLError(name ? `Unknown operation named "${name}".` : "Must provide operation name if query contains multiple operations.", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })] };
+          }
           const key = `${rc.queryHash}:${rc.operationName ?? ""}`;
           let query = compiled.get(key);
           if (query) {
@@ -34,7 +40,13 @@ export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
           // answers as BAD_USER_INPUT naming the variable's path (graphql-jit words them otherwise).
           const coerced = getVariableValues(rc.schema, rc.operation.variableDefinitions ?? [], rc.request.variables ?? {});
           if (coerced.errors) return { errors: coerced.errors };
-          return query.query(undefined, rc.context, rc.request.variables ?? {});
+          const result = query.query(undefined, rc.context, rc.request.variables ?? {});
+          if (!(result instanceof Promise)) return withGraphQLErrors(result);
+          return withGraphQLErrors(
+            await withDeadline(result, deadlineMs, () => {
+              if (rc.response?.http) rc.response.http.status = 503;
+            }),
+          );
         },
       };
     },
@@ -44,4 +56,49 @@ export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
     },
     async stop() {},
   };
+}
+
+/**
+ * The per-request deadline: an execution still running after `ms` is answered with TIMEOUT (the
+ * caller may retry). It cannot be cancelled — its statements are bounded by `statement_timeout`
+ * and its transaction still commits or rolls back as a whole — so a mutation answered with
+ * TIMEOUT may still complete; the message says so.
+ */
+async function withDeadline(result: Promise<ExecutionResult>, ms: number, onTimeout: () => void): Promise<ExecutionResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<ExecutionResult>((resolve) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve({
+        data: null, // an execution result (a request error without data would become HTTP 400)
+        errors: [
+          new GraphQLError(`The request took longer than ${ms} ms and was stopped waiting for; a change it made may still complete, check before retrying`, {
+            extensions: { code: "TIMEOUT" },
+          }),
+        ],
+      });
+    }, ms);
+  });
+  try {
+    return await Promise.race([result, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * graphql-jit reports a resolver's unexpected error (a database error, a bug) as its own error
+ * object without `extensions`, on which Apollo's error formatting throws — Apollo then answers a
+ * bare "Internal server error" without path or locations and never calls our formatError. Such
+ * errors become graphql-js GraphQLErrors (same message, path, locations, original error).
+ */
+function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.some((e) => e.extensions === undefined)) return result;
+  const errors = result.errors.map((e) => {
+    if (e.extensions !== undefined) return e;
+    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? e });
+    (error as { locations?: unknown }).locations = e.locations;
+    return error;
+  });
+  return { ...result, errors };
 }

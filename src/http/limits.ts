@@ -1,12 +1,14 @@
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
+import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
   type DocumentNode,
-  type GraphQLError,
   type GraphQLSchema,
   type ValidationContext,
   type ValidationRule,
@@ -23,20 +25,91 @@ export const QUERY_LIMITS = {
   maxAliases: 15,
   maxDirectives: 10,
   maxTokens: 2_000,
+  /**
+   * Cost: every field 1 plus its children; a paginated field's children count `first` times
+   * (default 20). At the largest page (100) our costliest client document, fans with their coupon
+   * deliveries and every try, costs 3,201 and the board's orders page 1,701 (tests/unit/query-cost
+   * prints them); 5,000 leaves room for one such page plus small lookups and refuses aliased
+   * repetitions of big pages. Without a paginated field the token limit keeps the cost below 2,000.
+   */
+  maxCost: 5_000,
 } as const;
+
+import { MAX_PAGE_SIZE } from "../services/pagination";
 
 // Report a refusal as a validation error (the rules throw by default, which Apollo answers as 500).
 const report = { propagateOnRejection: false, exposeLimits: true, onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)] };
 
-export const limitRules: ValidationRule[] = [
+const shapeRules = [
   maxDepthRule({ n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, ...report }),
   maxAliasesRule({ n: QUERY_LIMITS.maxAliases, ...report }),
   maxDirectivesRule({ n: QUERY_LIMITS.maxDirectives, ...report }),
 ] as ValidationRule[];
+
+/** The validation rules added to graphql's own; with introspection off, `__schema`/`__type` are refused too. */
+export const limitRules = (options: { introspection: boolean }): ValidationRule[] =>
+  options.introspection ? shapeRules : [...shapeRules, NoSchemaIntrospectionCustomRule];
 
 /** graphql's own parser stops after maxTokens (before building a huge AST). */
 export const parseOptions = { maxTokens: QUERY_LIMITS.maxTokens };
 
 /** For graphql-ws: the same parse limit and rules as Apollo applies over HTTP. */
 export const limitedParse = (source: string) => parse(source, parseOptions);
-export const limitedValidate = (schema: GraphQLSchema, document: DocumentNode) => validate(schema, document, [...specifiedRules, ...limitRules]);
+export const limitedValidate = (rules: ValidationRule[]) => (schema: GraphQLSchema, document: DocumentNode) =>
+  validate(schema, document, [...specifiedRules, ...rules]);
+
+const DEFAULT_PAGE = 20;
+
+export interface OperationCost {
+  cost: number;
+  /** The first paginated field whose `first` is outside 1..100, with the value it got. */
+  badPage?: { field: string; value: unknown };
+}
+
+/**
+ * The operation's cost with its variables: every field 1 plus its children, a paginated field's
+ * children `first` times (default 20); lists without `first` count once (they are bounded by the
+ * domain: an order's lines, attempts and events). Undefined when the variables do not coerce.
+ */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): OperationCost | undefined {
+  let badPage: OperationCost["badPage"];
+  const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+    if (!field.args.some((a) => a.name === "first")) return 1 + childComplexity;
+    const first = args.first ?? DEFAULT_PAGE;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      badPage ??= { field: field.name, value: first };
+      return 1 + childComplexity;
+    }
+    return 1 + childComplexity * first;
+  };
+  try {
+    const cost = getComplexity({ schema, query: document, operationName: operationName ?? undefined, variables: variables ?? {}, estimators: [estimator] });
+    return { cost, badPage };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks what needs the variables, once the operation is known and before anything executes:
+ * every `first` is 1..100 (also when it comes from a variable: BAD_USER_INPUT naming the
+ * argument) and the operation's cost is at most `maxCost`. Returns the error to answer with, if
+ * any. Variables that do not fit their types are left to execution, which reports them with
+ * their path.
+ */
+export function checkOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): GraphQLError | undefined {
+  const measured = operationCost(schema, document, operationName, variables);
+  if (!measured) return undefined;
+  const { cost, badPage } = measured;
+  if (badPage) {
+    return new GraphQLError(`first: must be from 1 to ${MAX_PAGE_SIZE} (got ${JSON.stringify(badPage.value)} for ${badPage.field})`, {
+      extensions: { code: "BAD_USER_INPUT", field: "first", http: { status: 400 } },
+    });
+  }
+  if (cost > QUERY_LIMITS.maxCost) {
+    return new GraphQLError(`Query cost ${cost} exceeds the limit of ${QUERY_LIMITS.maxCost}; ask for fewer items or fields`, {
+      extensions: { code: "QUERY_TOO_COMPLEX", cost, limit: QUERY_LIMITS.maxCost, http: { status: 400 } },
+    });
+  }
+  return undefined;
+}

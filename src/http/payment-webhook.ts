@@ -1,4 +1,5 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
+import { BODY_LIMITS } from "./body-limit";
 import express, { Router } from "express";
 import type { Config } from "../config/env";
 import { PaymentAttemptStatus } from "../entities";
@@ -17,7 +18,7 @@ const REPORTABLE = new Set<string>([PaymentAttemptStatus.PENDING, PaymentAttempt
  */
 export function paymentWebhookRouter(orm: MikroORM, config: Config): Router {
   const router = Router();
-  router.post("/webhooks/payments", express.raw({ type: () => true, limit: "256kb" }), async (req, res) => {
+  router.post("/webhooks/payments", express.raw({ type: () => true, limit: BODY_LIMITS.paymentWebhook }), async (req, res) => {
     const requestId = requestIdOf(req, res);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = verifySignature(config.paymentWebhookSecret, req.get("payment-signature"), raw);

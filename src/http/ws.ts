@@ -12,8 +12,9 @@ import type { GraphQLContext } from "../resolvers/context";
 import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
-import { isClientError, maskError } from "./errors";
-import { limitedParse, limitedValidate } from "./limits";
+import { errorMasker, isClientError } from "./errors";
+import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
+import { recordErrorCode, recordOperation } from "../observability/metrics";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
 export const MAX_PAYLOAD_BYTES = 64 * 1024; // 64 KiB per message
@@ -23,6 +24,8 @@ interface SocketState {
   viewer: Viewer;
   subscriptions: Set<string>;
   clientIp: string;
+  /** Subscriptions executing, for the "subscription ended" log line. */
+  live: Map<string, { requestId: string; operation: string | null; started: number }>;
 }
 type Extra = { request: IncomingMessage; state?: SocketState };
 
@@ -44,11 +47,13 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   });
 
   // The same masking as HTTP (formatError); unexpected errors are logged under a request id.
+  const maskError = errorMasker(config);
   const mask = (errors: readonly GraphQLError[], requestId: string) =>
     errors.map((e) => {
       if (!isClientError(e)) logger().error({ err: e.originalError ?? e, requestId, transport: "ws" }, "unexpected error");
       const masked = maskError(e.toJSON(), e);
       if (masked.extensions?.code === "INTERNAL_SERVER_ERROR") (masked.extensions as Record<string, unknown>).requestId = requestId;
+      recordErrorCode(masked.extensions?.code);
       return masked;
     });
 
@@ -56,7 +61,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     {
       schema,
       parse: limitedParse as typeof parse,
-      validate: limitedValidate as never,
+      validate: limitedValidate(limitRules(config)) as never,
       connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
@@ -64,7 +69,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const apiKey = typeof params.apiKey === "string" ? params.apiKey : undefined;
         try {
           const viewer = authorization || apiKey ? await resolveViewer(orm.em.fork(), config.authSecret, { authorization, apiKey }) : NOBODY;
-          ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown" };
+          ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown", live: new Map() };
           return true;
         } catch (err) {
           if (!(err instanceof AppError)) logger().error({ err, transport: "ws" }, "resolving a socket's caller failed");
@@ -76,29 +81,40 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         let document: DocumentNode;
         try {
           document = limitedParse(payload.query);
-        } catch {
-          return; // graphql-ws answers the syntax error itself
+        } catch (e) {
+          recordOperation(null, "ws");
+          // An error for this subscription (graphql-ws would close the whole socket with 4400).
+          return [new GraphQLError(e instanceof GraphQLError ? e.message : "Syntax Error", { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
         }
         const operation = getOperationAST(document, payload.operationName);
+        recordOperation(operation, "ws");
         if (operation && operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return [new GraphQLError("Only subscriptions go over WebSocket; send queries and mutations to POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
         }
+        const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined);
+        if (refused) return [refused];
         if (state.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
           return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`, { extensions: { code: "RATE_LIMITED" } })];
         }
         state.subscriptions.add(id);
       },
-      context(ctx): GraphQLContext {
+      context(ctx, id, _payload, args): GraphQLContext {
         const requestId = randomUUID();
         const state = ctx.extra.state!;
         const em = orm.em.fork();
-        return { em, sql, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em, sql), log: logger().child({ requestId, transport: "ws" }) };
+        const log = logger().child({ requestId, transport: "ws" });
+        const operation = getOperationAST(args.document, args.operationName)?.name?.value ?? null;
+        state.live.set(id, { requestId, operation, started: performance.now() });
+        log.info({ operation }, "subscription started");
+        return { em, sql, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em, sql), log };
       },
       onNext(_ctx, _id, _payload, args, result) {
         if (!result.errors?.length) return;
         return { ...result, errors: mask(result.errors, (args.contextValue as GraphQLContext).requestId) };
       },
-      onError(_ctx, _id, _payload, errors) {
+      onError(ctx, id, _payload, errors) {
+        // A refused subscription frees its slot (onComplete does not run for it).
+        ctx.extra.state?.subscriptions.delete(id);
         // Parse and validation errors carry no code here (Apollo adds them on HTTP): add the same ones.
         const coded = errors.map((e) =>
           e.originalError || e.extensions?.code
@@ -108,7 +124,13 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         return mask(coded, randomUUID());
       },
       onComplete(ctx, id) {
-        ctx.extra.state?.subscriptions.delete(id);
+        const state = ctx.extra.state;
+        state?.subscriptions.delete(id);
+        const live = state?.live.get(id);
+        if (live) {
+          state!.live.delete(id);
+          logger().info({ requestId: live.requestId, transport: "ws", operation: live.operation, ms: Math.round(performance.now() - live.started) }, "subscription ended");
+        }
       },
     },
     wss,

@@ -14,7 +14,10 @@ export class AuthResolver {
     return accounts.viewerInfo(ctx);
   }
 
-  @Mutation(() => AuthPayload, { description: "With an anonymous session's token, the session becomes the account and keeps its orders." })
+  @Mutation(() => AuthPayload, {
+    description: "With an anonymous session's token, the session becomes the account and keeps its orders. At most 30 sign-ups per minute per client IP.",
+  })
+  @RateLimit({ scope: "ip", per: perIp, max: 30, window: "1m" })
   signUp(@Ctx() ctx: GraphQLContext, @Arg("input", () => SignUpInput) input: SignUpInput) {
     return accounts.signUp(ctx, input);
   }
@@ -27,7 +30,10 @@ export class AuthResolver {
     return accounts.logIn(ctx, email, password);
   }
 
-  @Mutation(() => AuthPayload, { description: "A token for a customer who has not signed up." })
+  @Mutation(() => AuthPayload, {
+    description: "A token for a customer who has not signed up. At most 120 per minute per client IP (generous: a venue's visitors may share one address).",
+  })
+  @RateLimit({ scope: "ip", per: perIp, max: 120, window: "1m" })
   startAnonymousSession(@Ctx() ctx: GraphQLContext) {
     return accounts.startAnonymousSession(ctx);
   }

@@ -7,6 +7,7 @@ import { retryDelayMs } from "../email/send-email";
 import { Task, enqueue } from "../jobs/queue";
 import { logger } from "../logger";
 import { signPayload } from "../services/payment/signature";
+import { BlockedAddressError, postWebhook } from "./outbound";
 
 /** Per try: a shop that does not answer in 10 s counts as down. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -34,23 +35,27 @@ export function deliverCouponTask(orm: MikroORM, config: Config): WorkerTask {
       const started = performance.now();
       const attempt = new DeliveryAttempt(ref(delivery), 0);
       try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: {
+        const res = await postWebhook(
+          url,
+          {
             "content-type": "application/json",
             "user-agent": "Orderline-Webhooks/1",
             "orderline-delivery": delivery.id,
             "orderline-signature": signPayload(brand.webhookSecret, delivery.body),
           },
-          body: delivery.body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-        });
+          delivery.body,
+          { timeoutMs: DELIVERY_TIMEOUT_MS, allowPrivate: config.webhookAllowPrivate },
+        );
         attempt.statusCode = res.status;
-        await res.arrayBuffer().catch(() => undefined); // drain
         if (res.status < 200 || res.status >= 300) attempt.error = `HTTP ${res.status}`;
       } catch (e) {
-        attempt.error = (e as Error).name === "TimeoutError" ? `no answer in ${DELIVERY_TIMEOUT_MS / 1000} s` : `request failed: ${(e as Error).message}`;
+        const err = e as Error;
+        attempt.error =
+          err.name === "TimeoutError"
+            ? `no answer in ${DELIVERY_TIMEOUT_MS / 1000} s`
+            : err instanceof BlockedAddressError
+              ? err.message
+              : `request failed: ${(err as { code?: string }).code ?? err.message}`;
       }
       attempt.durationMs = Math.round(performance.now() - started);
       tx.persist(attempt);

@@ -201,7 +201,7 @@ describe("a brand API key acts as ORGANIZER of its own brand only", () => {
     const productsY = await count("select 1 from product where brand_id = $1", [Y.brandId]);
     const ordersY = await count("select 1 from orders where brand_id = $1", [Y.brandId]);
     const p = await gql(CreateProductDocument, { input: { brandId: Y.brandId, name: "Nope", unitPrice: 100 } }, auth);
-    expectError(p, "FORBIDDEN");
+    expectError(p, "NOT_FOUND"); // an outsider to brand Y, as for every brand-scoped operation
     expectError(await gql(CreateOrderDocument, { input: orderInput(Y) }, auth), "FORBIDDEN");
     expect(await count("select 1 from product where brand_id = $1", [Y.brandId])).toBe(productsY);
     expect(await count("select 1 from orders where brand_id = $1", [Y.brandId])).toBe(ordersY);

@@ -1,9 +1,12 @@
 import { getIntrospectionQuery } from "graphql";
+import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { QUERY_LIMITS } from "../../src/http/limits";
-import { codes, gql } from "../helpers/api";
-import { brandWithProducts } from "../helpers/fixtures";
-import { subscribe } from "../helpers/ws";
+import { apiUrl, codes, count, gql, TEST_CLIENT_IP } from "../helpers/api";
+import { brandWithProducts, signUp } from "../helpers/fixtures";
+import { subscribe, wsUrl } from "../helpers/ws";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 
 /** order → paymentAttempts → order → … : `levels` selection levels deep. */
 function deepOrderQuery(levels: number): string {
@@ -67,5 +70,140 @@ describe("query shape limits over WebSocket", () => {
     expect(unknown.events[0].errors?.[0].extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     await unknown.close();
     await big.close();
+  });
+});
+
+describe("mistakes over WebSocket are per subscription", () => {
+  it("answers a syntax error with GRAPHQL_PARSE_FAILED and keeps the socket; refused subscriptions free their slot", async () => {
+    const brand = await brandWithProducts();
+    const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${brand.owner.token}` }, retryAttempts: 0, lazy: false });
+    let closed: number | undefined;
+    client.on("closed", (e) => (closed = (e as { code?: number }).code));
+    const outcome = (query: string) =>
+      new Promise<{ code?: unknown; message?: string; ok?: boolean }>((resolve) => {
+        const stop = client.subscribe(
+          { query, variables: { b: brand.brandId } },
+          {
+            next: () => undefined,
+            error: (e) => {
+              const first = Array.isArray(e) ? e[0] : undefined;
+              resolve({ code: first?.extensions?.code, message: first?.message ?? String((e as { reason?: string })?.reason) });
+            },
+            complete: () => undefined,
+          },
+        );
+        // Accepted subscriptions stay open: count them as accepted after a moment.
+        setTimeout(() => {
+          resolve({ ok: true });
+          stop();
+        }, 400);
+      });
+    try {
+      expect(await outcome(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { id } `)).toMatchObject({ code: "GRAPHQL_PARSE_FAILED", message: expect.stringMatching(/Syntax Error/) });
+      // More refused subscriptions than a socket may hold: none of them keeps a slot.
+      const invalid = await Promise.all(Array.from({ length: 25 }, () => outcome(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { nope } }`)));
+      expect(new Set(invalid.map((o) => o.code))).toEqual(new Set(["GRAPHQL_VALIDATION_FAILED"]));
+      expect(await outcome(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { id } } }`)).toEqual({ ok: true });
+      expect(closed).toBeUndefined();
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe("operation names", () => {
+  it("answers an operationName that names no operation with 400 OPERATION_RESOLUTION_FAILURE", async () => {
+    const res = await fetch(`${apiUrl()}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json", "x-forwarded-for": TEST_CLIENT_IP },
+      body: JSON.stringify({ query: "query A { me { anonymous } }", operationName: "NoSuchOperation" }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: unknown };
+    expect(body.errors).toEqual([{ message: 'Unknown operation named "NoSuchOperation".', extensions: { code: "OPERATION_RESOLUTION_FAILURE" } }]);
+  });
+});
+
+describe("limits that need the variables (before execution)", () => {
+  it("refuses first outside 1..100 with BAD_USER_INPUT naming first, from a variable or a literal", async () => {
+    const brand = await brandWithProducts();
+    const query = `query Page($b: ID!, $n: Int) { orders(brandId: $b, first: $n) { totalCount } }`;
+    for (const n of [101, 0, 5_000]) {
+      const r = await gql(query, { b: brand.brandId, n }, { token: brand.owner.token });
+      expect(r.status).toBe(400); // a request error: nothing executed
+      expect(r.data).toBeUndefined();
+      expect(r.errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT", field: "first" } })]);
+    }
+    const literal = await gql(`{ myOrders(first: 101) { totalCount } }`, undefined, { token: brand.owner.token });
+    expect(literal.errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", field: "first" });
+    const fine = await gql(query, { b: brand.brandId, n: 100 }, { token: brand.owner.token });
+    expect(fine.status).toBe(200);
+    expect(fine.data.orders.totalCount).toBe(0);
+  });
+
+  it(`refuses an operation costing more than ${QUERY_LIMITS.maxCost} with QUERY_TOO_COMPLEX before any resolver runs`, async () => {
+    const user = await signUp("cost");
+    const page = (i: number) => `p${i}: myOrders(first: 100) { edges { node { id number status total currency lines { productName quantity } } } }`;
+    const expensive = `{ ${Array.from({ length: 8 }, (_, i) => page(i)).join(" ")} }`;
+    const r = await gql(expensive, undefined, { token: user.token });
+    expect(r.status).toBe(400);
+    expect(r.data).toBeUndefined();
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors![0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", limit: QUERY_LIMITS.maxCost });
+    expect(r.errors![0].extensions!.cost).toBeGreaterThan(QUERY_LIMITS.maxCost);
+    // Half of it is within the limit and runs.
+    const half = await gql(`{ ${Array.from({ length: 3 }, (_, i) => page(i)).join(" ")} }`, undefined, { token: user.token });
+    expect(codes(half)).toEqual([]);
+    expect(half.data.p0.edges).toEqual([]);
+  });
+});
+
+/** Sends only the headers and a few bytes of a POST announcing `length` bytes; resolves with the status line's code. */
+function announceBody(path: string, length: number): Promise<number> {
+  const { hostname, port } = new URL(apiUrl());
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to ${path} before the body was sent`));
+    }, 5_000);
+    let received = "";
+    socket.on("data", (chunk) => {
+      received += chunk.toString();
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(received);
+      if (m) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(Number(m[1]));
+      }
+    });
+    socket.on("error", reject);
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nX-Forwarded-For: ${TEST_CLIENT_IP}\r\n` +
+        `Content-Length: ${length}\r\n\r\n{"query":"`,
+    );
+  });
+}
+
+describe("request body limits", () => {
+  it("answers 413 from Content-Length alone, before reading or parsing the body", async () => {
+    expect(await announceBody("/graphql", 1024 * 1024 + 1)).toBe(413);
+    expect(await announceBody("/webhooks/payments", 256 * 1024 + 1)).toBe(413);
+  });
+
+  it("answers 413 with a coded error to a body without Content-Length that grows past 1 MiB, and records nothing", async () => {
+    const padding = "x".repeat(1024 * 1024);
+    const body = JSON.stringify({ query: `mutation { signUp(input: {email: "big@example.test", password: "${padding}", name: "Big"}) { token } }` });
+    // A streamed body is sent chunked (no Content-Length): the limit is applied while reading.
+    const stream = new Blob([body]).stream();
+    const res = await fetch(`${apiUrl()}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": TEST_CLIENT_IP },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ errors: [{ message: "request body too large", extensions: { code: "BAD_REQUEST" } }] });
+    expect(await count("select 1 from users where email = 'big@example.test'")).toBe(0);
   });
 });

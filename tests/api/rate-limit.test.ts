@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { LogInDocument, ResendConfirmationDocument } from "../graphql/generated";
-import { gql, testClientIp, type GraphQLResult } from "../helpers/api";
+import { randomUUID } from "node:crypto";
+import { LogInDocument, ResendConfirmationDocument, SignUpDocument, StartAnonymousSessionDocument } from "../graphql/generated";
+import { count, gql, testClientIp, type GraphQLResult } from "../helpers/api";
 import { brandWithProducts, member, PASSWORD, payOrder, placeOrder, signUp, type Account, type BrandSetup } from "../helpers/fixtures";
 import { startApi, type ApiProcess } from "../helpers/processes";
 
@@ -103,5 +104,29 @@ describe("logIn rate limits", () => {
     const codes = results.map((r) => r.errors?.[0]?.extensions?.code);
     expect(codes.filter((c) => c === "UNAUTHENTICATED")).toHaveLength(30);
     expect(codes.filter((c) => c === "RATE_LIMITED")).toHaveLength(5);
+  });
+});
+
+describe("account creation rate limits", () => {
+  it("lets exactly 30 of 35 concurrent sign-ups from one IP through, and records no account for the refused ones", async () => {
+    const ip = testClientIp();
+    const tag = randomUUID().slice(0, 8);
+    const results = await Promise.all(
+      Array.from({ length: 35 }, (_, i) => gql(SignUpDocument, { input: { email: `flood-${tag}-${i}@example.test`, password: PASSWORD } }, { headers: { "x-forwarded-for": ip } })),
+    );
+    const refused = results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED");
+    expect(results.filter((r) => r.data?.signUp?.token)).toHaveLength(30);
+    expect(refused).toHaveLength(5);
+    expect(refused[0].status).toBe(429);
+    expect(await count("select 1 from users where email like $1", [`flood-${tag}-%`])).toBe(30);
+  });
+
+  it("lets exactly 120 of 125 concurrent anonymous sessions from one IP through", async () => {
+    const ip = testClientIp();
+    const results = await Promise.all(Array.from({ length: 125 }, () => gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": ip } })));
+    expect(results.filter((r) => r.data?.startAnonymousSession?.token)).toHaveLength(120);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED")).toHaveLength(5);
+    // Another address is not affected.
+    expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": testClientIp() } })).data?.startAnonymousSession?.token).toBeTruthy();
   });
 });

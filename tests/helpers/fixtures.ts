@@ -12,7 +12,7 @@ import {
   type CreateOrderInput,
 } from "../graphql/generated";
 import { signPayload } from "../../src/services/payment/signature";
-import { apiUrl, db, ok, uniqueEmail } from "./api";
+import { apiUrl, db, ok, testClientIp, uniqueEmail } from "./api";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -24,12 +24,13 @@ export interface Account {
 
 export async function signUp(prefix = "user"): Promise<Account> {
   const email = uniqueEmail(prefix);
-  const { signUp } = await ok(SignUpDocument, { input: { email, password: PASSWORD, name: prefix } });
+  // Each from its own address: set-up must not spend the test file's per-IP sign-up budget.
+  const { signUp } = await ok(SignUpDocument, { input: { email, password: PASSWORD, name: prefix } }, { headers: { "x-forwarded-for": testClientIp() } });
   return { token: signUp.token, userId: signUp.user!.id, email };
 }
 
 export async function anonymous(): Promise<{ token: string }> {
-  const { startAnonymousSession } = await ok(StartAnonymousSessionDocument);
+  const { startAnonymousSession } = await ok(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": testClientIp() } });
   return { token: startAnonymousSession.token };
 }
 

@@ -49,4 +49,15 @@ describe("configuration", () => {
     expect(loadConfig({ ...base, TRUST_PROXY: "2" }).trustProxy).toBe(2);
     expect(loadConfig({ ...base, TRUST_PROXY: "loopback, 10.0.0.0/8" }).trustProxy).toBe("loopback, 10.0.0.0/8");
   });
+
+  it("closes schema details, private webhook targets and GraphiQL in production by default, with timeouts on everywhere", () => {
+    const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() };
+    expect(loadConfig(prod)).toMatchObject({ introspection: false, fieldSuggestions: false, graphiql: false, webhookAllowPrivate: false, statementTimeoutMs: 5_000, requestTimeoutMs: 10_000 });
+    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ introspection: true, fieldSuggestions: true, graphiql: true, webhookAllowPrivate: true });
+    expect(loadConfig({ ...prod, INTROSPECTION: "true", FIELD_SUGGESTIONS: "1" })).toMatchObject({ introspection: true, fieldSuggestions: true });
+    // Turning introspection off in development turns GraphiQL's default off with it; asking for both is an error.
+    expect(loadConfig({ DATA_DIR: tmp(), INTROSPECTION: "false" }).graphiql).toBe(false);
+    expect(() => loadConfig({ DATA_DIR: tmp(), INTROSPECTION: "false", GRAPHIQL: "true" })).toThrow(/GRAPHIQL=true needs INTROSPECTION/);
+    expect(() => loadConfig({ DATA_DIR: tmp(), STATEMENT_TIMEOUT_MS: "-1", REQUEST_TIMEOUT_MS: "5" })).toThrow(/STATEMENT_TIMEOUT_MS[\s\S]*REQUEST_TIMEOUT_MS/);
+  });
 });

@@ -7,6 +7,7 @@ import { newApiKeySecret } from "../auth/tokens";
 import { forgetAccount, hasRole, roleOver } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
+import { isPrivateHost } from "../../webhooks/outbound";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
 
 export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
@@ -28,19 +29,15 @@ export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand |
 }
 
 /**
- * Loads a brand and checks the caller's role in it: unknown → NOT_FOUND, too low → FORBIDDEN.
- * With `hideFromOutsiders` (reads of a brand's private data, e.g. its orders), a caller with no
- * role in the brand at all gets the same NOT_FOUND as for a brand that does not exist.
+ * Loads a brand and checks the caller's role in it, for every brand-scoped operation: unknown →
+ * NOT_FOUND; a caller with no role in the brand at all (outsiders, no credentials) gets the same
+ * NOT_FOUND as for a brand that does not exist; a member whose role is too low → FORBIDDEN
+ * (tests/api/permission-matrix.expected.ts holds the whole table).
  */
-export async function brandWithRole(
-  ctx: ServiceContext,
-  brandId: string,
-  required: Role,
-  { field = "brandId", hideFromOutsiders = false }: { field?: string; hideFromOutsiders?: boolean } = {},
-): Promise<Brand> {
+export async function brandWithRole(ctx: ServiceContext, brandId: string, required: Role, { field = "brandId" }: { field?: string } = {}): Promise<Brand> {
   const brand = isUuid(brandId) ? await ctx.em.findOne(Brand, brandId) : null;
   const outsider = brand && roleOver(ctx.viewer, { brandId: brand.id }) === null;
-  if (!brand || (outsider && hideFromOutsiders)) throw new AppError(ErrorCode.NOT_FOUND, `${field}: no such brand`, { field });
+  if (!brand || outsider) throw new AppError(ErrorCode.NOT_FOUND, `${field}: no such brand`, { field });
   if (!hasRole(ctx.viewer, { brandId: brand.id }, required)) {
     throw forbidden(`This needs the ${required} role in the brand`);
   }
@@ -58,7 +55,7 @@ export async function brandIdWithRole(ctx: ServiceContext, brandId: string, requ
     if (!hasRole(v, { brandId }, required)) throw forbidden(`This needs the ${required} role in the brand`);
     return brandId;
   }
-  return (await brandWithRole(ctx, brandId, required, { hideFromOutsiders: true })).id;
+  return (await brandWithRole(ctx, brandId, required)).id;
 }
 
 export async function createBrand(
@@ -69,7 +66,7 @@ export async function createBrand(
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   const currency = checkCurrency(check, "input.currency", input.currency);
-  const couponWebhookUrl = httpUrl(check, "input.couponWebhookUrl", input.couponWebhookUrl);
+  const couponWebhookUrl = webhookUrl(ctx, check, input.couponWebhookUrl);
   check.throwIfAny();
   const em = ctx.em;
   return em.transactional(async (tx) => {
@@ -129,12 +126,25 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
   });
 }
 
+/**
+ * The coupon webhook URL: http(s), and unless WEBHOOK_ALLOW_PRIVATE, not a private or local
+ * address (the delivery checks the resolved address again, see src/webhooks/outbound.ts).
+ */
+function webhookUrl(ctx: ServiceContext, check: InputCheck, value: string | null | undefined): string | null {
+  const field = "input.couponWebhookUrl";
+  const url = httpUrl(check, field, value);
+  if (url && check.ok && !ctx.config.webhookAllowPrivate && isPrivateHost(new URL(url).hostname)) {
+    check.add(field, "must be a public address (private, loopback and link-local addresses are refused)");
+  }
+  return url;
+}
+
 /** ORGANIZER+: rename, or set / remove ("") the coupon webhook URL. */
 export async function updateBrand(ctx: ServiceContext, id: string, input: { name?: string | null; couponWebhookUrl?: string | null }): Promise<Brand> {
-  const brand = await brandWithRole(ctx, id, Role.ORGANIZER, { field: "id", hideFromOutsiders: true });
+  const brand = await brandWithRole(ctx, id, Role.ORGANIZER, { field: "id" });
   const check = new InputCheck();
   const name = input.name != null ? text(check, "input.name", input.name, 200) : undefined;
-  const url = input.couponWebhookUrl !== undefined ? httpUrl(check, "input.couponWebhookUrl", input.couponWebhookUrl) : undefined;
+  const url = input.couponWebhookUrl !== undefined ? webhookUrl(ctx, check, input.couponWebhookUrl) : undefined;
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
     const b = await tx.findOneOrFail(Brand, brand.id);
@@ -146,7 +156,7 @@ export async function updateBrand(ctx: ServiceContext, id: string, input: { name
 
 /** OWNER: a new secret for the Orderline-Signature of coupon webhooks (the old one stops at once). */
 export async function rotateWebhookSecret(ctx: ServiceContext, id: string): Promise<Brand> {
-  const brand = await brandWithRole(ctx, id, Role.OWNER, { field: "id", hideFromOutsiders: true });
+  const brand = await brandWithRole(ctx, id, Role.OWNER, { field: "id" });
   return ctx.em.transactional(async (tx) => {
     const b = await tx.findOneOrFail(Brand, brand.id);
     b.webhookSecret = newWebhookSecret();

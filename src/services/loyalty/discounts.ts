@@ -51,7 +51,7 @@ export async function createDiscount(
   ctx: ServiceContext,
   input: DiscountFields & { brandId: string; type: DiscountType; fixedCode?: string | null },
 ): Promise<Discount> {
-  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, { field: "input.brandId", hideFromOutsiders: true });
+  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, { field: "input.brandId" });
   const check = new InputCheck();
   check.check(Object.values(DiscountType).includes(input.type), "input.type", "must be PERCENT or FIXED_AMOUNT");
   checkFields(check, input.type, input, true);
@@ -124,7 +124,7 @@ export async function listDiscounts(
 ): Promise<Connection<Discount>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brand = await brandWithRole(ctx, args.brandId, Role.ORGANIZER, { hideFromOutsiders: true });
+  const brand = await brandWithRole(ctx, args.brandId, Role.ORGANIZER);
   return keysetPage(ctx.em, Discount, { brand: brand.id, deletedAt: null }, first, cursor);
 }
 

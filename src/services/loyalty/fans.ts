@@ -118,6 +118,6 @@ export async function getFan(ctx: ServiceContext, id: string): Promise<Fan> {
 export async function listFans(ctx: ServiceContext, args: { brandId: string; first?: number | null; after?: string | null }): Promise<Connection<Fan>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brand = await brandWithRole(ctx, args.brandId, Role.ORGANIZER, { hideFromOutsiders: true });
+  const brand = await brandWithRole(ctx, args.brandId, Role.ORGANIZER);
   return keysetPage(ctx.em, Fan, { brand: brand.id }, first, cursor);
 }

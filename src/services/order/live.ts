@@ -1,6 +1,6 @@
 import { Role } from "../../entities";
 import { createLoaders } from "../loaders";
-import { failedPrecondition } from "../../errors";
+import { forbidden } from "../../errors";
 import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-events";
 import { brandWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
@@ -12,7 +12,7 @@ import { ordersByIds, type OrderView } from "./read-model";
  * (outsiders get NOT_FOUND as for an unknown brand).
  */
 export async function watchBrand(ctx: ServiceContext, brandId: string): Promise<AsyncIterable<OrderStatusMessage>> {
-  const brand = await brandWithRole(ctx, brandId, Role.COORGANIZER, { hideFromOutsiders: true });
+  const brand = await brandWithRole(ctx, brandId, Role.COORGANIZER);
   return orderStatusStream((m) => m.brandId === brand.id);
 }
 
@@ -21,7 +21,7 @@ export async function watchMyOrder(ctx: ServiceContext, orderId: string): Promis
   const order = await findVisibleOrder(ctx.em, ctx.viewer, orderId);
   const me = ctx.viewer.kind === "user" || ctx.viewer.kind === "anonymous" ? ctx.viewer.userId : null;
   if (!me || order.customer?.id !== me) {
-    throw failedPrecondition("myOrderStatusChanged is for the order's customer; brand members use orderStatusChanged(brandId)");
+    throw forbidden("myOrderStatusChanged is for the order's customer; brand members use orderStatusChanged(brandId)");
   }
   return orderStatusStream((m) => m.orderId === order.id);
 }

@@ -1,0 +1,106 @@
+/**
+ * The permission matrix (issue #7): for every root field of the printed schema, what each kind of
+ * caller gets when it calls the field on brand X's resources with valid arguments. Written by hand
+ * from the PRODUCT brief (design/PRODUCT.md) and the descriptions in src/schema/schema.graphql, not recorded from the API.
+ *
+ * Adding a root field to the schema without a row here fails permission-matrix.test.ts, and so
+ * does a row for a field that no longer exists: every new field needs a decision.
+ *
+ * Principles the rows follow:
+ * - Orders, and what hangs off them (payment attempts, order mutations, order subscriptions): the
+ *   customer and brand members (COORGANIZER+, the brand's key, ADMIN) see them; anyone else gets
+ *   NOT_FOUND, also without credentials (PRODUCT: "never reveal that an id exists").
+ * - Everything scoped to a brand (its private data, lists, live board, and every brand mutation):
+ *   outsiders and callers without credentials get NOT_FOUND as for a brand that does not exist
+ *   (brandWithRole); members whose role is too low get FORBIDDEN.
+ * - A brand API key counts as ORGANIZER of its own brand (Role enum description), but it is not an
+ *   account: what needs an account (createBrand, addBrandMember, createApiKey) or a customer
+ *   (myOrders) answers UNAUTHENTICATED to it, as to anonymous sessions and callers without credentials.
+ * - ADMIN is at the top of the ladder: everything a brand OWNER may do, for every brand.
+ *
+ * Rows marked `// DECISION:` are places where the PRODUCT says nothing and the API is inconsistent
+ * with itself; the row holds what the API does today, to be confirmed. A row that disagrees
+ * with the API is a bug in the API, not in the table.
+ */
+
+/** The callers, in column order. */
+export const ROLES = [
+  "noToken", // no credentials at all
+  "anonymous", // an anonymous session that owns none of the targets
+  "customerA", // the account that placed brand X's target orders
+  "customerB", // another customer account
+  "coorganizerX",
+  "organizerX",
+  "ownerX",
+  "ownerY", // the OWNER of another brand
+  "admin", // platform ADMIN
+  "apiKeyX", // brand X's API key
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const OK = "ok";
+export const UA = "UNAUTHENTICATED";
+export const FB = "FORBIDDEN";
+export const NF = "NOT_FOUND";
+export const BI = "BAD_USER_INPUT";
+export const FP = "FAILED_PRECONDITION";
+export type Outcome = typeof OK | typeof UA | typeof FB | typeof NF | typeof BI | typeof FP;
+
+type Row = readonly [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome];
+
+const ALL_OK: Row = [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK];
+/** Order-level: the customer and the brand (COORGANIZER+, key, ADMIN); NOT_FOUND for anyone else. */
+const ORDER_READ: Row = [NF, NF, OK, NF, OK, OK, OK, NF, OK, OK];
+/** Brand data for COORGANIZER+ (and the key, ADMIN); outsiders NOT_FOUND. */
+const BRAND_COORGANIZER: Row = [NF, NF, NF, NF, OK, OK, OK, NF, OK, OK];
+/** Brand data for ORGANIZER+ (and the key, ADMIN); a COORGANIZER FORBIDDEN, outsiders NOT_FOUND. */
+const BRAND_ORGANIZER: Row = [NF, NF, NF, NF, FB, OK, OK, NF, OK, OK];
+/** Brand staff actions on an order (fulfil, resend): the customer sees the order, so FORBIDDEN; outsiders NOT_FOUND. */
+const ORDER_STAFF: Row = [NF, NF, FB, NF, OK, OK, OK, NF, OK, OK];
+
+// prettier-ignore
+export const EXPECTED: Record<string, Row> = {
+  //                                 noToken anon  custA custB coorgX orgX  ownerX ownerY admin keyX
+  "Query.me":                        ALL_OK,
+  "Query.brands":                    ALL_OK, // an empty list for callers who work for no brand
+  "Query.brand":                     ALL_OK, // a brand's public face, for shops
+  "Query.order":                     ORDER_READ,
+  "Query.orders":                    BRAND_COORGANIZER,
+  "Query.myOrders":                  [UA,    OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   UA], // a key is no customer
+  "Query.paymentAttempt":            ORDER_READ,
+  "Query.discount":                  BRAND_ORGANIZER,
+  "Query.discounts":                 BRAND_ORGANIZER,
+  "Query.fan":                       BRAND_ORGANIZER,
+  "Query.fans":                      BRAND_ORGANIZER,
+
+  // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
+  // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
+  "Mutation.signUp":                 [OK,    OK,   BI,   BI,   BI,   BI,   BI,   BI,   BI,   BI],
+  "Mutation.logIn":                  ALL_OK, // public; anyone may log in to an account with its password
+  "Mutation.startAnonymousSession":  ALL_OK,
+  "Mutation.createBrand":            [UA,    UA,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   UA],
+  // Account-only (UNAUTHENTICATED for sessions, keys and no credentials); then the brand rule:
+  // outsiders NOT_FOUND, members below the role FORBIDDEN.
+  "Mutation.addBrandMember":         [UA,    UA,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   UA],
+  "Mutation.createApiKey":           [UA,    UA,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   UA],
+  "Mutation.updateBrand":            [NF,    NF,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   OK],
+  "Mutation.rotateWebhookSecret":    [NF,    NF,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   FB], // OWNER only; a key counts as ORGANIZER
+  "Mutation.createProduct":          BRAND_ORGANIZER,
+  "Mutation.createOrder":            [UA,    OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK],
+  "Mutation.cancelOrder":            ORDER_READ, // "the customer or COORGANIZER+"
+  "Mutation.fulfillOrder":           ORDER_STAFF,
+  // The customer pays; brand staff and the key may start a checkout too (a key's own orders have no
+  // customer). The PRODUCT only says customers pay: confirm that COORGANIZER+ may.
+  "Mutation.attemptToPayForOrder":   ORDER_READ,
+  "Mutation.resendConfirmation":     ORDER_STAFF,
+  "Mutation.createDiscount":         BRAND_ORGANIZER,
+  "Mutation.updateDiscount":         BRAND_ORGANIZER,
+  "Mutation.deleteDiscount":         BRAND_ORGANIZER,
+  "Mutation.registerFan":            ALL_OK, // public (or the brand's key, for its own discounts)
+  "Mutation.activateFan":            ALL_OK, // whoever holds the emailed token
+
+  "Subscription.orderStatusChanged": BRAND_COORGANIZER,
+  // Brand members and ADMIN may see the order but are refused by who they are (they use
+  // orderStatusChanged): FORBIDDEN, as resendConfirmation/fulfillOrder answer the customer.
+  "Subscription.myOrderStatusChanged": [NF,  NF,   OK,   NF,   FB,   FB,   FB,   NF,   FB,   FB],
+};

@@ -1,0 +1,143 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import { codes, gql, type Auth } from "../helpers/api";
+import { siblingDatabase, startApi, type ApiProcess, type TestDatabase } from "../helpers/processes";
+import { subscribe } from "../helpers/ws";
+
+/**
+ * Settings that production turns on by default, each checked on its own API process (sharing one
+ * throw-away database): introspection and "Did you mean" suggestions off, PostgreSQL's
+ * statement_timeout, and the per-request deadline. The database is locked on purpose, hence not
+ * the run's shared one.
+ */
+let db: TestDatabase;
+let strict: ApiProcess; // INTROSPECTION=false FIELD_SUGGESTIONS=false STATEMENT_TIMEOUT_MS=300 WEBHOOK_ALLOW_PRIVATE=false
+let deadline: ApiProcess; // no statement timeout, REQUEST_TIMEOUT_MS=300
+let owner: { token: string; brandId: string };
+
+beforeAll(async () => {
+  db = await siblingDatabase(inject("databaseUrl"), "settings");
+  // One after the other: the first applies the migrations.
+  strict = await startApi({ DATABASE_URL: db.url, INTROSPECTION: "false", FIELD_SUGGESTIONS: "false", GRAPHIQL: "false", STATEMENT_TIMEOUT_MS: "300", WEBHOOK_ALLOW_PRIVATE: "false", RUN_WORKER: "false" });
+  deadline = await startApi({ DATABASE_URL: db.url, STATEMENT_TIMEOUT_MS: "0", REQUEST_TIMEOUT_MS: "300", RUN_WORKER: "false" });
+  const signUp = await gql(`mutation { signUp(input: {email: "settings@example.test", password: "long enough password"}) { token } }`, undefined, { api: strict.url });
+  const token = signUp.data.signUp.token;
+  const brand = await gql(`mutation { createBrand(input: {name: "Settings", currency: "EUR"}) { id } }`, undefined, { api: strict.url, token });
+  owner = { token, brandId: brand.data.createBrand.id };
+}, 90_000);
+
+afterAll(async () => {
+  await strict?.stop();
+  await deadline?.stop();
+  await db?.stop();
+});
+
+/** Holds an exclusive lock on the orders table until the returned function is called. */
+async function lockOrders(): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await client.query("begin");
+  await client.query("lock table orders in access exclusive mode");
+  return async () => {
+    await client.query("rollback");
+    await client.end();
+  };
+}
+
+const ORDERS = `query Orders($b: ID!) { orders(brandId: $b, first: 10) { totalCount } }`;
+const LEAK = /select |from |relation|lock |statement|cancel|postgres|mikro|\.ts:|\.js:|node_modules/i;
+
+describe("introspection and suggestions off (INTROSPECTION=false, FIELD_SUGGESTIONS=false)", () => {
+  it("refuses __schema and __type, but still answers __typename", async () => {
+    const auth: Auth = { api: strict.url };
+    for (const q of [`{ __schema { queryType { name } } }`, `{ __type(name: "Order") { name } }`]) {
+      const r = await gql(q, undefined, auth);
+      expect(r.status).toBe(400);
+      expect(new Set(codes(r))).toEqual(new Set(["GRAPHQL_VALIDATION_FAILED"]));
+      expect(r.errors![0].message).toMatch(/introspection/i);
+    }
+    expect((await gql(`{ __typename }`, undefined, auth)).data).toEqual({ __typename: "Query" });
+    // The run's API (test defaults: both on) does answer, so the setting is what refuses.
+    expect(codes(await gql(`{ __schema { queryType { name } } }`))).toEqual([]);
+  });
+
+  it("leaves 'Did you mean' out of errors over HTTP (fields and enum values) and WebSocket", async () => {
+    const typo = `{ me { anonymou } }`;
+    const suggesting = await gql(typo);
+    expect(suggesting.errors![0].message).toMatch(/Did you mean "anonymous"\?/);
+    const quiet = await gql(typo, undefined, { api: strict.url });
+    expect(codes(quiet)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    expect(quiet.errors![0].message).toBe(`Cannot query field "anonymou" on type "Viewer".`);
+
+    const enumQuery = `query E($b: ID!, $s: [OrderStatus!]) { orders(brandId: $b, status: $s) { totalCount } }`;
+    const badEnum = await gql(enumQuery, { b: owner.brandId, s: ["PAIDD"] }, { api: strict.url, token: owner.token });
+    expect(codes(badEnum)).toEqual(["BAD_USER_INPUT"]);
+    expect(badEnum.errors![0].message).toMatch(/PAIDD/);
+    expect(badEnum.errors![0].message).not.toMatch(/Did you mean/);
+
+    const ws = await subscribe(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { stats } }`, { b: owner.brandId }, { token: owner.token, base: strict.url });
+    await ws.done;
+    expect(ws.events[0].errors?.[0].extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(ws.events[0].errors?.[0].message).not.toMatch(/Did you mean/);
+    await ws.close();
+  });
+});
+
+describe("webhook targets (WEBHOOK_ALLOW_PRIVATE=false)", () => {
+  it("refuses a couponWebhookUrl on a private, loopback, link-local or local address, and accepts a public one", async () => {
+    const update = (url: string) =>
+      gql(`mutation U($id: ID!, $url: String) { updateBrand(id: $id, input: {couponWebhookUrl: $url}) { couponWebhookUrl } }`, { id: owner.brandId, url }, { api: strict.url, token: owner.token });
+    for (const url of ["http://127.0.0.1:8080/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://10.0.0.7/", "https://localhost/x", "http://db.internal/"]) {
+      const r = await update(url);
+      expect(codes(r), url).toEqual(["BAD_USER_INPUT"]);
+      expect(r.errors![0].extensions?.field).toBe("input.couponWebhookUrl");
+    }
+    expect((await update("https://shop.example.com/hooks/coupons")).data.updateBrand.couponWebhookUrl).toBe("https://shop.example.com/hooks/coupons");
+    // The run's API (test default: allowed) accepts loopback: the fake shop in the tests lives there.
+  });
+});
+
+describe("statement_timeout (STATEMENT_TIMEOUT_MS=300)", () => {
+  it("answers a statement PostgreSQL cancelled with TIMEOUT and no internals, then serves again", async () => {
+    const unlock = await lockOrders();
+    try {
+      const started = Date.now();
+      const r = await gql(ORDERS, { b: owner.brandId }, { api: strict.url, token: owner.token });
+      const waited = Date.now() - started;
+      await new Promise((r) => setTimeout(r, 500)); require("node:fs").writeFileSync("/tmp/st.log", JSON.stringify(r.body) + "\n" + strict.logs.join("\n"));
+      expect(codes(r)).toEqual(["TIMEOUT"]);
+      expect(r.errors![0].message).toBe("The database took too long to answer; try again");
+      expect(JSON.stringify(r.errors)).not.toMatch(LEAK);
+      expect(waited).toBeGreaterThanOrEqual(250); // it waited for the lock, then was cancelled
+    } finally {
+      await unlock();
+    }
+    const after = await gql(ORDERS, { b: owner.brandId }, { api: strict.url, token: owner.token });
+    expect(codes(after)).toEqual([]);
+    expect(after.data.orders.totalCount).toBe(0);
+    // The cancelled statement is in the log as an error (the operator sees it), the client got none of it.
+    expect(strict.logs.some((l) => l.includes('"level":50') && l.includes("57014"))).toBe(true);
+  });
+});
+
+describe("per-request deadline (REQUEST_TIMEOUT_MS=300)", () => {
+  it("answers 503 TIMEOUT when execution runs past the deadline, while other requests are served", async () => {
+    const unlock = await lockOrders();
+    try {
+      const slow = gql(ORDERS, { b: owner.brandId }, { api: deadline.url, token: owner.token });
+      // Meanwhile the process answers requests that do not need the locked table.
+      const me = await gql(`{ me { user { email } } }`, undefined, { api: deadline.url, token: owner.token });
+      expect(me.data.me.user.email).toBe("settings@example.test");
+      const r = await slow;
+      expect(r.status).toBe(503);
+      expect(codes(r)).toEqual(["TIMEOUT"]);
+      expect(r.errors![0].message).toMatch(/took longer than 300 ms/);
+      expect(JSON.stringify(r.errors)).not.toMatch(LEAK);
+    } finally {
+      await unlock();
+    }
+    const after = await gql(ORDERS, { b: owner.brandId }, { api: deadline.url, token: owner.token });
+    expect(after.status).toBe(200);
+    expect(after.data.orders.totalCount).toBe(0);
+  });
+});
