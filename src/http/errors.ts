@@ -20,6 +20,7 @@ const CLIENT_CODES = new Set<string>([
 const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "limit", "requires", "cost"];
 
 export const INTERNAL_MESSAGE = "Internal server error";
+export const UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly";
 
 /** True when the error is an expected, client-facing outcome (not a bug or an infrastructure fault). */
 export function isClientError(error: unknown): boolean {
@@ -66,6 +67,9 @@ function mask(formatted: GraphQLFormattedError, error: unknown, suggestions: boo
   if (isStatementTimeout(original)) {
     return { message: "The database took too long to answer; try again", locations: formatted.locations, path: formatted.path, extensions: { code: "TIMEOUT" } };
   }
+  if (isDatabaseUnavailable(original)) {
+    return { message: UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };
+  }
   // An error we already masked (context creation) keeps its request id.
   const requestId = original instanceof GraphQLError && original.message === INTERNAL_MESSAGE ? original.extensions?.requestId : undefined;
   return {
@@ -94,6 +98,21 @@ export function coercionField(message: string): string | null {
 function isStatementTimeout(error: unknown): boolean {
   for (let e = error as { code?: unknown; sqlState?: unknown; originalError?: unknown } | null | undefined, i = 0; e && i < 5; e = e.originalError as typeof e, i++) {
     if (e.code === "57014" || e.sqlState === "57014") return true;
+  }
+  return false;
+}
+
+/**
+ * The database cannot be reached or is restarting (connection refused or lost, PostgreSQL shutting
+ * down or starting up, SQLSTATE class 08): an outage, answered SERVICE_UNAVAILABLE rather than as
+ * a bug. Still logged as an error.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error as { code?: unknown; name?: unknown; message?: unknown; originalError?: unknown; cause?: unknown } | null | undefined, i = 0; e && i < 5; e = (e.originalError ?? e.cause) as typeof e, i++) {
+    const code = typeof e.code === "string" ? e.code : "";
+    if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03"].includes(code) || code.startsWith("08")) return true;
+    if (e.name === "ConnectionException") return true;
+    if (typeof e.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message)) return true;
   }
   return false;
 }

@@ -18,7 +18,7 @@ import type { GraphQLContext } from "../resolvers/context";
 import { resolveViewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
-import { INTERNAL_MESSAGE, errorMasker, isClientError } from "./errors";
+import { INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { jitExecutor } from "./jit-executor";
 import { BODY_LIMITS } from "./body-limit";
 import { checkOperation, limitRules, parseOptions } from "./limits";
@@ -143,6 +143,9 @@ export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: Mik
           if (err instanceof AppError) throw err; // 401 for invalid credentials
           // Runs before Apollo's request plugins: log and mask here, with the request id.
           logger().error({ err, requestId }, "resolving the caller failed");
+          if (isDatabaseUnavailable(err)) {
+            throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, { http: { status: 503, headers: new Map([["retry-after", "5"]]) } });
+          }
           throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, { requestId, http: { status: 500 } });
         }
         const clientIp = req.ip ?? req.socket.remoteAddress ?? "unknown";

@@ -12,7 +12,7 @@ import type { GraphQLContext } from "../resolvers/context";
 import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
-import { errorMasker, isClientError } from "./errors";
+import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
 
@@ -73,6 +73,8 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
           return true;
         } catch (err) {
           if (!(err instanceof AppError)) logger().error({ err, transport: "ws" }, "resolving a socket's caller failed");
+          // An outage is not a bad credential: graphql-ws closes with 4500 and this (safe) reason; clients retry.
+          if (isDatabaseUnavailable(err)) throw new Error(UNAVAILABLE_MESSAGE);
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
