@@ -4,7 +4,9 @@ import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import {
   GraphQLError,
+  Kind,
   NoSchemaIntrospectionCustomRule,
+  visit,
   parse,
   specifiedRules,
   validate,
@@ -90,6 +92,37 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
   }
 }
 
+// The cost depends on the document and only on the variables used by `first` and by directives
+// (@include/@skip); measuring takes ~100 µs (a validation pass), so results are kept per parsed
+// document (Apollo reuses the parsed document of a known query) and those variables' values.
+// Only successful measurements are kept: a failed coercion must not stand for a later valid call.
+const costCache = new WeakMap<DocumentNode, { variables: string[]; results: Map<string, OperationCost> }>();
+const MAX_COSTS_PER_DOCUMENT = 100;
+
+function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Field(node) {
+      for (const arg of node.arguments ?? []) if (arg.name.value === "first" && arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+    },
+    Directive(node) {
+      for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+    },
+  });
+  return [...names];
+}
+
+function cachedOperationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): OperationCost | undefined {
+  let entry = costCache.get(document);
+  if (!entry) costCache.set(document, (entry = { variables: costVariables(document), results: new Map() }));
+  const key = `${operationName ?? ""}\u0000${JSON.stringify(entry.variables.map((v) => variables?.[v] ?? null))}`;
+  const known = entry.results.get(key);
+  if (known) return known;
+  const measured = operationCost(schema, document, operationName, variables);
+  if (measured && entry.results.size < MAX_COSTS_PER_DOCUMENT) entry.results.set(key, measured);
+  return measured;
+}
+
 /**
  * Checks what needs the variables, once the operation is known and before anything executes:
  * every `first` is 1..100 (also when it comes from a variable: BAD_USER_INPUT naming the
@@ -98,7 +131,7 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
  * their path.
  */
 export function checkOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): GraphQLError | undefined {
-  const measured = operationCost(schema, document, operationName, variables);
+  const measured = cachedOperationCost(schema, document, operationName, variables);
   if (!measured) return undefined;
   const { cost, badPage } = measured;
   if (badPage) {

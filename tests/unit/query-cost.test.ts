@@ -105,3 +105,18 @@ describe("query cost", () => {
     expect(error!.extensions.cost).toBeGreaterThan(QUERY_LIMITS.maxCost);
   });
 });
+
+describe("query cost cache", () => {
+  it("answers from the values of the variables that matter, and never caches a failed coercion", () => {
+    const doc = parse(`query Q($b: ID!, $n: Int, $withLines: Boolean!) { orders(brandId: $b, first: $n) { edges { node { id lines @include(if: $withLines) { quantity } } } } }`);
+    const b = "00000000-0000-4000-8000-000000000000";
+    // A bad `first` next to a variable that does not coerce: not measured, not cached...
+    expect(checkOperation(schema, doc, "Q", { b, n: 500, withLines: "yes" })).toBeUndefined();
+    // ...so the same `first` with valid variables is still refused.
+    expect(checkOperation(schema, doc, "Q", { b, n: 500, withLines: true })?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(checkOperation(schema, doc, "Q", { b, n: 100, withLines: true })).toBeUndefined();
+    // Another brand id (not a cost variable) shares the measurement; another `first` does not.
+    expect(checkOperation(schema, doc, "Q", { b: "11111111-1111-4111-8111-111111111111", n: 500, withLines: false })?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(checkOperation(schema, doc, "Q", { b, n: 0, withLines: false })?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+});
