@@ -3,7 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/env";
 import { createApp } from "./http/app";
-import { createGraphQLServer } from "./http/graphql";
+import { fastGraphQL } from "./http/fast-graphql";
+import { contextFactory, createGraphQLServer } from "./http/graphql";
 import { attachWebSocket } from "./http/ws";
 import { buildAppSchema } from "./schema/build";
 import type { Sql } from "./services/context";
@@ -27,7 +28,13 @@ export async function startServer(config: Config, orm: MikroORM, sql: Sql, healt
   const schema = await buildAppSchema();
   const httpServer = createServer();
   const apollo = await createGraphQLServer(schema, httpServer, config);
-  httpServer.on("request", createApp(apollo, orm, sql, config, health));
+  const makeContext = contextFactory(orm, sql, config);
+  const app = createApp(apollo, orm, sql, config, health, makeContext);
+  // POST /graphql with JSON goes straight to Apollo; everything else through Express.
+  const fast = fastGraphQL(apollo, makeContext, app.get("trust proxy fn"));
+  httpServer.on("request", (req, res) => {
+    if (!fast(req, res)) app(req, res);
+  });
   const ws = attachWebSocket(httpServer, schema, orm, sql, config);
   httpServer.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts (60 s)
   await new Promise<void>((resolve, reject) => {

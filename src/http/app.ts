@@ -10,7 +10,7 @@ import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
-import { graphqlMiddleware } from "./graphql";
+import { graphqlMiddleware, type ContextFactory } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
 import { openSocketCount } from "./ws";
@@ -22,9 +22,10 @@ import type { Sql } from "../services/context";
 const READY_DB_TIMEOUT_MS = 2_000;
 
 /** The HTTP surface: /graphql, /webhooks/payments, /healthz, /readyz and, outside production, /dev/*. */
-export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config, health: Health): Express {
+export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config, health: Health, makeContext: ContextFactory): Express {
   const app = express();
   app.disable("x-powered-by");
+  app.set("etag", false); // no response here is cached by ETag; Express would hash every body
   app.set("trust proxy", config.trustProxy);
   app.use(
     rejectLargeBodies([
@@ -66,7 +67,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
     app.use(devMailRouter(orm));
   }
   app.use(webRouter(config));
-  app.use("/graphql", ...graphqlMiddleware(apollo, orm, sql, config));
+  app.use("/graphql", ...graphqlMiddleware(apollo, makeContext));
 
   app.use((req, res) => {
     res.status(404).json({ error: "not found" });

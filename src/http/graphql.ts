@@ -9,7 +9,7 @@ import { expressMiddleware } from "@as-integrations/express5";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import express, { type RequestHandler } from "express";
 import type { GraphQLSchema } from "graphql";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Config } from "../config/env";
 import { AppError, ErrorCode } from "../errors";
 import { logger } from "../logger";
@@ -128,29 +128,41 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
   return apollo;
 }
 
-/** `/graphql`: JSON body (≤ 1 MiB), one EntityManager fork and one resolved viewer per request. */
-export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config): RequestHandler[] {
+export type ContextFactory = (req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<GraphQLContext>;
+
+/** One HTTP request's context: its request id, an EntityManager fork, loaders and the resolved caller. */
+export function contextFactory(orm: MikroORM, sql: Sql, config: Config): ContextFactory {
+  return async (req, res, clientIp) => {
+    const requestId = requestIdOf(req, res);
+    const em = orm.em.fork();
+    let viewer;
+    try {
+      viewer = await resolveViewer(em, config.authSecret, { authorization: header(req, "authorization"), apiKey: header(req, "x-api-key") });
+    } catch (err) {
+      if (err instanceof AppError) throw err; // 401 for invalid credentials
+      // Runs before Apollo's request plugins: log and mask here, with the request id.
+      logger().error({ err, requestId }, "resolving the caller failed");
+      if (isDatabaseUnavailable(err)) {
+        throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, { http: { status: 503, headers: new Map([["retry-after", "5"]]) } });
+      }
+      throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, { requestId, http: { status: 500 } });
+    }
+    return { em, sql, viewer, config, requestId, clientIp, loaders: createLoaders(em, sql), log: logger().child({ requestId }) };
+  };
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+};
+
+/**
+ * `/graphql` through Express, for what the fast path (fast-graphql.ts) leaves to it: GET, other
+ * content types and charsets. JSON body (≤ 1 MiB).
+ */
+export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, makeContext: ContextFactory): RequestHandler[] {
   return [
     express.json({ limit: BODY_LIMITS.graphql }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = requestIdOf(req, res);
-        const em = orm.em.fork();
-        let viewer;
-        try {
-          viewer = await resolveViewer(em, config.authSecret, { authorization: req.get("authorization"), apiKey: req.get("x-api-key") });
-        } catch (err) {
-          if (err instanceof AppError) throw err; // 401 for invalid credentials
-          // Runs before Apollo's request plugins: log and mask here, with the request id.
-          logger().error({ err, requestId }, "resolving the caller failed");
-          if (isDatabaseUnavailable(err)) {
-            throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, { http: { status: 503, headers: new Map([["retry-after", "5"]]) } });
-          }
-          throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, { requestId, http: { status: 500 } });
-        }
-        const clientIp = req.ip ?? req.socket.remoteAddress ?? "unknown";
-        return { em, sql, viewer, config, requestId, clientIp, loaders: createLoaders(em, sql), log: logger().child({ requestId }) };
-      },
-    }),
+    expressMiddleware(apollo, { context: ({ req, res }) => makeContext(req, res, req.ip ?? req.socket.remoteAddress ?? "unknown") }),
   ];
 }

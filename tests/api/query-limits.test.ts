@@ -207,3 +207,34 @@ describe("request body limits", () => {
     expect(await count("select 1 from users where email = 'big@example.test'")).toBe(0);
   });
 });
+
+describe("POST /graphql transport (the fast path and Express answer alike)", () => {
+  const post = (body: string, contentType: string, headers: Record<string, string> = {}) =>
+    fetch(`${apiUrl()}/graphql`, { method: "POST", headers: { "content-type": contentType, "x-forwarded-for": TEST_CLIENT_IP, ...headers }, body });
+
+  it("answers a body that is not JSON (or not an object) with 400 BAD_REQUEST, and echoes a sane X-Request-Id", async () => {
+    for (const body of ["{not json", '"a string"', "42"]) {
+      const res = await post(body, "application/json", { "x-request-id": "client-req-12345" });
+      expect(res.status, body).toBe(400);
+      expect(res.headers.get("x-request-id")).toBe("client-req-12345");
+      expect(await res.json()).toEqual({ errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+    }
+  });
+
+  it("gives the same answer with and without a charset, and through Express for a content type it leaves to it", async () => {
+    const query = JSON.stringify({ query: "{ me { anonymous } }" });
+    const fast = await post(query, "application/json");
+    const withCharset = await post(query, "application/json; charset=utf-8");
+    const express = await post(query, "application/json; charset=UTF-8; x=1"); // not the fast path's pattern
+    for (const res of [fast, withCharset, express]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^application\/(graphql-response\+)?json/);
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers.get("etag")).toBeNull();
+      expect(await res.json()).toEqual({ data: { me: { anonymous: false } } });
+    }
+    // A simple content type is refused by CSRF prevention on both paths.
+    const csrf = await post(query, "text/plain");
+    expect(csrf.status).toBe(400);
+  });
+});
