@@ -1,13 +1,15 @@
 // Shared helpers of the benchmark (bench/run.mjs): child processes tracked by PID, the API as
 // a production process, port discovery, RSS, small HTTP helpers.
-import { spawn, fork } from "node:child_process";
+import { execFileSync, spawn, fork } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const DIST = join(ROOT, "dist");
+// BENCH_DIST: another build of the API to measure (e.g. a copy of dist/ from before a change, kept
+// in a directory whose node_modules links to this repository's, for A/B runs back to back).
+export const DIST = process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST) : join(ROOT, "dist");
 
 // Secrets of the benchmark's API processes (throw-away database, nothing leaves the machine).
 export const AUTH_SECRET = "bench-auth-secret-0123456789abcdefghijklmnopq";
@@ -110,6 +112,36 @@ export function rssMB(pid) {
   try {
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+let clockTicks;
+/**
+ * CPU time a process has used so far, user + system, in ms (null when it is gone): less sensitive
+ * than latency to what else runs on the machine. System time includes the kernel's work for the
+ * process's socket writes (on loopback, the receiving side's TCP work too).
+ */
+export function cpuMs(pid) {
+  const t = cpuTimes(pid);
+  return t && t.user + t.system;
+}
+
+/** `cpuMs` split: { user, system } in ms (null when the process is gone). */
+export function cpuTimes(pid) {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (clockTicks === undefined) {
+      try {
+        clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+      } catch {
+        clockTicks = 100;
+      }
+    }
+    return { user: (Number(f[11]) * 1000) / clockTicks, system: (Number(f[12]) * 1000) / clockTicks };
   } catch {
     return null;
   }
@@ -268,11 +300,12 @@ export async function startApi({ label = "api", nodeArgs = [], timeoutMs = 60_00
 
 /**
  * Runs one job in a fresh load-generator process (bench/load.mjs) and resolves with its result.
- * `onPhase` hears "measure" (warm-up over) and "done".
+ * `onPhase` hears "measure" (warm-up over) and "done"; `execArgv` are Node flags for that process
+ * (e.g. --cpu-prof).
  */
-export function runLoad(job, onPhase = () => {}) {
+export function runLoad(job, onPhase = () => {}, { execArgv = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = track(fork(join(ROOT, "bench", "load.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }), "load");
+    const child = track(fork(join(ROOT, "bench", "load.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv }), "load");
     let result;
     child.on("message", (m) => {
       if (m?.phase) onPhase(m.phase);

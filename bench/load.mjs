@@ -11,10 +11,10 @@ import { randomBytes, randomInt } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { ROOT, sleep } from "./lib.mjs";
+import { DIST, sleep } from "./lib.mjs";
 import { ATTEMPT_TO_PAY, CREATE_ORDER, STATUS_EVENTS } from "./queries.mjs";
 
-const { signPayload } = createRequire(import.meta.url)(join(ROOT, "dist", "services", "payment", "signature.js"));
+const { signPayload } = createRequire(import.meta.url)(join(DIST, "services", "payment", "signature.js"));
 
 const phase = (p) => process.send?.({ phase: p });
 
@@ -256,6 +256,10 @@ async function fanoutJob({ apis, token, brandId, subscribers, changes, webhookUr
   // (or after the timeout), so each delivery is measured without a queue of earlier changes.
   const perChange = [];
   const port = Number(new URL(webhookUrl).port);
+  // The changes phase in CLOCK_MONOTONIC µs (the clock of V8's CPU profiles), for --profile.
+  const changesFromUs = Number(process.hrtime.bigint() / 1000n);
+  phase("measure"); // the parent reads the API processes' CPU time now and at "done"
+  const cpuBefore = process.cpuUsage();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   for (const c of changes) {
     const body = JSON.stringify({
@@ -269,9 +273,12 @@ async function fanoutJob({ apis, token, brandId, subscribers, changes, webhookUr
     const deadline = performance.now() + perChangeTimeoutMs;
     while ((received.get(c.orderId)?.length ?? 0) < active && performance.now() < deadline) await sleep(2);
     const lat = received.get(c.orderId) ?? [];
-    perChange.push({ delivered: lat.length, lastMs: lat.length ? Math.max(...lat) : null, sentToAllMs: performance.now() - sent });
+    perChange.push({ delivered: lat.length, firstMs: lat.length ? Math.min(...lat) : null, lastMs: lat.length ? Math.max(...lat) : null, sentToAllMs: performance.now() - sent });
     await sleep(50);
   }
+  const changesToUs = Number(process.hrtime.bigint() / 1000n);
+  const cpu = process.cpuUsage(cpuBefore);
+  phase("done");
   agent.destroy();
   const all = [...received.values()].flat();
   const s = summarize(all);
@@ -284,9 +291,12 @@ async function fanoutJob({ apis, token, brandId, subscribers, changes, webhookUr
     expectedDeliveries: changes.length * active,
     connectMs,
     latency: { p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, mean: s.mean },
+    firstDeliveryMs: summarize(perChange.map((p) => p.firstMs ?? Infinity)),
     fullFanoutMs: summarize(perChange.map((p) => p.lastMs ?? Infinity)),
     errors: subscribeErrors.length,
     firstErrors: subscribeErrors.slice(0, 3),
+    changesWindowUs: { fromUs: changesFromUs, toUs: changesToUs },
+    loadCpuMsPerChange: (cpu.user + cpu.system) / 1000 / changes.length,
   };
 }
 

@@ -1,6 +1,6 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time by function and by module (npm
 // package, the app's own dist/ files, node internals, GC). Used by `npm run bench -- --profile`;
-// also runnable alone: node bench/profile.mjs <file.cpuprofile> [top]
+// also runnable alone: node bench/profile.mjs <file.cpuprofile> [top] [fromUs toUs]
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -22,12 +22,19 @@ function moduleOf(url, functionName) {
   return url.replace(/^file:\/\//, "");
 }
 
-/** { totalMs, busyMs, functions: [{ name, where, module, ms, pct }], modules: [{ module, ms, pct }] } (pct of busy time). */
-export function summarizeProfile(file, top = 15) {
+/**
+ * { totalMs, busyMs, functions: [{ name, where, module, ms, pct }], modules: [{ module, ms, pct }] } (pct of busy time).
+ * `window` ({ fromUs, toUs }, CLOCK_MONOTONIC microseconds as `process.hrtime.bigint() / 1000n` gives
+ * them, the clock V8 stamps samples with on Linux) keeps only the samples taken in that interval.
+ */
+export function summarizeProfile(file, top = 15, window = null) {
   const prof = JSON.parse(readFileSync(file, "utf8"));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map();
+  let t = prof.startTime;
   for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    if (window && (t < window.fromUs || t > window.toUs)) continue;
     const dt = (prof.timeDeltas[i] ?? 0) / 1000; // µs → ms
     self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + dt);
   }
@@ -71,10 +78,11 @@ export function formatProfile(s, title) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [file, top] = process.argv.slice(2);
+  const [file, top, fromUs, toUs] = process.argv.slice(2);
   if (!file) {
-    console.error("usage: node bench/profile.mjs <file.cpuprofile> [top]");
+    console.error("usage: node bench/profile.mjs <file.cpuprofile> [top] [fromUs toUs]");
     process.exit(2);
   }
-  console.log(formatProfile(summarizeProfile(file, Number(top) || 20), file));
+  const window = fromUs && toUs ? { fromUs: Number(fromUs), toUs: Number(toUs) } : null;
+  console.log(formatProfile(summarizeProfile(file, Number(top) || 20, window), file));
 }

@@ -16,8 +16,11 @@
 // print figures; they never fail on speed (exit code 1 only when something could not run).
 //
 // --quick: 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes (under 3 minutes).
-// --profile: (a), (b) and (c) each run against their own API started with --cpu-prof; the top
-//   self-time functions and modules are printed and kept in the JSON.
+// --profile: (a), (b) and (c) each run against their own API started with --cpu-prof, and (f) with
+//   both of its API processes and the load generator under --cpu-prof; the top self-time functions
+//   and modules are printed and kept in the JSON.
+// --only <list>: only these scenarios, comma-separated among a, b, c, e, f, g (d, the raw baseline,
+//   comes with a and b); e.g. `--only f` seeds and measures the fan-out alone (about 30 s).
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -30,6 +33,7 @@ import {
   WEBHOOK_SECRET,
   alive,
   cpuBusy,
+  cpuTimes,
   killAllChildrenSync,
   postJson,
   rssMB,
@@ -49,6 +53,14 @@ import { startSqlCounter } from "./sql-counter.mjs";
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
+const SCENARIOS = ["a", "b", "c", "e", "f", "g"];
+const onlyArg = args.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
+const ONLY = onlyArg === undefined ? null : new Set(onlyArg.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean));
+if (ONLY && (ONLY.size === 0 || [...ONLY].some((x) => !SCENARIOS.includes(x)))) {
+  console.error(`--only takes a comma-separated list of ${SCENARIOS.join(", ")} (got ${JSON.stringify(onlyArg ?? "")})`);
+  process.exit(2);
+}
+const want = (k) => !ONLY || ONLY.has(k);
 const CFG = {
   mode: QUICK ? "quick" : "full",
   connections: 32,
@@ -277,27 +289,61 @@ async function statementCounts(databaseUrl, s) {
   }
 }
 
-/** (f) fan-out: subscribers over two API processes; status changes are PAID webhooks for PENDING orders of brand 0. */
-async function fanout(apiA, databaseUrl, s) {
-  const apiB = await startApi({ databaseUrl, label: "api-b" });
+/**
+ * (f) fan-out: subscribers over two API processes; status changes are PAID webhooks for PENDING
+ * orders of brand 0. With --profile both API processes are fresh ones started with --cpu-prof, and
+ * the load generator runs under --cpu-prof too (it parses every delivery on the same cores).
+ */
+async function fanout(apiA, databaseUrl, s, profileRoot) {
+  const dir = PROFILE ? join(profileRoot, "f") : null;
+  const profArgs = (name) => {
+    if (!dir) return [];
+    mkdirSync(join(dir, name), { recursive: true });
+    return ["--cpu-prof", `--cpu-prof-dir=${join(dir, name)}`];
+  };
+  const apis = [];
   try {
+    apis.push(PROFILE ? await startApi({ databaseUrl, label: "api-profile-f-a", nodeArgs: profArgs("api-a") }) : apiA);
+    apis.push(await startApi({ databaseUrl, label: PROFILE ? "api-profile-f-b" : "api-b", nodeArgs: profArgs("api-b") }));
     const changes = s.pending.slice(0, CFG.changes);
     if (changes.length < CFG.changes) throw new Error(`only ${changes.length} PENDING orders with attempts in brand 0`);
-    const samplers = [rssSampler(apiA.pid), rssSampler(apiB.pid)];
-    const r = await runLoad({
-      mode: "fanout",
-      apis: [apiA.url, apiB.url],
-      token: s.token,
-      brandId: s.brands[0].id,
-      subscribers: CFG.subscribers,
-      changes,
-      webhookUrl: apiA.url,
-      webhookSecret: WEBHOOK_SECRET,
-    });
+    const samplers = apis.map((a) => rssSampler(a.pid));
+    const cpu = {};
+    const r = await runLoad(
+      {
+        mode: "fanout",
+        apis: apis.map((a) => a.url),
+        token: s.token,
+        brandId: s.brands[0].id,
+        subscribers: CFG.subscribers,
+        changes,
+        webhookUrl: apis[0].url,
+        webhookSecret: WEBHOOK_SECRET,
+      },
+      (p) => (cpu[p] = apis.map((a) => cpuTimes(a.pid))),
+      { execArgv: profArgs("load") },
+    );
     const [ra, rb] = samplers.map((x) => x.stop());
-    return { ...r, rssMB: { apiA: ra.peak, apiB: rb.peak } };
+    // CPU time (user + system) of each API process over the changes, per change.
+    const perChange = (i, k) => (cpu.measure?.[i] && cpu.done?.[i] ? (cpu.done[i][k] - cpu.measure[i][k]) / r.changes : null);
+    const split = (i) => ({ user: perChange(i, "user"), system: perChange(i, "system") });
+    const total = (i) => (cpu.measure?.[i] && cpu.done?.[i] ? perChange(i, "user") + perChange(i, "system") : null);
+    const result = {
+      ...r,
+      rssMB: { apiA: ra.peak, apiB: rb.peak },
+      cpuMsPerChange: { apiA: total(0), apiB: total(1), load: r.loadCpuMsPerChange, apiASplit: split(0), apiBSplit: split(1) },
+    };
+    if (!PROFILE) return { result };
+    for (const a of apis) await a.stop(15_000);
+    const profile = {};
+    for (const name of ["api-a", "api-b", "load"]) {
+      const file = readdirSync(join(dir, name)).find((f) => f.endsWith(".cpuprofile"));
+      // Only the changes (connecting and subscribing 2,000 clients would dominate otherwise).
+      if (file) profile[name] = { file: join(dir, name, file), window: r.changesWindowUs, ...summarizeProfile(join(dir, name, file), 25, r.changesWindowUs) };
+    }
+    return { result, profile };
   } finally {
-    await apiB.stop();
+    for (const a of apis) if (a !== apiA) await a.stop();
   }
 }
 
@@ -357,7 +403,8 @@ async function main() {
   const t0 = performance.now();
   const startedAt = new Date();
   if (!existsSync(join(DIST, "main.js"))) throw new Error("dist/main.js is missing: run `npm run build` first (npm run bench does)");
-  log(`Orderline benchmark (${CFG.mode}${QUICK ? ": 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes" : ""}${PROFILE ? ", --profile" : ""})`);
+  log(`Orderline benchmark (${CFG.mode}${QUICK ? ": 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes" : ""}${PROFILE ? ", --profile" : ""}${ONLY ? `, only ${[...ONLY].join(", ")}` : ""})`);
+  if (process.env.BENCH_DIST) log(`API build: ${DIST} (BENCH_DIST)`);
   log(`${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, Node ${process.version}; ${CFG.connections} connections, ${CFG.warmupSeconds} s warm-up (discarded) + ${CFG.durationSeconds} s measured`);
 
   const busy = await cpuBusy(1_000);
@@ -378,17 +425,22 @@ async function main() {
       `${s.counts.payment_attempt} payment attempts, ${s.counts.order_event} events, ${s.counts.discount} discounts, ${s.counts.coupon} coupons`,
   );
 
-  const raw = await startRaw(db.url);
+  const withRaw = want("a") || want("b");
+  const raw = withRaw ? await startRaw(db.url) : null;
   const headers = { authorization: `Bearer ${s.token}` };
   const pageBodies = s.brands.map((b) => ({ query: ORDERS_PAGE, variables: { brandId: b.id, first: CFG.pageSize } }));
   const orderBodies = s.orderIds.map((id) => ({ query: ONE_ORDER, variables: { id } }));
 
-  const checks = await sameJson(apiA, raw, headers, [pageBodies[0], pageBodies[1], orderBodies[0], orderBodies[1], orderBodies[2]]);
-  const allSame = checks.every((c) => c.same);
-  progress(`raw baseline returns the same JSON as the API: ${allSame ? "yes" : "NO"} (${checks.length} requests compared${allSame ? "" : `; ${checks.find((c) => !c.same).difference}`})`);
+  let checks = [];
+  let allSame = null;
+  if (raw) {
+    checks = await sameJson(apiA, raw, headers, [pageBodies[0], pageBodies[1], orderBodies[0], orderBodies[1], orderBodies[2]]);
+    allSame = checks.every((c) => c.same);
+    progress(`raw baseline returns the same JSON as the API: ${allSame ? "yes" : "NO"} (${checks.length} requests compared${allSame ? "" : `; ${checks.find((c) => !c.same).difference}`})`);
+  }
 
   await sleep(1_500);
-  const idle = { apiMB: rssMB(apiA.pid), rawMB: rssMB(raw.pid) };
+  const idle = { apiMB: rssMB(apiA.pid), rawMB: raw ? rssMB(raw.pid) : null };
 
   const profileRoot = join(tmpdir(), `orderline-bench-profiles-${startedAt.toISOString().replace(/[:.]/g, "-")}`);
   const profiles = {};
@@ -402,22 +454,38 @@ async function main() {
     const bad = (x.non2xx ?? 0) + (x.errors ?? 0) + (x.timeouts ?? 0) + (x.failures ?? 0);
     progress(`${label}: ${fmt(x.rps)} /s, p50 ${fmt(x.latency.p50, 1)} ms, p99 ${fmt(x.latency.p99, 1)} ms${bad ? `, ${bad} FAILED` : ""}`);
   };
-  await run("a_api", "(a) orders page, API", () => withApi(apiA, db.url, "a", profileRoot, (api) => httpScenario(api, pageBodies, headers)));
-  await run("a_raw", "(a) orders page, raw", () => httpScenario(raw, pageBodies, headers));
-  await run("b_api", "(b) one order, API", () => withApi(apiA, db.url, "b", profileRoot, (api) => httpScenario(api, orderBodies, headers)));
-  await run("b_raw", "(b) one order, raw", () => httpScenario(raw, orderBodies, headers));
-  await run("c_api", "(c) checkout, API", () => withApi(apiA, db.url, "c", profileRoot, (api) => checkoutScenario(api, s)));
-  await raw.stop();
+  if (want("a")) {
+    await run("a_api", "(a) orders page, API", () => withApi(apiA, db.url, "a", profileRoot, (api) => httpScenario(api, pageBodies, headers)));
+    await run("a_raw", "(a) orders page, raw", () => httpScenario(raw, pageBodies, headers));
+  }
+  if (want("b")) {
+    await run("b_api", "(b) one order, API", () => withApi(apiA, db.url, "b", profileRoot, (api) => httpScenario(api, orderBodies, headers)));
+    await run("b_raw", "(b) one order, raw", () => httpScenario(raw, orderBodies, headers));
+  }
+  if (want("c")) await run("c_api", "(c) checkout, API", () => withApi(apiA, db.url, "c", profileRoot, (api) => checkoutScenario(api, s)));
+  await raw?.stop();
 
-  progress("(e) SQL statements per orders page…");
-  const sql = await statementCounts(db.url, s);
+  let sql = null;
+  if (want("e")) {
+    progress("(e) SQL statements per orders page…");
+    sql = await statementCounts(db.url, s);
+  }
 
-  progress(`(f) fan-out: ${CFG.subscribers} subscribers over ${CFG.fanoutInstances} API processes, ${CFG.changes} changes…`);
-  const fan = await fanout(apiA, db.url, s);
+  let fan = null;
+  if (want("f")) {
+    progress(`(f) fan-out: ${CFG.subscribers} subscribers over ${CFG.fanoutInstances} API processes, ${CFG.changes} changes…`);
+    const r = await fanout(apiA, db.url, s, profileRoot);
+    fan = r.result;
+    if (r.profile) for (const [k, p] of Object.entries(r.profile)) profiles[`f_${k}`] = p;
+    progress(`(f) fan-out: p50 ${fmt(fan.latency.p50)} ms, p99 ${fmt(fan.latency.p99)} ms, max ${fmt(fan.latency.max)} ms; ${fan.deliveries}/${fan.expectedDeliveries} delivered`);
+  }
 
   await apiA.stop();
-  progress("(g) cold start on an empty DATA_DIR…");
-  const cold = await coldStart();
+  let cold = null;
+  if (want("g")) {
+    progress("(g) cold start on an empty DATA_DIR…");
+    cold = await coldStart();
+  }
 
   await cleanup();
   const totalSeconds = (performance.now() - t0) / 1000;
@@ -425,58 +493,77 @@ async function main() {
   // ---- report -------------------------------------------------------------------------------
   const rows = [
     ["API idle", null, null, null, idle.apiMB],
-    ["(a) orders page, first 50 — API", scenarios.a_api.rps, scenarios.a_api.latency.p50, scenarios.a_api.latency.p99, scenarios.a_api.rssMB?.peak],
-    ["(a) orders page, first 50 — raw", scenarios.a_raw.rps, scenarios.a_raw.latency.p50, scenarios.a_raw.latency.p99, scenarios.a_raw.rssMB?.peak],
-    ["(b) one order — API", scenarios.b_api.rps, scenarios.b_api.latency.p50, scenarios.b_api.latency.p99, scenarios.b_api.rssMB?.peak],
-    ["(b) one order — raw", scenarios.b_raw.rps, scenarios.b_raw.latency.p50, scenarios.b_raw.latency.p99, scenarios.b_raw.rssMB?.peak],
-    ["(c) checkout (3 requests) — API", scenarios.c_api.rps, scenarios.c_api.latency.p50, scenarios.c_api.latency.p99, scenarios.c_api.rssMB?.peak],
-  ];
+    ["(a) orders page, first 50 — API", "a_api"],
+    ["(a) orders page, first 50 — raw", "a_raw"],
+    ["(b) one order — API", "b_api"],
+    ["(b) one order — raw", "b_raw"],
+    ["(c) checkout (3 requests) — API", "c_api"],
+  ]
+    .filter((r) => r.length > 2 || scenarios[r[1]])
+    .map((r) => (r.length > 2 ? r : [r[0], scenarios[r[1]].rps, scenarios[r[1]].latency.p50, scenarios[r[1]].latency.p99, scenarios[r[1]].rssMB?.peak]));
   const head = ["scenario", "req/s", "p50 ms", "p99 ms", "RSS MB"];
   const cells = rows.map((r) => [r[0], fmt(r[1]), fmt(r[2], 1), fmt(r[3], 1), fmt(r[4])]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
   log("");
+  if (ONLY) log(`Only ${[...ONLY].join(", ")} (--only).`);
   log(line(head));
   log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const c of cells) log(line(c));
-  log(`(RSS: VmRSS of the server process, peak while measured; raw idle ${fmt(idle.rawMB)} MB. (c) counts full iterations per second.)`);
+  log(`(RSS: VmRSS of the server process, peak while measured${raw ? `; raw idle ${fmt(idle.rawMB)} MB` : ""}. (c) counts full iterations per second.)`);
   const problems = [];
   for (const [k, v] of Object.entries(scenarios)) {
     const bad = (v.non2xx ?? 0) + (v.errors ?? 0) + (v.timeouts ?? 0) + (v.failures ?? 0);
     if (bad) problems.push(`${k}: ${bad} failed requests${v.firstFailures?.length ? ` (${v.firstFailures[0]})` : ""}`);
   }
-  const sizeA = scenarios.a_api.bytesPerResponse / scenarios.a_raw.bytesPerResponse;
-  if (Math.abs(sizeA - 1) > 0.1) problems.push(`(a) API responses average ${fmt(scenarios.a_api.bytesPerResponse)} bytes vs raw ${fmt(scenarios.a_raw.bytesPerResponse)}: check for errors under load`);
+  if (scenarios.a_api) {
+    const sizeA = scenarios.a_api.bytesPerResponse / scenarios.a_raw.bytesPerResponse;
+    if (Math.abs(sizeA - 1) > 0.1) problems.push(`(a) API responses average ${fmt(scenarios.a_api.bytesPerResponse)} bytes vs raw ${fmt(scenarios.a_raw.bytesPerResponse)}: check for errors under load`);
+  }
   if (problems.length) log(`Warnings: ${problems.join("; ")}`);
-  const cs = scenarios.c_api.steps;
-  log(`(c) per step p50/p99 ms: createOrder ${fmt(cs.createOrder.p50, 1)}/${fmt(cs.createOrder.p99, 1)}, attemptToPayForOrder ${fmt(cs.attemptToPay.p50, 1)}/${fmt(cs.attemptToPay.p99, 1)}, webhook ${fmt(cs.webhook.p50, 1)}/${fmt(cs.webhook.p99, 1)}`);
-  log(`(d) raw baseline: node:http + pg (pool 20), 2 statements per page, no auth; same JSON as the API: ${allSame ? "yes" : `NO — ${checks.filter((c) => !c.same).map((c) => c.difference).join("; ")}`}`);
-  log("");
-  log(`SQL statements per orders page request (counted on the wire; the viewer lookup counts when it is not cached): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`);
-  for (const [i, q] of sql[50].sql.entries()) log(`  ${i + 1}. ${q.replace(/\s+/g, " ").slice(0, 150)}`);
-  log(`SQL statements per one-order request (b): ${sql.order.statements}`);
-  log("");
-  log(
-    `Fan-out: ${fan.subscribers} graphql-ws subscribers over ${CFG.fanoutInstances} API processes${QUICK ? " (quick mode: full runs use 2,000)" : ""}, ${fan.changes} status changes${QUICK ? " (full: 50)" : ""}: ` +
-      `p50 ${fmt(fan.latency.p50)} ms, p99 ${fmt(fan.latency.p99)} ms, max ${fmt(fan.latency.max)} ms; ${fan.deliveries}/${fan.expectedDeliveries} delivered` +
-      `${fan.errors ? `, ${fan.errors} errors (${fan.firstErrors[0]})` : ""}`,
-  );
-  log(
-    `  method: changes are signed PAID webhooks for PENDING orders, one at a time (the next once every subscriber has the previous one); ` +
-      `latency = arrival at the client − the event's \`at\` (set in the transaction just before commit); last subscriber per change p50 ${fmt(fan.fullFanoutMs.p50)} ms, max ${fmt(fan.fullFanoutMs.max)} ms; ` +
-      `${fmt(fan.connectMs)} ms to connect and subscribe all; peak RSS ${fmt(fan.rssMB.apiA)} + ${fmt(fan.rssMB.apiB)} MB`,
-  );
-  log(`Cold start: ${fmt(cold.ms / 1000, 2)} s from spawn to the first answered query (empty DATA_DIR: initdb, PostgreSQL start, migrations; the API's own startupMs ${fmt(cold.apiStartupMs)}); idle RSS ${fmt(cold.idleRssMB)} MB`);
+  if (scenarios.c_api) {
+    const cs = scenarios.c_api.steps;
+    log(`(c) per step p50/p99 ms: createOrder ${fmt(cs.createOrder.p50, 1)}/${fmt(cs.createOrder.p99, 1)}, attemptToPayForOrder ${fmt(cs.attemptToPay.p50, 1)}/${fmt(cs.attemptToPay.p99, 1)}, webhook ${fmt(cs.webhook.p50, 1)}/${fmt(cs.webhook.p99, 1)}`);
+  }
+  if (raw) log(`(d) raw baseline: node:http + pg (pool 20), 2 statements per page, no auth; same JSON as the API: ${allSame ? "yes" : `NO — ${checks.filter((c) => !c.same).map((c) => c.difference).join("; ")}`}`);
+  if (sql) {
+    log("");
+    log(`SQL statements per orders page request (counted on the wire; the viewer lookup counts when it is not cached): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`);
+    for (const [i, q] of sql[50].sql.entries()) log(`  ${i + 1}. ${q.replace(/\s+/g, " ").slice(0, 150)}`);
+    log(`SQL statements per one-order request (b): ${sql.order.statements}`);
+  }
+  if (fan) {
+    log("");
+    log(
+      `Fan-out: ${fan.subscribers} graphql-ws subscribers over ${CFG.fanoutInstances} API processes${QUICK ? " (quick mode: full runs use 2,000)" : ""}, ${fan.changes} status changes${QUICK ? " (full: 50)" : ""}: ` +
+        `p50 ${fmt(fan.latency.p50)} ms, p99 ${fmt(fan.latency.p99)} ms, max ${fmt(fan.latency.max)} ms; ${fan.deliveries}/${fan.expectedDeliveries} delivered` +
+        `${fan.errors ? `, ${fan.errors} errors (${fan.firstErrors[0]})` : ""}`,
+    );
+    log(
+      `  method: changes are signed PAID webhooks for PENDING orders, one at a time (the next once every subscriber has the previous one); ` +
+        `latency = arrival at the client − the event's \`at\` (set in the transaction just before commit); first subscriber per change p50 ${fmt(fan.firstDeliveryMs?.p50)} ms, last p50 ${fmt(fan.fullFanoutMs.p50)} ms, max ${fmt(fan.fullFanoutMs.max)} ms; ` +
+        `${fmt(fan.connectMs)} ms to connect and subscribe all; peak RSS ${fmt(fan.rssMB.apiA)} + ${fmt(fan.rssMB.apiB)} MB`,
+    );
+    const c = fan.cpuMsPerChange;
+    log(
+      `  CPU time per change (user + system, while the changes ran): API A ${fmt(c.apiA)} ms (${fmt(c.apiASplit.user)} + ${fmt(c.apiASplit.system)}; it also answers the webhook), ` +
+        `API B ${fmt(c.apiB)} ms (${fmt(c.apiBSplit.user)} + ${fmt(c.apiBSplit.system)}), load generator ${fmt(c.load)} ms`,
+    );
+  }
+  if (cold) log(`Cold start: ${fmt(cold.ms / 1000, 2)} s from spawn to the first answered query (empty DATA_DIR: initdb, PostgreSQL start, migrations; the API's own startupMs ${fmt(cold.apiStartupMs)}); idle RSS ${fmt(cold.idleRssMB)} MB`);
   for (const [k, p] of Object.entries(profiles)) log(`\n${formatProfile(p, `CPU profile ${k} (${p.file})`)}`);
-  const ratio = scenarios.a_api.rps / scenarios.a_raw.rps;
+  const ratio = scenarios.a_api ? scenarios.a_api.rps / scenarios.a_raw.rps : null;
   log("");
-  log(`Total ${fmt(totalSeconds)} s. Results: bench/results/${startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
-  log(`orders-page vs raw: ${ratio.toFixed(2)}`);
+  const resultName = `${startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}${ONLY ? `-only-${[...ONLY].join("")}` : ""}.json`;
+  log(`Total ${fmt(totalSeconds)} s. Results: bench/results/${resultName}`);
+  if (ratio !== null) log(`orders-page vs raw: ${ratio.toFixed(2)}`);
 
   const results = {
     startedAt: startedAt.toISOString(),
     totalSeconds,
     config: CFG,
+    only: ONLY ? [...ONLY] : undefined,
+    dist: process.env.BENCH_DIST ? DIST : undefined,
     machineBefore: { cpuBusy: busy, loadavg },
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model?.trim(), memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
     git: gitInfo(),
@@ -493,9 +580,9 @@ async function main() {
   };
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
+  const file = join(dir, resultName);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  copyFileSync(file, join(dir, "latest.json"));
+  if (!ONLY) copyFileSync(file, join(dir, "latest.json")); // latest.json: the latest complete run
 }
 
 main()

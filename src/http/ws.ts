@@ -4,7 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/env";
 import { AppError } from "../errors";
 import { logger } from "../logger";
@@ -15,6 +15,7 @@ import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
+import { sharedSubscribe } from "./ws-subscribe";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
 export const MAX_PAYLOAD_BYTES = 64 * 1024; // 64 KiB per message
@@ -44,12 +45,16 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   wss.on("connection", (socket) => {
     openSockets++;
     socket.once("close", () => openSockets--);
+    guardProtocol(socket);
   });
 
   // The same masking as HTTP (formatError); unexpected errors are logged under a request id.
   const maskError = errorMasker(config);
   const mask = (errors: readonly GraphQLError[], requestId: string) =>
-    errors.map((e) => {
+    errors.map((raw) => {
+      // Variables that do not fit their types: graphql-js reports them without a code (Apollo adds
+      // BAD_USER_INPUT on HTTP); the same code here.
+      const e = !raw.path && !raw.extensions?.code && raw.message.startsWith('Variable "$') ? new GraphQLError(raw.message, { nodes: raw.nodes, extensions: { code: "BAD_USER_INPUT" } }) : raw;
       if (!isClientError(e)) logger().error({ err: e.originalError ?? e, requestId, transport: "ws" }, "unexpected error");
       const masked = maskError(e.toJSON(), e);
       if (masked.extensions?.code === "INTERNAL_SERVER_ERROR") (masked.extensions as Record<string, unknown>).requestId = requestId;
@@ -57,9 +62,20 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
       return masked;
     });
 
+  // Each event is executed once per (operation, variables, viewer) and instance, with graphql-jit,
+  // in a context of its own (fresh EntityManager and loaders: the subscriber's lives as long as
+  // the socket, its caches would go stale).
+  const subscribe = sharedSubscribe({
+    executionContext(subscriber) {
+      const em = orm.em.fork();
+      return { ...subscriber, em, loaders: createLoaders(em, sql) };
+    },
+  });
+
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      subscribe,
       parse: limitedParse as typeof parse,
       validate: limitedValidate(limitRules(config)) as never,
       connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
@@ -144,5 +160,43 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
       for (const client of wss.clients) client.close(1001, "Server shutting down");
       await disposable.dispose();
     },
+  };
+}
+
+const SERVER_ONLY = /"type"\s*:\s*"(next|connection_ack|error)"/;
+
+/**
+ * Runs before graphql-ws's own listeners are added (its "connection" handler comes after ours) and
+ * wraps them:
+ * - a client message of a type only servers send (`next`, `connection_ack`, `error`) closes the
+ *   socket with 4400, as the protocol asks for an invalid message (graphql-ws threw on it and
+ *   closed with 4500, logging a stack);
+ * - a message over the size limit is already closed with 1009 by `ws`; graphql-ws would also log
+ *   it as an internal error, which it is not.
+ */
+function guardProtocol(socket: WebSocket) {
+  const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => WebSocket;
+  (socket as unknown as { on: typeof on }).on = (event, listener) => {
+    if (event === "message") {
+      return on(event, (data, ...rest) => {
+        const text = String(data);
+        const m = SERVER_ONLY.exec(text);
+        if (m) {
+          try {
+            if ((JSON.parse(text) as { type?: unknown })?.type === m[1]) return socket.close(4400, `Unexpected message of type ${m[1]}`);
+          } catch {
+            // not JSON: graphql-ws answers 4400 itself
+          }
+        }
+        listener(data, ...rest);
+      });
+    }
+    if (event === "error") {
+      return on(event, (err, ...rest) => {
+        if ((err as { code?: string })?.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") return;
+        listener(err, ...rest);
+      });
+    }
+    return on(event, listener);
   };
 }

@@ -1,7 +1,7 @@
 import { createPubSub } from "@graphql-yoga/subscription";
 
 /**
- * The in-process pub/sub type-graphql subscriptions listen on. Issue #5 feeds it from PostgreSQL
- * LISTEN/NOTIFY so events published after commit on any instance reach local subscribers.
+ * The pub/sub type-graphql's buildSchema requires. Order events do not travel through it: the
+ * LISTEN connection hands them to the streams in order-events.ts (one lookup per brand and order).
  */
 export const pubSub = createPubSub();

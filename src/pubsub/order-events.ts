@@ -1,11 +1,9 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { Repeater } from "@graphql-yoga/subscription";
 import type { Order, OrderStatus } from "../entities";
-import { pubSub } from "./local";
+import { EventStream } from "./event-stream";
 
 /** The NOTIFY channel of order status changes (one per database, all instances LISTEN). */
 export const ORDER_STATUS_CHANNEL = "orderline_order_status";
-const TOPIC = "order_status";
 
 /**
  * What travels through NOTIFY: ids, statuses, time and the order's sequence number (so a client
@@ -38,35 +36,45 @@ export async function notifyOrderStatus(em: EntityManager, order: Order, from: O
   await em.execute(`select pg_notify('${ORDER_STATUS_CHANNEL}', ?)`, [JSON.stringify(message)]);
 }
 
-/** Called by the LISTEN connection for each notification: hands it to local subscribers. */
+// This instance's open streams, by what they follow: `brand:<id>` or `order:<id>`. A notification
+// goes straight to the streams of its brand and of its order (no scan of the others).
+const streams = new Map<string, Set<EventStream<OrderStatusMessage>>>();
+let active = 0;
+
+/**
+ * Called by the LISTEN connection for each notification: hands it to local subscribers. Every
+ * subscriber gets the same (frozen) message object, so executions can be shared per event (see
+ * src/http/ws-subscribe.ts).
+ */
 export function dispatchOrderStatus(message: OrderStatusMessage): void {
-  pubSub.publish(TOPIC, message);
+  Object.freeze(message);
+  for (const key of [`brand:${message.brandId}`, `order:${message.orderId}`]) {
+    const set = streams.get(key);
+    if (set) for (const stream of set) stream.push(message);
+  }
 }
 
-let active = 0;
 /** Subscriptions currently open on this instance (for /readyz and the leak tests). */
 export const activeSubscriptions = () => active;
 
+/** What a stream follows: every order of a brand, or one order. */
+export type OrderStatusFilter = { brandId: string } | { orderId: string };
+
 /**
- * The local stream of status changes that pass `keep`. Built on a Repeater so that a client going
- * away ends it at once, even while it waits for the next event (an async generator would not), and
- * counted while open.
+ * The local stream of status changes of a brand or of one order, listening from the moment it is
+ * created and counted while open. An EventStream: a client going away ends it at once, even
+ * while it waits for the next event.
  */
-export function orderStatusStream(keep: (m: OrderStatusMessage) => boolean): AsyncIterable<OrderStatusMessage> {
-  return new Repeater<OrderStatusMessage>(async (push, stop) => {
-    const source = pubSub.subscribe(TOPIC)[Symbol.asyncIterator]() as AsyncIterator<OrderStatusMessage>;
-    active++;
-    const stopped = stop.then(() => ({ done: true as const, value: undefined }));
-    try {
-      for (;;) {
-        const next = await Promise.race([source.next(), stopped]);
-        if (next.done) break;
-        if (keep(next.value)) await push(next.value);
-      }
-    } finally {
-      active--;
-      await source.return?.();
-      stop();
-    }
+export function orderStatusStream(filter: OrderStatusFilter): AsyncIterableIterator<OrderStatusMessage> {
+  const key = "brandId" in filter ? `brand:${filter.brandId}` : `order:${filter.orderId}`;
+  let set = streams.get(key);
+  if (!set) streams.set(key, (set = new Set()));
+  const stream: EventStream<OrderStatusMessage> = new EventStream(() => {
+    active--;
+    set.delete(stream);
+    if (set.size === 0 && streams.get(key) === set) streams.delete(key);
   });
+  set.add(stream);
+  active++;
+  return stream;
 }

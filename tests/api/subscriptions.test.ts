@@ -221,3 +221,63 @@ describe("shutting down", () => {
     }
   });
 });
+
+describe("one execution per event, operation and viewer", () => {
+  // Order.brand.webhookSecret is @auth(requires: OWNER): the owner reads it, a COORGANIZER and the
+  // brand's API key (ORGANIZER) get FORBIDDEN for that field and the rest of the event.
+  const WITH_SECRET = `subscription ($brandId: ID!) {
+    orderStatusChanged(brandId: $brandId) { status seq order { id status brand { id webhookSecret } } }
+  }`;
+
+  it("gives subscribers with the same token the same result, and each other viewer its own permission outcome", async () => {
+    const brand = await brandWithProducts();
+    const coorganizer = await member(brand, "COORGANIZER");
+    const key = await apiKey(brand);
+    const ownerA = await subscribe(WITH_SECRET, { brandId: brand.brandId }, { token: brand.owner.token });
+    const ownerB = await subscribe(WITH_SECRET, { brandId: brand.brandId }, { token: brand.owner.token });
+    const ownerOtherDocument = await subscribe(STATUS_EVENTS, { brandId: brand.brandId }, { token: brand.owner.token });
+    const coorg = await subscribe(WITH_SECRET, { brandId: brand.brandId }, { token: coorganizer.token });
+    const viaKey = await subscribe(WITH_SECRET, { brandId: brand.brandId }, { apiKey: key });
+    // Subscribed first, then sharing the instance with the owner's: still refused at subscribe time.
+    const outsider = await subscribe(WITH_SECRET, { brandId: brand.brandId }, { token: (await signUp("outsider")).token });
+    await outsider.done;
+    expect(outsider.events.map((e) => e.errors?.[0]?.extensions?.code)).toEqual(["NOT_FOUND"]);
+
+    const customer = await anonymous();
+    const order = await placeOrder(brand, customer.token);
+    await ok(CancelOrderDocument, { orderId: order.id }, { token: customer.token });
+    const all = [ownerA, ownerB, ownerOtherDocument, coorg, viaKey];
+    await eventually(async () => expect(all.map((s) => s.events.length)).toEqual([1, 1, 1, 1, 1]));
+
+    // The owner's two subscriptions: the full event, the secret included, no errors.
+    for (const s of [ownerA, ownerB]) {
+      expect(s.events[0].errors).toBeUndefined();
+      expect(s.events[0].data.orderStatusChanged).toMatchObject({ status: "CANCELLED", order: { id: order.id, status: "CANCELLED", brand: { id: brand.brandId, webhookSecret: brand.webhookSecret } } });
+    }
+    expect(ownerB.events[0]).toEqual(ownerA.events[0]);
+    expect(ownerOtherDocument.events[0].data.orderStatusChanged).toMatchObject({ previousStatus: "PENDING", status: "CANCELLED", order: { id: order.id, number: order.number } });
+
+    // Other viewers on the same document: their own execution, the secret refused to each.
+    for (const s of [coorg, viaKey]) {
+      expect(s.events[0].errors?.map((e) => [e.extensions?.code, (e as { path?: unknown }).path])).toEqual([["FORBIDDEN", ["orderStatusChanged", "order", "brand", "webhookSecret"]]]);
+      expect(s.events[0].data.orderStatusChanged).toMatchObject({ status: "CANCELLED", order: { id: order.id, brand: { id: brand.brandId, webhookSecret: null } } });
+    }
+    for (const s of [...all, outsider]) await s.close();
+  });
+
+  it("delivers every event in order to subscribers sharing executions, on both instances", async () => {
+    const brand = await brandWithProducts();
+    const subs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => subscribe(STATUS_EVENTS, { brandId: brand.brandId }, { token: brand.owner.token, base: i % 2 ? apiB.url : undefined })),
+    );
+    const customer = await anonymous();
+    const order = await placeOrder(brand, customer.token);
+    await payOrder(order, customer.token);
+    await ok(FulfillOrderDocument, { orderId: order.id }, { token: brand.owner.token });
+    for (const s of subs) await eventually(async () => expect(statuses(s.events)).toEqual([["PENDING", "PAID"], ["PAID", "FULFILLED"]]));
+    const seqs = subs.map((s) => s.events.map((e) => e.data.orderStatusChanged.seq));
+    expect(new Set(seqs.map((s) => s.join(","))).size).toBe(1);
+    expect(seqs[0][1]).toBe(seqs[0][0] + 1);
+    for (const s of subs) await s.close();
+  });
+});

@@ -1,5 +1,4 @@
 import { Role } from "../../entities";
-import { createLoaders } from "../loaders";
 import { forbidden } from "../../errors";
 import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-events";
 import { brandWithRole } from "../brand/brands";
@@ -13,7 +12,7 @@ import { ordersByIds, type OrderView } from "./read-model";
  */
 export async function watchBrand(ctx: ServiceContext, brandId: string): Promise<AsyncIterable<OrderStatusMessage>> {
   const brand = await brandWithRole(ctx, brandId, Role.COORGANIZER);
-  return orderStatusStream((m) => m.brandId === brand.id);
+  return orderStatusStream({ brandId: brand.id });
 }
 
 /** `myOrderStatusChanged(orderId)`: the order's own customer (account or anonymous session) only. */
@@ -23,7 +22,7 @@ export async function watchMyOrder(ctx: ServiceContext, orderId: string): Promis
   if (!me || order.customer?.id !== me) {
     throw forbidden("myOrderStatusChanged is for the order's customer; brand members use orderStatusChanged(brandId)");
   }
-  return orderStatusStream((m) => m.orderId === order.id);
+  return orderStatusStream({ orderId: order.id });
 }
 
 // One load of the order per status change and instance, shared by every subscriber to it (with
@@ -44,13 +43,11 @@ function orderAsOf(ctx: ServiceContext, m: OrderStatusMessage): Promise<OrderVie
 }
 
 /**
- * The event a subscriber receives: the order as loaded once for this change, with a fresh
- * EntityManager fork and loaders for whatever else the subscriber selects (the subscription's
- * context lives as long as the socket; its caches would go stale).
+ * The event subscribers receive: the order as loaded once for this change. `ctx` is the context of
+ * one execution of the event (src/http/ws.ts gives each its own EntityManager fork and loaders, so
+ * whatever else is selected is read fresh); the loaded order is primed into its loaders.
  */
 export async function statusEvent(ctx: ServiceContext, m: OrderStatusMessage) {
-  ctx.em = ctx.em.fork({ clear: true });
-  ctx.loaders = createLoaders(ctx.em, ctx.sql);
   const order = await orderAsOf(ctx, m);
   if (order) ctx.loaders.order.prime(order.id, order);
   return { order, previousStatus: m.from, status: m.to, at: new Date(m.at), seq: m.seq };

@@ -1,0 +1,140 @@
+import { GraphQLError, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from "graphql";
+import { describe, expect, it } from "vitest";
+import { sharedSubscribe, viewerIdentity } from "../../src/http/ws-subscribe";
+import { EventStream, MAX_QUEUED_EVENTS } from "../../src/pubsub/event-stream";
+import type { GraphQLContext } from "../../src/resolvers/context";
+import type { Viewer } from "../../src/services/auth/viewer";
+
+// A schema of its own: `ticks` streams events to whoever may subscribe; `Tick.secret` depends on the viewer.
+function setup() {
+  const streams = new Set<EventStream<{ n: number }>>();
+  const counts = { subscribed: 0, executions: 0 };
+  const Tick = new GraphQLObjectType({
+    name: "Tick",
+    fields: {
+      n: { type: new GraphQLNonNull(GraphQLInt) },
+      secret: { type: GraphQLString, resolve: (_t, _a, ctx: GraphQLContext) => (ctx.viewer.kind === "user" && ctx.viewer.isAdmin ? "for admins" : null) },
+    },
+  });
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: "Query", fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: "Subscription",
+      fields: {
+        ticks: {
+          type: new GraphQLNonNull(Tick),
+          args: { from: { type: GraphQLInt } },
+          subscribe: (_root, _args, ctx: GraphQLContext) => {
+            counts.subscribed++;
+            if (ctx.viewer.kind === "none") throw new GraphQLError("Not found", { extensions: { code: "NOT_FOUND" } });
+            const s: EventStream<{ n: number }> = new EventStream(() => streams.delete(s));
+            streams.add(s);
+            return s;
+          },
+          resolve: (event: { n: number }) => {
+            counts.executions++;
+            return event;
+          },
+        },
+      },
+    }),
+  });
+  const subscribe = sharedSubscribe({ executionContext: (ctx) => ({ ...ctx }) });
+  const dispatch = (n: number) => {
+    const event = Object.freeze({ n });
+    for (const s of streams) s.push(event);
+  };
+  const as = (viewer: Viewer, query = "subscription { ticks { n secret } }", variables?: Record<string, unknown>) =>
+    subscribe({ schema, document: parse(query), variableValues: variables, contextValue: { viewer, requestId: "r" } as unknown as GraphQLContext }) as Promise<
+      AsyncIterableIterator<ExecutionResult> | ExecutionResult
+    >;
+  return { streams, counts, dispatch, as };
+}
+
+const admin: Viewer = { kind: "user", userId: "u1", isAdmin: true, brandRoles: new Map() };
+const sameAdminOtherSocket: Viewer = { kind: "user", userId: "u1", isAdmin: true, brandRoles: new Map() };
+const member: Viewer = { kind: "user", userId: "u2", isAdmin: false, brandRoles: new Map([["b1", "COORGANIZER" as never]]) };
+
+const iterator = (r: AsyncIterableIterator<ExecutionResult> | ExecutionResult) => {
+  if (!(Symbol.asyncIterator in r)) throw new Error(`not a stream: ${JSON.stringify(r)}`);
+  return r;
+};
+
+describe("sharedSubscribe", () => {
+  it("executes each event once per operation, variables and viewer, and hands the same result to subscribers that share them", async () => {
+    const { counts, dispatch, as } = setup();
+    const a = iterator(await as(admin));
+    const b = iterator(await as(sameAdminOtherSocket));
+    const c = iterator(await as(member));
+    const d = iterator(await as(admin, "subscription ($from: Int) { ticks(from: $from) { n secret } }", { from: 1 }));
+    expect(counts.subscribed).toBe(4); // the subscribe step (permission check) stays per subscriber
+
+    const next = [a.next(), b.next(), c.next(), d.next()];
+    dispatch(1);
+    const [ra, rb, rc, rd] = (await Promise.all(next)).map((r) => r.value as ExecutionResult);
+    expect(counts.executions).toBe(3); // a and b share; c (another viewer) and d (another operation) do not
+    expect(rb).toBe(ra);
+    expect(ra).toEqual({ data: { ticks: { n: 1, secret: "for admins" } } });
+    expect(rc).toEqual({ data: { ticks: { n: 1, secret: null } } });
+    expect(rd).toEqual({ data: { ticks: { n: 1, secret: "for admins" } } });
+
+    // The next event is a new execution; events queue in order for a subscriber that is behind.
+    dispatch(2);
+    dispatch(3);
+    expect(((await a.next()).value as ExecutionResult).data).toEqual({ ticks: { n: 2, secret: "for admins" } });
+    expect(((await a.next()).value as ExecutionResult).data).toEqual({ ticks: { n: 3, secret: "for admins" } });
+    expect(((await b.next()).value as ExecutionResult).data).toEqual({ ticks: { n: 2, secret: "for admins" } });
+    for (const s of [a, b, c, d]) await s.return!();
+  });
+
+  it("returns a refused subscription's errors, per subscriber", async () => {
+    const { as, streams } = setup();
+    const ok = iterator(await as(admin));
+    const refused = await as({ kind: "none" });
+    expect(Symbol.asyncIterator in refused).toBe(false);
+    expect((refused as ExecutionResult).errors?.map((e) => e.extensions?.code)).toEqual(["NOT_FOUND"]);
+    expect(streams.size).toBe(1);
+    await ok.return!();
+  });
+
+  it("ends at once when returned while waiting for an event, and stops listening", async () => {
+    const { as, streams } = setup();
+    const s = iterator(await as(admin));
+    expect(streams.size).toBe(1);
+    const pending = s.next();
+    await s.return!();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(streams.size).toBe(0);
+    expect(await s.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe("EventStream", () => {
+  it("ends a subscriber that falls too far behind with an error, once its queue is dropped", async () => {
+    let ended = 0;
+    const s = new EventStream<number>(() => ended++);
+    for (let i = 0; i <= MAX_QUEUED_EVENTS; i++) s.push(i);
+    expect(ended).toBe(1);
+    await expect(s.next()).rejects.toThrow(/behind/);
+    expect(await s.next()).toEqual({ value: undefined, done: true });
+    s.push(1); // ignored
+    await s.return();
+    expect(ended).toBe(1);
+  });
+});
+
+describe("viewerIdentity", () => {
+  it("tells viewers apart by kind, id and role snapshot", () => {
+    const ids = [
+      viewerIdentity({ kind: "none" }),
+      viewerIdentity({ kind: "anonymous", userId: "u1" }),
+      viewerIdentity(admin),
+      viewerIdentity({ ...admin, isAdmin: false }),
+      viewerIdentity(member),
+      viewerIdentity({ ...member, brandRoles: new Map([["b1", "OWNER" as never]]) }),
+      viewerIdentity({ kind: "apiKey", keyId: "k1", brandId: "b1" }),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(viewerIdentity(sameAdminOtherSocket)).toBe(viewerIdentity(admin));
+  });
+});
