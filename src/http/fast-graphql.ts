@@ -6,6 +6,7 @@ import type { GraphQLContext } from "../resolvers/context";
 import { BODY_LIMITS } from "./body-limit";
 import { INTERNAL_MESSAGE } from "./errors";
 import type { ContextFactory } from "./graphql";
+import { SUBSCRIPTION_OVER_HTTP, hasSubscription } from "./limits";
 import { requestIdOf } from "./request-id";
 
 type TrustFn = (address: string, hop: number) => boolean;
@@ -36,6 +37,10 @@ export function fastGraphQL(apollo: ApolloServer<GraphQLContext>, makeContext: C
   async function serve(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req, res);
     if (body === undefined) return; // already answered
+    if (hasSubscription((body as { query?: unknown }).query)) {
+      requestIdOf(req, res);
+      return send(res, 400, { errors: [{ message: SUBSCRIPTION_OVER_HTTP, extensions: { code: "BAD_REQUEST" } }] });
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);

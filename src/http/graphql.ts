@@ -21,7 +21,7 @@ import { createLoaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { jitExecutor } from "./jit-executor";
 import { BODY_LIMITS } from "./body-limit";
-import { checkOperation, limitRules, parseOptions } from "./limits";
+import { SUBSCRIPTION_OVER_HTTP, checkOperation, hasSubscription, limitRules, parseOptions } from "./limits";
 import { requestIdOf } from "./request-id";
 
 
@@ -107,6 +107,9 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
     introspection: true,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // No client of ours uses automatic persisted queries; Apollo then answers any attempt with its
+    // coded PERSISTED_QUERY_NOT_SUPPORTED (with them on, malformed ones came back uncoded).
+    persistedQueries: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown order (HTTP, then workers, then the database)
     // Compact JSON (Apollo pretty-prints by default: twice the bytes and the time for a page of orders).
     stringifyResult: (value) => JSON.stringify(value),
@@ -163,6 +166,12 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, makeContext: ContextFactory): RequestHandler[] {
   return [
     express.json({ limit: BODY_LIMITS.graphql }),
+    (req, res, next) => {
+      const query = req.method === "GET" ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+      if (!hasSubscription(query)) return next();
+      requestIdOf(req, res);
+      res.status(400).json({ errors: [{ message: SUBSCRIPTION_OVER_HTTP, extensions: { code: "BAD_REQUEST" } }] });
+    },
     expressMiddleware(apollo, { context: ({ req, res }) => makeContext(req, res, req.ip ?? req.socket.remoteAddress ?? "unknown") }),
   ];
 }

@@ -1,5 +1,5 @@
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
-import { GraphQLError, printSchema, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { GraphQLError, printSchema, valueFromASTUntyped, type ExecutionResult, type GraphQLSchema, type VariableDefinitionNode } from "graphql";
 import { getVariableValues } from "graphql/execution/values";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 
@@ -10,7 +10,7 @@ const MAX_COMPILED = 1_000; // distinct operations kept compiled (least recently
  * specialised function (cached by Apollo's query hash), which removes most of graphql-js's
  * per-field interpretation. Plugged into Apollo through its gateway interface, which is how Apollo
  * accepts a custom executor; parsing, validation, plugins and formatError stay Apollo's.
- * Subscriptions (graphql-ws) keep graphql-js.
+ * Subscription events are executed with graphql-jit too, in ws-subscribe.ts.
  */
 export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs: number }): GatewayInterface {
   const compiled = new Map<string, CompiledQuery>();
@@ -40,7 +40,7 @@ export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs:
           // answers as BAD_USER_INPUT naming the variable's path (graphql-jit words them otherwise).
           const coerced = getVariableValues(rc.schema, rc.operation.variableDefinitions ?? [], rc.request.variables ?? {});
           if (coerced.errors) return { errors: coerced.errors };
-          const result = query.query(undefined, rc.context, rc.request.variables ?? {});
+          const result = query.query(undefined, rc.context, withDefaults(rc.operation.variableDefinitions, rc.request.variables));
           if (!(result instanceof Promise)) return withGraphQLErrors(result);
           return withGraphQLErrors(
             await withDeadline(result, deadlineMs, () => {
@@ -96,9 +96,28 @@ function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.some((e) => e.extensions === undefined)) return result;
   const errors = result.errors.map((e) => {
     if (e.extensions !== undefined) return e;
+    // An argument that got null from a variable (a nullable variable with a default, sent as null,
+    // used where null is not allowed): the caller's mistake, as graphql-js would report it.
+    const argument = !e.originalError && /^Argument "(\w+)" of (?:non-null|required) type/.exec(e.message);
+    if (argument) return new GraphQLError(e.message, { path: e.path, extensions: { code: "BAD_USER_INPUT", field: argument[1] } });
     const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? e });
     (error as { locations?: unknown }).locations = e.locations;
     return error;
   });
   return { ...result, errors };
+}
+
+/**
+ * The request's variables with the operation's defaults filled in for the absent ones: graphql-js
+ * applies a default to `$id: ID! = "…"` when the variable is absent, graphql-jit (given the raw
+ * variables) refuses it. Defaults are literals of the document, passed as a client would send them.
+ */
+function withDefaults(definitions: readonly VariableDefinitionNode[] | undefined, variables: Record<string, unknown> | undefined): Record<string, unknown> {
+  const given = variables ?? {};
+  let filled: Record<string, unknown> | undefined;
+  for (const def of definitions ?? []) {
+    const name = def.variable.name.value;
+    if (def.defaultValue && !(name in given)) (filled ??= { ...given })[name] = valueFromASTUntyped(def.defaultValue);
+  }
+  return filled ?? given;
 }

@@ -6,6 +6,7 @@ import {
   GraphQLError,
   Kind,
   NoSchemaIntrospectionCustomRule,
+  OperationTypeNode,
   visit,
   parse,
   specifiedRules,
@@ -48,17 +49,55 @@ const shapeRules = [
   maxDirectivesRule({ n: QUERY_LIMITS.maxDirectives, ...report }),
 ] as ValidationRule[];
 
+/**
+ * `@skip`/`@include` on a subscription's root field: graphql-js 16 cannot validate (it throws) or
+ * execute (it crashes) such a subscription, and a subscription without its root field means
+ * nothing. Refused as a validation error.
+ */
+export const NoDirectivesOnSubscriptionRootRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation !== OperationTypeNode.SUBSCRIPTION) return;
+    for (const selection of node.selectionSet.selections) {
+      if (selection.directives?.length) {
+        context.reportError(new GraphQLError("A subscription's root field cannot carry directives such as @skip or @include", { nodes: [selection] }));
+      }
+    }
+  },
+});
+
 /** The validation rules added to graphql's own; with introspection off, `__schema`/`__type` are refused too. */
 export const limitRules = (options: { introspection: boolean }): ValidationRule[] =>
-  options.introspection ? shapeRules : [...shapeRules, NoSchemaIntrospectionCustomRule];
+  options.introspection ? [...shapeRules, NoDirectivesOnSubscriptionRootRule] : [...shapeRules, NoDirectivesOnSubscriptionRootRule, NoSchemaIntrospectionCustomRule];
+
+/**
+ * True when the document holds a subscription operation. Over HTTP those are refused before Apollo
+ * validates them (subscriptions go over WebSocket; graphql-js's subscription rule can also throw
+ * on them). Only documents that mention the word are parsed.
+ */
+export const SUBSCRIPTION_OVER_HTTP = "Subscriptions go over WebSocket (graphql-ws) on this path; this request holds a subscription operation";
+
+export function hasSubscription(query: unknown): boolean {
+  if (typeof query !== "string" || !query.includes("subscription")) return false;
+  try {
+    return limitedParse(query).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION);
+  } catch {
+    return false; // a syntax error: Apollo answers it
+  }
+}
 
 /** graphql's own parser stops after maxTokens (before building a huge AST). */
 export const parseOptions = { maxTokens: QUERY_LIMITS.maxTokens };
 
 /** For graphql-ws: the same parse limit and rules as Apollo applies over HTTP. */
 export const limitedParse = (source: string) => parse(source, parseOptions);
-export const limitedValidate = (rules: ValidationRule[]) => (schema: GraphQLSchema, document: DocumentNode) =>
-  validate(schema, document, [...specifiedRules, ...rules]);
+export const limitedValidate = (rules: ValidationRule[]) => (schema: GraphQLSchema, document: DocumentNode) => {
+  try {
+    return validate(schema, document, [...specifiedRules, ...rules]);
+  } catch (e) {
+    // A rule that throws (graphql-js's own can, on odd documents) is a refusal, not a crash.
+    return [new GraphQLError(e instanceof GraphQLError ? e.message : "The document could not be validated", { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })];
+  }
+};
 
 const DEFAULT_PAGE = 20;
 
