@@ -6,7 +6,8 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import type { Logger } from "pino";
 import express, { type RequestHandler } from "express";
 import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -17,7 +18,7 @@ import { metricsPlugin } from "../observability/graphql-plugin";
 import type { GraphQLContext } from "../resolvers/context";
 import { resolveViewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
-import { createLoaders } from "../services/loaders";
+import { createLoaders, type Loaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { jitExecutor } from "./jit-executor";
 import { BODY_LIMITS } from "./body-limit";
@@ -44,7 +45,7 @@ function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
               }
             }
           }
-          if (!contextValue.log.isLevelEnabled("info")) return; // the hot path builds nothing it will not write
+          if (!logger().isLevelEnabled("info")) return; // the hot path builds nothing it will not write (not even the child logger)
           contextValue.log.info(
             {
               operation: operationName ?? null,
@@ -137,10 +138,16 @@ export type ContextFactory = (req: IncomingMessage, res: ServerResponse, clientI
 export function contextFactory(orm: MikroORM, sql: Sql, config: Config): ContextFactory {
   return async (req, res, clientIp) => {
     const requestId = requestIdOf(req, res);
-    const em = orm.em.fork();
+    // The EntityManager fork, the loaders and the child logger are made on first use: a page of
+    // orders (read model on its own pool, account cached) needs none of the first and, below info
+    // level, not the last.
+    let em: EntityManager | undefined;
+    let loaders: Loaders | undefined;
+    let log: Logger | undefined;
+    const getEm = () => (em ??= orm.em.fork());
     let viewer;
     try {
-      viewer = await resolveViewer(em, config.authSecret, { authorization: header(req, "authorization"), apiKey: header(req, "x-api-key") });
+      viewer = await resolveViewer(getEm, config.authSecret, { authorization: header(req, "authorization"), apiKey: header(req, "x-api-key") });
     } catch (err) {
       if (err instanceof AppError) throw err; // 401 for invalid credentials
       // Runs before Apollo's request plugins: log and mask here, with the request id.
@@ -150,7 +157,31 @@ export function contextFactory(orm: MikroORM, sql: Sql, config: Config): Context
       }
       throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, { requestId, http: { status: 500 } });
     }
-    return { em, sql, viewer, config, requestId, clientIp, loaders: createLoaders(em, sql), log: logger().child({ requestId }) };
+    return {
+      sql,
+      viewer,
+      config,
+      requestId,
+      clientIp,
+      get em() {
+        return getEm();
+      },
+      set em(value: EntityManager) {
+        em = value;
+      },
+      get loaders() {
+        return (loaders ??= createLoaders(getEm, sql));
+      },
+      set loaders(value: Loaders) {
+        loaders = value;
+      },
+      get log() {
+        return (log ??= logger().child({ requestId }));
+      },
+      set log(value: Logger) {
+        log = value;
+      },
+    };
   };
 }
 

@@ -36,7 +36,9 @@ export function primeOrders(loaders: Loaders, rows: OrderWithIncludes[]): OrderV
   });
 }
 
-export function createLoaders(em: EntityManager, sql: Sql): Loaders {
+/** `em` may be a getter: the brand loader then forks an EntityManager only when it runs. */
+export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sql): Loaders {
+  const emOf = typeof em === "function" ? em : () => em;
   return {
     order: new DataLoader(async (ids) => {
       const byId = new Map((await ordersByIds(sql, ids)).map(({ order }) => [order.id, order]));
@@ -51,7 +53,7 @@ export function createLoaders(em: EntityManager, sql: Sql): Loaders {
       return ids.map((id) => grouped.get(id) ?? []);
     }),
     brand: new DataLoader(async (ids) => {
-      const brands = await em.find(Brand, { id: { $in: [...ids] } });
+      const brands = await emOf().find(Brand, { id: { $in: [...ids] } });
       const byId = new Map(brands.map((b) => [b.id, b]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
