@@ -1,7 +1,7 @@
 // Shared helpers of the benchmark (bench/run.mjs): child processes tracked by PID, the API as
 // a production process, port discovery, RSS, small HTTP helpers.
 import { execFileSync, spawn, fork } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -261,6 +261,7 @@ export async function startApi({ label = "api", nodeArgs = PRODUCTION_NODE_ARGS,
   const logs = [];
   let buffer = "";
   const onData = (chunk) => {
+    if (process.env.BENCH_API_LOG) appendFileSync(`${process.env.BENCH_API_LOG}.${label}`, chunk);
     buffer += chunk.toString();
     let nl;
     while ((nl = buffer.indexOf("\n")) >= 0) {

@@ -147,7 +147,7 @@ async function createDatabase() {
 // ---- the raw baseline -----------------------------------------------------------------------
 
 async function startRaw(databaseUrl) {
-  const child = track(spawn(process.execPath, [join(ROOT, "bench", "raw-server.mjs")], { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "inherit"] }), "raw");
+  const child = track(spawn(process.execPath, [...(process.env.RAW_NODE_ARGS ? process.env.RAW_NODE_ARGS.split(" ") : []), join(ROOT, "bench", "raw-server.mjs")], { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "inherit"] }), "raw");
   const port = await new Promise((resolve, reject) => {
     let buf = "";
     const timer = setTimeout(() => reject(new Error("raw server did not start in 15 s")), 15_000);

@@ -4,11 +4,9 @@ import { OrderStatus } from "../entities";
 import { CreateOrderInput } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
 import {
-  AttendeeType,
   BuyerType,
   OrderConnection,
   OrderEventType,
-  OrderLineType,
   OrderType,
   PaymentAttemptType,
 } from "../schema/types/order";
@@ -85,16 +83,6 @@ export class OrderResolver {
   @FieldResolver(() => BuyerType)
   buyer(@Root() order: OrderView): BuyerType {
     return { name: order.buyerName, email: order.buyerEmail };
-  }
-
-  @FieldResolver(() => [AttendeeType])
-  attendees(@Root() order: OrderView): AttendeeType[] {
-    return order.attendees;
-  }
-
-  @FieldResolver(() => [OrderLineType])
-  lines(@Root() order: OrderView): OrderLineType[] {
-    return orders.displayedLines(order);
   }
 
   @FieldResolver(() => [PaymentAttemptType])

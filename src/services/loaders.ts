@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
 import { Brand } from "../entities";
 import type { Sql } from "./context";
-import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView, type OrderWithIncludes } from "./order/read-model";
+import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/read-model";
 
 /**
  * Per-request batching (one query per kind, whatever the page size) for the fields of the read
@@ -26,22 +26,12 @@ const groupBy = <T>(items: T[], key: (t: T) => string) => {
   return m;
 };
 
-/** Puts orders read together with their attempts / events into the loaders: their fields then need no query. */
-export function primeOrders(loaders: Loaders, rows: OrderWithIncludes[]): OrderView[] {
-  return rows.map(({ order, attempts, events }) => {
-    loaders.order.prime(order.id, order);
-    if (attempts) loaders.attemptsOfOrder.prime(order.id, attempts);
-    if (events) loaders.eventsOfOrder.prime(order.id, events);
-    return order;
-  });
-}
-
 /** `em` may be a getter: the brand loader then forks an EntityManager only when it runs. */
 export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sql): Loaders {
   const emOf = typeof em === "function" ? em : () => em;
   return {
     order: new DataLoader(async (ids) => {
-      const byId = new Map((await ordersByIds(sql, ids)).map(({ order }) => [order.id, order]));
+      const byId = new Map((await ordersByIds(sql, ids)).map((order) => [order.id, order]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     attemptsOfOrder: new DataLoader(async (ids) => {

@@ -35,7 +35,7 @@ function orderAsOf(ctx: ServiceContext, m: OrderStatusMessage): Promise<OrderVie
   const key = `${m.orderId}:${m.seq}`;
   let load = sharedLoads.get(key);
   if (!load) {
-    load = ordersByIds(ctx.sql, [m.orderId]).then((rows) => rows[0]?.order ?? null);
+    load = ordersByIds(ctx.sql, [m.orderId]).then((rows) => rows[0] ?? null);
     sharedLoads.set(key, load);
     setTimeout(() => sharedLoads.delete(key), SHARED_LOAD_MS).unref();
   }

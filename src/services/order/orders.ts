@@ -6,7 +6,6 @@ import { actorOf, customerId, hasRole, type Viewer } from "../auth/viewer";
 import { brandIdWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
-import { primeOrders } from "../loaders";
 import { orderPage, ordersByIds, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./read-model";
 import { email as checkEmail, intRange, text } from "../validation";
 import { newOrderNumber } from "./number";
@@ -43,7 +42,7 @@ export async function findVisibleOrder(em: EntityManager, viewer: Viewer, id: st
  * from the query) fetches its attempts and events in the same statement.
  */
 export async function getOrder(ctx: ServiceContext, id: string, inc: OrderIncludes = {}): Promise<OrderView> {
-  const [order] = isUuid(id) ? primeOrders(ctx.loaders, await ordersByIds(ctx.sql, [id], inc)) : [];
+  const [order] = isUuid(id) ? await ordersByIds(ctx.sql, [id], inc) : [];
   if (!order || !canSeeOrder(ctx.viewer, order)) throw notFound("Order not found");
   return order;
 }
@@ -158,7 +157,7 @@ export async function listBrandOrders(
   const cursor = args.after ? decodeCursor(args.after) : null;
   const brandId = await brandIdWithRole(ctx, args.brandId, Role.COORGANIZER);
   const { rows, totalCount } = await orderPage(ctx.sql, { brandId, statuses: args.status }, first, cursor, inc);
-  return toConnection(primeOrders(ctx.loaders, rows), first, totalCount, cursor !== null);
+  return toConnection(rows, first, totalCount, cursor !== null);
 }
 
 export async function listMyOrders(
@@ -171,7 +170,7 @@ export async function listMyOrders(
   const owner = customerId(ctx.viewer);
   if (!owner) throw unauthenticated("Sign in or use your anonymous session's token to see your orders");
   const { rows, totalCount } = await orderPage(ctx.sql, { customerId: owner }, first, cursor, inc);
-  return toConnection(primeOrders(ctx.loaders, rows), first, totalCount, cursor !== null);
+  return toConnection(rows, first, totalCount, cursor !== null);
 }
 
 /** The customer who placed it or COORGANIZER+ of the brand may cancel a PENDING order. */
@@ -204,16 +203,11 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
   }
 }
 
-/** Batched per request: one query for all orders of a page. */
-export function orderEvents(ctx: ServiceContext, order: OrderView): Promise<EventView[]> {
-  return ctx.loaders.eventsOfOrder.load(order.id);
+/** Read with the order when the query asked for them, otherwise batched per request (one query for all orders of a page). */
+export function orderEvents(ctx: ServiceContext, order: OrderView): EventView[] | Promise<EventView[]> {
+  return order.events ?? ctx.loaders.eventsOfOrder.load(order.id);
 }
 
-export function orderPaymentAttempts(ctx: ServiceContext, order: OrderView): Promise<AttemptView[]> {
-  return ctx.loaders.attemptsOfOrder.load(order.id);
-}
-
-/** Lines as shown: the snapshot once paid, otherwise the lines as priced at creation. */
-export function displayedLines(order: Pick<OrderView, "snapshot" | "lines">): OrderLineData[] {
-  return order.snapshot?.lines ?? order.lines;
+export function orderPaymentAttempts(ctx: ServiceContext, order: OrderView): AttemptView[] | Promise<AttemptView[]> {
+  return order.attempts ?? ctx.loaders.attemptsOfOrder.load(order.id);
 }
