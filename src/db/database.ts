@@ -5,6 +5,7 @@ import type { Config } from "../config/env";
 import { migrateJobQueue } from "../jobs/queue";
 import { startEmbeddedPostgres } from "./embedded";
 import { initOrm } from "./orm";
+import { readPoolTypes } from "./timestamps";
 
 export interface Database {
   orm: MikroORM;
@@ -31,6 +32,7 @@ export async function openDatabase(config: Config, { migrate = true } = {}): Pro
       connectionString: url,
       max: READ_POOL_SIZE,
       application_name: "orderline-read",
+      types: readPoolTypes(),
       ...(config.statementTimeoutMs ? { statement_timeout: config.statementTimeoutMs } : {}),
     });
     readPool.on("error", () => undefined); // an idle client's error: the pool replaces it
