@@ -79,6 +79,7 @@ const CFG = {
   pageSize: 50,
   subscribers: QUICK ? 500 : 2000,
   changes: QUICK ? 10 : 50,
+  warmupChanges: QUICK ? 2 : 5,
   fanoutInstances: 2,
 };
 
@@ -313,8 +314,8 @@ async function fanout(apiA, databaseUrl, s, profileRoot) {
   try {
     apis.push(PROFILE ? await startApi({ databaseUrl, label: "api-profile-f-a", nodeArgs: profArgs("api-a") }) : apiA);
     apis.push(await startApi({ databaseUrl, label: PROFILE ? "api-profile-f-b" : "api-b", nodeArgs: profArgs("api-b") }));
-    const changes = s.pending.slice(0, CFG.changes);
-    if (changes.length < CFG.changes) throw new Error(`only ${changes.length} PENDING orders with attempts in brand 0`);
+    const changes = s.pending.slice(0, CFG.warmupChanges + CFG.changes);
+    if (changes.length < CFG.warmupChanges + CFG.changes) throw new Error(`only ${changes.length} PENDING orders with attempts in brand 0`);
     const samplers = apis.map((a) => rssSampler(a.pid));
     const cpu = {};
     const r = await runLoad(
@@ -325,6 +326,7 @@ async function fanout(apiA, databaseUrl, s, profileRoot) {
         brandId: s.brands[0].id,
         subscribers: CFG.subscribers,
         changes,
+        warmupChanges: CFG.warmupChanges,
         webhookUrl: apis[0].url,
         webhookSecret: WEBHOOK_SECRET,
       },
@@ -559,7 +561,7 @@ async function main() {
         `${fan.errors ? `, ${fan.errors} errors (${fan.firstErrors[0]})` : ""}`,
     );
     log(
-      `  method: changes are signed PAID webhooks for PENDING orders, one at a time (the next once every subscriber has the previous one); ` +
+      `  method: changes are signed PAID webhooks for PENDING orders, one at a time (the next once every subscriber has the previous one), after ${fan.warmupPerChange.length} warm-up changes (discarded; last subscriber at ${fan.warmupPerChange.map((w) => fmt(w[1])).join(", ")} ms); ` +
         `latency = arrival at the client − the event's \`at\` (set in the transaction just before commit); first subscriber per change p50 ${fmt(fan.firstDeliveryMs?.p50)} ms, last p50 ${fmt(fan.fullFanoutMs.p50)} ms, max ${fmt(fan.fullFanoutMs.max)} ms; ` +
         `${fmt(fan.connectMs)} ms to connect and subscribe all; peak RSS ${fmt(fan.rssMB.apiA)} + ${fmt(fan.rssMB.apiB)} MB`,
     );
