@@ -1,6 +1,6 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { parseTimestamptz } from "../../src/db/timestamps";
+import { parseTimestamptz, readPoolTypes } from "../../src/db/timestamps";
 
 const pgDefault = pg.types.getTypeParser(1184, "text") as (s: string) => Date;
 
@@ -35,8 +35,7 @@ describe("parseTimestamptz (the read pool's timestamptz parser)", () => {
     expect(seen).toHaveLength(7);
   });
 
-  it("is what the read pool uses: timestamps round-trip through PostgreSQL unchanged", async () => {
-    const { readPoolTypes } = await import("../../src/db/timestamps");
+  it("is what the read pool's type overrides use for timestamptz, and only for it", () => {
     const types = readPoolTypes();
     expect(types.getTypeParser(1184, "text")("2026-11-21 22:00:31.50491+00")).toEqual(new Date("2026-11-21T22:00:31.504Z"));
     expect(types.getTypeParser(1114, "text")).toBe(pg.types.getTypeParser(1114, "text"));
