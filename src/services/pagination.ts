@@ -44,6 +44,14 @@ export interface Connection<T> {
   totalCount: number;
 }
 
+/** An edge whose cursor is encoded when read: most queries of a page select only `endCursor`. */
+class Edge<T extends { createdAt: Date; id: string }> {
+  constructor(readonly node: T) {}
+  get cursor(): string {
+    return encodeCursor(this.node);
+  }
+}
+
 /** Builds a connection from up to `first + 1` rows (the extra row only tells that there is a next page). */
 export function toConnection<T extends { createdAt: Date; id: string }>(
   rows: T[],
@@ -51,15 +59,14 @@ export function toConnection<T extends { createdAt: Date; id: string }>(
   totalCount: number,
   hasPrevious: boolean,
 ): Connection<T> {
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node), node }));
+  const page = rows.length > first ? rows.slice(0, first) : rows;
   return {
-    edges,
+    edges: page.map((node) => new Edge(node)),
     pageInfo: {
       hasNextPage: rows.length > first,
       hasPreviousPage: hasPrevious,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      startCursor: page.length ? encodeCursor(page[0]) : null,
+      endCursor: page.length ? encodeCursor(page[page.length - 1]) : null,
     },
     totalCount,
   };
