@@ -105,14 +105,17 @@ function isStatementTimeout(error: unknown): boolean {
 /**
  * The database cannot be reached or is restarting (connection refused or lost, PostgreSQL shutting
  * down or starting up, SQLSTATE class 08): an outage, answered SERVICE_UNAVAILABLE rather than as
- * a bug. Still logged as an error.
+ * a bug. Still logged as an error. When the connection of a transaction dies between two of its
+ * statements, knex ends the transaction and the next statement fails with "Transaction query
+ * already complete" instead of a connection error (seen in tests/faults when PostgreSQL stops
+ * during the rate limiter's transaction); our code never runs statements after its own commit.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e = error as { code?: unknown; name?: unknown; message?: unknown; originalError?: unknown; cause?: unknown } | null | undefined, i = 0; e && i < 5; e = (e.originalError ?? e.cause) as typeof e, i++) {
     const code = typeof e.code === "string" ? e.code : "";
     if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03"].includes(code) || code.startsWith("08")) return true;
     if (e.name === "ConnectionException") return true;
-    if (typeof e.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message)) return true;
+    if (typeof e.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error|Transaction query already complete/i.test(e.message)) return true;
   }
   return false;
 }

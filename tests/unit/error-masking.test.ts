@@ -35,4 +35,18 @@ describe("error masking", () => {
     const e = new GraphQLError("connection refused 127.0.0.1:5432", { extensions: { code: "ECONNREFUSED" } });
     expect(format(e)).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
   });
+
+  it("answers a lost database connection SERVICE_UNAVAILABLE, also when knex reports it as a finished transaction", () => {
+    const lost = [
+      Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+      new Error("Connection terminated unexpectedly"),
+      // the statement after the one whose connection died, inside the same knex transaction
+      Object.assign(new Error("Transaction query already complete, run with DEBUG=knex:tx for more info"), { name: "DriverException" }),
+    ];
+    for (const cause of lost) {
+      const out = format(locatedError(cause, null, ["startAnonymousSession"]));
+      expect(out.extensions).toEqual({ code: "SERVICE_UNAVAILABLE" });
+      expect(JSON.stringify(out)).not.toMatch(/knex|terminat|administrator/i);
+    }
+  });
 });
