@@ -3,7 +3,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import { DateTimeScalar } from "./scalars";
 import { MapperKind, mapSchema } from "@graphql-tools/utils";
-import { buildSchema, getMetadataStorage } from "type-graphql";
+import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from "type-graphql";
 import { pubSub } from "../pubsub/local";
 import { RESOLVERS } from "../resolvers";
 import { applyAuthDirective, withAuthDirective } from "./auth-directive";
@@ -13,13 +13,16 @@ let cached: Promise<GraphQLSchema> | undefined;
 /** The executable schema: type-graphql classes + the @auth directive enforced from the SDL. Built once. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
   return (cached ??= (async () => {
-    const built = await buildSchema({
+    const options: BuildSchemaOptions = {
       resolvers: RESOLVERS,
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false, // rules live in the services, which name the offending field
       emitSchemaFile: false,
       pubSub,
-    });
+    };
+    // Direct field resolvers (below) skip type-graphql's handler, so they would skip these too.
+    if (options.globalMiddlewares?.length || options.authChecker) throw new Error("global middlewares or an authChecker need type-graphql's handler on every field");
+    const built = await buildSchema(options);
     return applyAuthDirective(withAuthDirective(withDirectFieldResolvers(withPlainFields(built))));
   })());
 }
@@ -42,11 +45,13 @@ function withPlainFields(schema: GraphQLSchema): GraphQLSchema {
     }
   }
   // A field an object type inherits from an interface (e.g. Node.id) is plain when it is plain there
-  // and the object type does not resolve it itself.
+  // and the object type neither resolves nor declares it itself (its own declaration may rename it
+  // or carry middlewares: that one decides, above).
+  const declared = new Set(storage.objectTypes.flatMap((t) => (t.fields ?? []).map((f) => `${t.name}.${f.schemaName}`)));
   const isPlain = (typeName: string, fieldName: string) => {
     if (plain.has(`${typeName}.${fieldName}`)) return true;
     const type = schema.getType(typeName);
-    if (!isObjectType(type) || resolved.has(`${classOf.get(typeName)}|${fieldName}`)) return false;
+    if (!isObjectType(type) || declared.has(`${typeName}.${fieldName}`) || resolved.has(`${classOf.get(typeName)}|${fieldName}`)) return false;
     return type.getInterfaces().some((i) => plain.has(`${i.name}.${fieldName}`));
   };
   return mapSchema(schema, {
