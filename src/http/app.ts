@@ -14,7 +14,7 @@ import { graphqlMiddleware, type ContextFactory } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
 import { openSocketCount } from "./ws";
-import { activeSubscriptions } from "../pubsub/order-events";
+import { activeSubscriptions, openedSubscriptions } from "../pubsub/order-events";
 import type { Health } from "../server";
 import type { Sql } from "../services/context";
 
@@ -57,7 +57,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
     // dead and not yet replaced (src/jobs/worker.ts).
     const worker = health.workerRunning ? (health.workerRunning() ? "up" : "down") : undefined;
     const ok = database === "up" && listener === "up" && worker !== "down";
-    res.status(ok ? 200 : 503).json({ ok, database, listener, ...(worker ? { worker } : {}), sockets: openSocketCount(), subscriptions: activeSubscriptions() });
+    res.status(ok ? 200 : 503).json({ ok, database, listener, ...(worker ? { worker } : {}), sockets: openSocketCount(), subscriptions: activeSubscriptions(), subscriptionsOpened: openedSubscriptions() });
   });
 
   app.use(paymentWebhookRouter(orm, config));

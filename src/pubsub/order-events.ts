@@ -40,6 +40,7 @@ export async function notifyOrderStatus(em: EntityManager, order: Order, from: O
 // goes straight to the streams of its brand and of its order (no scan of the others).
 const streams = new Map<string, Set<EventStream<OrderStatusMessage>>>();
 let active = 0;
+let opened = 0;
 
 /**
  * Called by the LISTEN connection for each notification: hands it to local subscribers. Every
@@ -56,6 +57,11 @@ export function dispatchOrderStatus(message: OrderStatusMessage): void {
 
 /** Subscriptions currently open on this instance (for /readyz and the leak tests). */
 export const activeSubscriptions = () => active;
+/**
+ * Subscriptions opened on this instance since it started (never decreases): a client that waits for
+ * it to grow knows its subscription is registered and hears events from then on.
+ */
+export const openedSubscriptions = () => opened;
 
 /** What a stream follows: every order of a brand, or one order. */
 export type OrderStatusFilter = { brandId: string } | { orderId: string };
@@ -76,5 +82,6 @@ export function orderStatusStream(filter: OrderStatusFilter): AsyncIterableItera
   });
   set.add(stream);
   active++;
+  opened++;
   return stream;
 }

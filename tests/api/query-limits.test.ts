@@ -79,6 +79,7 @@ describe("mistakes over WebSocket are per subscription", () => {
     const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${brand.owner.token}` }, retryAttempts: 0, lazy: false });
     let closed: number | undefined;
     client.on("closed", (e) => (closed = (e as { code?: number }).code));
+    await new Promise<void>((r) => client.on("connected", () => r())); // the timer below should not pay for the handshake
     const outcome = (query: string) =>
       new Promise<{ code?: unknown; message?: string; ok?: boolean }>((resolve) => {
         const stop = client.subscribe(
@@ -97,7 +98,7 @@ describe("mistakes over WebSocket are per subscription", () => {
         setTimeout(() => {
           resolve({ ok: true });
           stop();
-        }, 2_000);
+        }, 3_000);
       });
     try {
       expect(await outcome(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { id } `)).toMatchObject({ code: "GRAPHQL_PARSE_FAILED", message: expect.stringMatching(/Syntax Error/) });

@@ -33,6 +33,8 @@ describe("orderStatusChanged", () => {
     const customer = await anonymous();
     const order = await placeOrder(brand, customer.token);
     await payOrder(order, customer.token);
+    // The event's order is read when the event goes out: fulfil only once PAID has gone out, or its order could read FULFILLED.
+    await eventually(async () => expect(statuses(sub.events)).toEqual([["PENDING", "PAID"]]));
     await ok(FulfillOrderDocument, { orderId: order.id }, { token: brand.owner.token });
     await eventually(async () => expect(statuses(sub.events)).toEqual([["PENDING", "PAID"], ["PAID", "FULFILLED"]]));
     const [paid, fulfilled] = sub.events.map((e) => e.data.orderStatusChanged);
@@ -193,10 +195,24 @@ describe("the LISTEN connection", () => {
   it("reconnects by itself after it drops, /readyz reports it up again, and subscriptions resume", async () => {
     const brand = await brandWithProducts();
     const sub = await subscribe(STATUS_EVENTS, { brandId: brand.brandId }, { token: brand.owner.token, base: apiB.url });
-    const { rows } = await db().query(
-      "select pg_terminate_backend(pid) as killed from pg_stat_activity where application_name = 'orderline-listener' and datname = current_database()",
+    const { rows } = await db().query<{ pid: number }>(
+      "select pid, pg_terminate_backend(pid) as killed from pg_stat_activity where application_name = 'orderline-listener' and datname = current_database()",
     );
     expect(rows.length).toBeGreaterThanOrEqual(2); // one per running API instance
+    // pg_terminate_backend does not wait, and an instance notices the loss only when its socket
+    // errors: /readyz alone could still be reading the old connection. Wait until every killed
+    // backend is gone and as many new ones have run LISTEN, then for B to report it.
+    const killed = rows.map((r) => r.pid);
+    await eventually(async () => {
+      const { rows: now } = await db().query<{ old: number; listening: number }>(
+        `select count(*) filter (where pid = any($1))::int as old,
+                count(*) filter (where pid <> all($1) and state = 'idle' and query ilike 'LISTEN%')::int as listening
+           from pg_stat_activity where application_name = 'orderline-listener' and datname = current_database()`,
+        [killed],
+      );
+      expect(now[0].old).toBe(0);
+      expect(now[0].listening).toBeGreaterThanOrEqual(killed.length);
+    }, 10_000);
     await eventually(async () => expect((await readyz(apiB.url)).listener).toBe("up"), 10_000);
     const customer = await anonymous();
     const order = await placeOrder(brand, customer.token);

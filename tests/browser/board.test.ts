@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiUrl } from "../helpers/api";
 import { hasChromium, launchBrowser, newPage, screenshot } from "../helpers/browser";
 import { anonymous, brandWithProducts, PASSWORD, payOrder, placeOrder, type BrandSetup } from "../helpers/fixtures";
+import { openedSubscriptions, untilSubscribed } from "../helpers/ws";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -30,11 +31,14 @@ async function openAdmin(): Promise<{ page: Page; errors: string[]; foreign: str
 
 /** Logs in through the form as the brand's owner and waits for its table and the live feed. */
 async function logIn(page: Page, brand: BrandSetup): Promise<void> {
+  const before = await openedSubscriptions();
   await page.getByLabel("Email").fill(brand.owner.email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("table", { name: /Orders of/ }).waitFor(WAIT);
   await page.getByText("Live", { exact: true }).waitFor(WAIT);
+  // "Live" means the socket is acknowledged; the server registers the subscription a moment later.
+  await untilSubscribed(apiUrl(), before);
 }
 
 const row = (page: Page, number: string) => page.getByRole("row", { name: new RegExp(`\\b${number}\\b`) });

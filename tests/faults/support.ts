@@ -164,6 +164,9 @@ export interface SlowPostmark {
   inFlight(): number;
   /** Accepted (200) requests per recipient. */
   acceptedFor(to: string): number;
+  /** Holds every answer (besides the delay) until release(): "still in flight" then holds however slow the sender is. */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -176,6 +179,8 @@ export async function startSlowPostmark(delayMs: number): Promise<SlowPostmark> 
   const token = `fake-token-${randomUUID()}`;
   const requests: SlowPostmark["requests"] = [];
   const sockets = new Set<Socket>();
+  let gate: Promise<void> = Promise.resolve();
+  let open = () => {};
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
@@ -187,7 +192,7 @@ export async function startSlowPostmark(delayMs: number): Promise<SlowPostmark> 
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       const entry: SlowPostmark["requests"][number] = { to: String(body.To).toLowerCase(), emailId: body.Metadata?.emailId, at: Date.now() };
       requests.push(entry);
-      await sleep(delayMs);
+      await Promise.all([sleep(delayMs), gate]);
       entry.answeredAt = Date.now();
       if (!res.destroyed) {
         res.writeHead(200, { "content-type": "application/json" });
@@ -207,6 +212,10 @@ export async function startSlowPostmark(delayMs: number): Promise<SlowPostmark> 
     requests,
     inFlight: () => requests.filter((r) => r.answeredAt === undefined).length,
     acceptedFor: (to) => requests.filter((r) => r.to === to.toLowerCase() && r.answeredAt !== undefined).length,
+    hold: () => {
+      gate = new Promise<void>((r) => (open = r));
+    },
+    release: () => open(),
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

@@ -66,13 +66,16 @@ describe("kill -9 of the worker while it sends", () => {
     for (const order of orders) await pay(shop, order, token);
     expect((await sql.query("select 1 from graphile_worker.jobs")).rowCount).toBe(EMAILS); // queued, no worker yet
 
-    // The first worker takes 4 emails at once; kill it while Postmark is still answering them.
+    // The first worker takes 4 emails at once; kill it while Postmark is still answering them
+    // (answers are held until the kill, however long the worker takes to send all four).
+    postmark.hold();
     const w1 = await startWorkerProcess(workerEnv);
     workers.push(w1);
     await until(() => expect(postmark.inFlight()).toBe(WORKER_CONCURRENCY), 10_000, 10);
     const inFlightAtKill = postmark.inFlight();
     expect(postmark.requests.filter((r) => r.answeredAt !== undefined)).toHaveLength(0); // none answered yet: none committed
     await w1.kill9();
+    postmark.release();
 
     // Its jobs stay locked by its pool (graphile-worker alone would keep them locked for 4 hours),
     // and its heartbeat row names that pool.

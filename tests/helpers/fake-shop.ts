@@ -11,21 +11,23 @@ export interface ShopRequest {
 
 /**
  * A brand's shop system (the coupon "realization service") on 127.0.0.1: records every POST and
- * answers with the scripted statuses in order (then 200).
+ * answers the scripted statuses for the fan's email in order (then 200). Scripts are per email, so
+ * a delivery left over from another test never takes one.
  */
 export async function startFakeShop() {
   const requests: ShopRequest[] = [];
-  let script: number[] = [];
+  const scripts = new Map<string, number[]>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
-      const status = script.shift() ?? 200;
       let body: any = null;
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {}
+      const email = typeof body?.data?.email === "string" ? body.data.email.toLowerCase() : "";
+      const status = scripts.get(email)?.shift() ?? 200;
       requests.push({ headers: req.headers, raw, body, answeredWith: status });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: status < 300 }));
@@ -36,9 +38,9 @@ export async function startFakeShop() {
   return {
     url: `http://127.0.0.1:${port}/coupons`,
     requests,
-    /** The next answers, in order (200 afterwards). */
-    answer(...statuses: number[]) {
-      script = [...statuses];
+    /** The next answers to deliveries for this email, in order (200 afterwards). */
+    answer(email: string, ...statuses: number[]) {
+      scripts.set(email.toLowerCase(), [...statuses]);
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -17,10 +17,31 @@ export interface LiveSubscription {
 
 export const wsUrl = (base = apiUrl()) => `${base.replace(/^http/, "ws")}/graphql`;
 
+/** Subscriptions registered on an API instance since it started, as its /readyz counts them (only grows). */
+export async function openedSubscriptions(base = apiUrl()): Promise<number> {
+  const body = (await (await fetch(`${base}/readyz`)).json()) as { subscriptionsOpened: number };
+  return body.subscriptionsOpened;
+}
+
+/**
+ * Waits until the instance has registered more than `above` subscriptions: the moment a new one
+ * hears events (a moment after the connection's ack, after the resolver's own reads). Stops
+ * waiting when `done` settles (refused), and quietly after 10 s: a test that needed the
+ * subscription then fails on what it expected to receive.
+ */
+export async function untilSubscribed(base: string, above: number, done?: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void done?.finally(() => (settled = true));
+  const until = Date.now() + 10_000;
+  while (!settled && Date.now() < until && (await openedSubscriptions(base)) <= above) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** A real graphql-ws client subscribed to one operation; collects what arrives. */
 export async function subscribe(query: string, variables: Record<string, unknown>, opts: { token?: string; apiKey?: string; base?: string } = {}): Promise<LiveSubscription> {
+  const base = opts.base ?? apiUrl();
+  const before = await openedSubscriptions(base);
   const client = createClient({
-    url: wsUrl(opts.base),
+    url: wsUrl(base),
     webSocketImpl: WebSocket,
     connectionParams: opts.token ? { authorization: `Bearer ${opts.token}` } : opts.apiKey ? { apiKey: opts.apiKey } : {},
     retryAttempts: 0,
@@ -44,8 +65,7 @@ export async function subscribe(query: string, variables: Record<string, unknown
     );
   });
   await Promise.race([ack, done]);
-  // The subscription is registered on the server a moment after the ack.
-  await new Promise((r) => setTimeout(r, 150));
+  await untilSubscribed(base, before, done);
   return { events, done, client, close: () => client.dispose() as Promise<void> };
 }
 
