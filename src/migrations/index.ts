@@ -3,6 +3,7 @@ import { Migration20261121203400 } from "./Migration20261121203400";
 import { Migration20261121205635 } from "./Migration20261121205635";
 import { Migration20261121210926 } from "./Migration20261121210926";
 import { Migration20261121232000 } from "./Migration20261121232000";
+import { Migration20261122022234 } from "./Migration20261122022234";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261121205635", class: Migration20261121205635 },
   { name: "Migration20261121210926", class: Migration20261121210926 },
   { name: "Migration20261121232000", class: Migration20261121232000 },
+  { name: "Migration20261122022234", class: Migration20261122022234 },
 ];

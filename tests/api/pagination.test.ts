@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { BrandOrdersDocument, MyOrdersDocument, type OrderStatus } from "../graphql/generated";
-import { ok, type Auth } from "../helpers/api";
+import { db, ok, type Auth } from "../helpers/api";
 import { anonymous, apiKey, brandWithProducts, member, payOrder, placeOrder, signUp, type Account, type BrandSetup } from "../helpers/fixtures";
 
 type Placed = Awaited<ReturnType<typeof placeOrder>>;
@@ -195,5 +195,20 @@ describe("keyset paging stays consistent while orders arrive", () => {
     expect(walked).not.toContain(late.id);
     expect([p1.totalCount, p2.totalCount, p3.totalCount]).toEqual([5, 6, 6]);
     expect(p3.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it("orders created within one millisecond by SQL (an import, microseconds) page one by one without a gap", async () => {
+    const brand = await brandWithProducts();
+    const customer = await signUp("import");
+    const placed: Placed[] = [];
+    for (let i = 0; i < 6; i++) placed.push(await placeOrder(brand, customer.token));
+    // As `insert ... created_at = now()` would write them: 100 µs apart, all within 0.6 ms.
+    await db().query(
+      "update orders o set created_at = '2026-03-01 10:00:00.1231+00'::timestamptz + make_interval(secs => n.i * 0.0001) from unnest($1::uuid[]) with ordinality n(id, i) where o.id = n.id",
+      [placed.map((o) => o.id)],
+    );
+    const pages = await brandPages(brand, 1);
+    expect(pages.flatMap((p) => p.ids).sort()).toEqual(placed.map((o) => o.id).sort());
+    expect(pages).toHaveLength(6);
   });
 });
