@@ -7,7 +7,7 @@ import { BaseEntity } from "./base";
  */
 @Entity({ tableName: "users" })
 @Index({ name: "users_email_unique", expression: 'create unique index "users_email_unique" on "users" (lower("email"))' })
-export class User extends BaseEntity<"isAdmin" | "anonymous" | "name" | "email" | "passwordHash"> {
+export class User extends BaseEntity<"isAdmin" | "anonymous" | "name" | "email" | "passwordHash" | "sessionVersion"> {
   @Property({ type: "string", length: 320, nullable: true })
   email: string | null = null;
 
@@ -22,4 +22,11 @@ export class User extends BaseEntity<"isAdmin" | "anonymous" | "name" | "email" 
 
   @Property({ type: "boolean", default: false })
   anonymous = false;
+
+  /**
+   * Tokens carry the version they were issued under (claim `sv`); `logOutEverywhere` increments it,
+   * so every token issued before stops working.
+   */
+  @Property({ type: "integer", default: 0 })
+  sessionVersion = 0;
 }

@@ -15,6 +15,7 @@ import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
+import { trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
@@ -28,7 +29,7 @@ interface SocketState {
   /** Subscriptions executing, for the "subscription ended" log line. */
   live: Map<string, { requestId: string; operation: string | null; started: number }>;
 }
-type Extra = { request: IncomingMessage; state?: SocketState };
+type Extra = { request: IncomingMessage; socket: WebSocket; state?: SocketState };
 
 let openSockets = 0;
 export const openSocketCount = () => openSockets;
@@ -37,7 +38,7 @@ export const openSocketCount = () => openSockets;
  * graphql-ws on the HTTP server's `/graphql`. The socket carries subscriptions only (queries and
  * mutations go over HTTP, where limits and masking apply). Authentication is in the
  * `connection_init` payload (`{ "authorization": "Bearer <token>" }` or `{ "apiKey": "..." }`); a bad
- * credential closes the socket with 4403. Authorisation is checked when subscribing. Errors are
+ * credential closes the socket with 4403, and so does the token's expiry or end (logOutEverywhere). Authorisation is checked when subscribing. Errors are
  * masked exactly as over HTTP.
  */
 export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, sql: Sql, config: Config) {
@@ -86,6 +87,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         try {
           const viewer = authorization || apiKey ? await resolveViewer(orm.em.fork(), config.authSecret, { authorization, apiKey }) : NOBODY;
           ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown", live: new Map() };
+          trackSession(ctx.extra.socket, viewer); // closes with 4403 when the token expires or its session ends
           return true;
         } catch (err) {
           if (!(err instanceof AppError)) logger().error({ err, transport: "ws" }, "resolving a socket's caller failed");

@@ -4,6 +4,7 @@ import { Migration20261121205635 } from "./Migration20261121205635";
 import { Migration20261121210926 } from "./Migration20261121210926";
 import { Migration20261121232000 } from "./Migration20261121232000";
 import { Migration20261122022234 } from "./Migration20261122022234";
+import { Migration20261122022806 } from "./Migration20261122022806";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261121210926", class: Migration20261121210926 },
   { name: "Migration20261121232000", class: Migration20261121232000 },
   { name: "Migration20261122022234", class: Migration20261122022234 },
+  { name: "Migration20261122022806", class: Migration20261122022806 },
 ];

@@ -1,6 +1,9 @@
 import pg from "pg";
 import { logger } from "../logger";
 import { ORDER_STATUS_CHANNEL, dispatchOrderStatus, type OrderStatusMessage } from "./order-events";
+import { SESSIONS_CHANNEL, dispatchSessionsEnded } from "./sessions";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -13,7 +16,8 @@ export interface Listener {
 
 /**
  * One LISTEN connection per instance: every committed status change, made on any instance,
- * arrives here and goes to this instance's subscribers. When the connection drops it reconnects by
+ * arrives here and goes to this instance's subscribers; so does every ended session (its sockets
+ * close, its cached account is dropped). When the connection drops it reconnects by
  * itself with backoff (250 ms doubling to 5 s).
  */
 export function startListener(connectionString: string): Listener {
@@ -42,6 +46,10 @@ export function startListener(connectionString: string): Listener {
     c.on("error", (e) => lost(e.message));
     c.on("end", () => lost("connection ended"));
     c.on("notification", (n) => {
+      if (n.channel === SESSIONS_CHANNEL) {
+        if (n.payload && UUID.test(n.payload)) dispatchSessionsEnded(n.payload.toLowerCase());
+        return;
+      }
       if (n.channel !== ORDER_STATUS_CHANNEL || !n.payload) return;
       try {
         dispatchOrderStatus(JSON.parse(n.payload) as OrderStatusMessage);
@@ -51,7 +59,7 @@ export function startListener(connectionString: string): Listener {
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}`);
+      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}; LISTEN ${SESSIONS_CHANNEL}`);
       if (client !== c) return;
       connected = true;
       delay = RETRY_MIN_MS;

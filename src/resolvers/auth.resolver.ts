@@ -37,6 +37,14 @@ export class AuthResolver {
   startAnonymousSession(@Ctx() ctx: GraphQLContext) {
     return accounts.startAnonymousSession(ctx);
   }
+
+  @Mutation(() => Boolean, {
+    description:
+      "Ends every session of the signed-in account or anonymous session: all its tokens stop working on every instance, and sockets opened with them close with 4403. Log in again for a new token. FORBIDDEN for a brand API key.",
+  })
+  logOutEverywhere(@Ctx() ctx: GraphQLContext) {
+    return accounts.logOutEverywhere(ctx);
+  }
 }
 
 @Resolver(() => UserType)

@@ -78,6 +78,8 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.signUp":                 [OK,    OK,   BI,   BI,   BI,   BI,   BI,   BI,   BI,   BI],
   "Mutation.logIn":                  ALL_OK, // public; anyone may log in to an account with its password
   "Mutation.startAnonymousSession":  ALL_OK,
+  // Anyone signed in ends their own sessions; a key has none (FORBIDDEN), no credentials none to end.
+  "Mutation.logOutEverywhere":       [UA,    OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   FB],
   "Mutation.createBrand":            [UA,    UA,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   UA],
   // Account-only (UNAUTHENTICATED for sessions, keys and no credentials); then the brand rule:
   // outsiders NOT_FOUND, members below the role FORBIDDEN.

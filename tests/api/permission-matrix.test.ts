@@ -322,6 +322,15 @@ const CALLS: Record<string, FieldCall<any>> = {
     query: `mutation { startAnonymousSession { token user { id } } }`,
     check: (s) => must(typeof s.token === "string" && s.token.length > 20 && s.user === null, `session ${JSON.stringify(s)}`),
   }),
+  "Mutation.logOutEverywhere": http({
+    query: `mutation { logOutEverywhere }`,
+    // Ending a shared caller's sessions would break every later row, so each signed-in caller is a
+    // fresh session of the same kind: a new anonymous session, or a new account (only the caller's
+    // kind matters here, not its roles).
+    prepare: async (role) => (role === "anonymous" ? await anonymous() : role === "noToken" || role === "apiKeyX" ? null : await signUp("matrix-logout")),
+    auth: (caller, p) => (p ? { token: p.token } : caller.auth),
+    check: (v) => must(v === true, `logOutEverywhere ${JSON.stringify(v)}`),
+  }),
   "Mutation.createBrand": http({
     query: `mutation ($input: CreateBrandInput!) { createBrand(input: $input) { id name currency } }`,
     vars: (role) => ({ input: { name: `Matrix brand of ${role}`, currency: "EUR" } }),

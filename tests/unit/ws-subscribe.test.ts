@@ -51,9 +51,11 @@ function setup() {
   return { streams, counts, dispatch, as };
 }
 
-const admin: Viewer = { kind: "user", userId: "u1", isAdmin: true, brandRoles: new Map() };
-const sameAdminOtherSocket: Viewer = { kind: "user", userId: "u1", isAdmin: true, brandRoles: new Map() };
-const member: Viewer = { kind: "user", userId: "u2", isAdmin: false, brandRoles: new Map([["b1", "COORGANIZER" as never]]) };
+const HOUR = Date.now() + 3_600_000;
+const admin: Viewer = { kind: "user", userId: "u1", isAdmin: true, brandRoles: new Map(), expiresAtMs: HOUR };
+// Another socket of the same account, opened with another token (another expiry): the same identity.
+const sameAdminOtherSocket: Viewer = { kind: "user", userId: "u1", isAdmin: true, brandRoles: new Map(), expiresAtMs: HOUR + 60_000 };
+const member: Viewer = { kind: "user", userId: "u2", isAdmin: false, brandRoles: new Map([["b1", "COORGANIZER" as never]]), expiresAtMs: HOUR };
 
 const iterator = (r: AsyncIterableIterator<ExecutionResult> | ExecutionResult) => {
   if (!(Symbol.asyncIterator in r)) throw new Error(`not a stream: ${JSON.stringify(r)}`);
@@ -127,7 +129,7 @@ describe("viewerIdentity", () => {
   it("tells viewers apart by kind, id and role snapshot", () => {
     const ids = [
       viewerIdentity({ kind: "none" }),
-      viewerIdentity({ kind: "anonymous", userId: "u1" }),
+      viewerIdentity({ kind: "anonymous", userId: "u1", expiresAtMs: HOUR }),
       viewerIdentity(admin),
       viewerIdentity({ ...admin, isAdmin: false }),
       viewerIdentity(member),

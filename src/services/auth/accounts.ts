@@ -1,10 +1,11 @@
 import { LockMode, raw } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
 import { User } from "../../entities";
-import { AppError, ErrorCode, InputCheck, unauthenticated } from "../../errors";
+import { AppError, ErrorCode, InputCheck, forbidden, unauthenticated } from "../../errors";
 import type { ServiceContext } from "../context";
 import { email as checkEmail, isCleanText, text } from "../validation";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
+import { notifySessionsEnded } from "../../pubsub/sessions";
 import { signToken } from "./tokens";
 import { forgetAccount } from "./viewer";
 
@@ -62,7 +63,7 @@ export async function signUp(ctx: ServiceContext, input: { email: string; passwo
     }
     throw e;
   }
-  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user" }), user };
+  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user", sv: user.sessionVersion }), user };
 }
 
 /** A wrong password and an unknown email give the same UNAUTHENTICATED error, in about the same time. */
@@ -72,7 +73,7 @@ export async function logIn(ctx: ServiceContext, emailRaw: string, password: str
   const user = email && isCleanText(email) ? await findAccountByEmail(ctx.em, email, true) : null;
   const ok = await verifyPassword(String(password ?? ""), user?.passwordHash ?? (await dummyPasswordHash()));
   if (!user || !user.passwordHash || !ok) throw new AppError(ErrorCode.UNAUTHENTICATED, "Wrong email or password");
-  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user" }), user };
+  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user", sv: user.sessionVersion }), user };
 }
 
 /** A customer who has not signed up: a token whose orders can be claimed later by signing up with it. */
@@ -80,7 +81,24 @@ export async function startAnonymousSession(ctx: ServiceContext): Promise<AuthRe
   const em = ctx.em;
   const user = em.create(User, { anonymous: true });
   await em.persistAndFlush(user);
-  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "anonymous" }), user: null };
+  return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "anonymous", sv: user.sessionVersion }), user: null };
+}
+
+/**
+ * Ends every session of the caller's account or anonymous session: each token issued so far stops
+ * working, on every instance at once (by notification; within the 2 s account cache at worst), and
+ * sockets opened with them close with 4403. Logging in again gives a new token. Not for API keys.
+ */
+export async function logOutEverywhere(ctx: ServiceContext): Promise<boolean> {
+  if (ctx.viewer.kind === "apiKey") throw forbidden("A brand API key has no session to end");
+  if (ctx.viewer.kind === "none") throw unauthenticated("Sign in first");
+  const userId = ctx.viewer.userId;
+  await ctx.em.transactional(async (tx) => {
+    await tx.execute("update users set session_version = session_version + 1 where id = ?", [userId]);
+    await notifySessionsEnded(tx, userId);
+  });
+  forgetAccount(userId); // this instance at once, even before its own notification arrives
+  return true;
 }
 
 /** The account with this email, compared case-insensitively (the unique index is on lower(email)). */

@@ -5,6 +5,13 @@ export type TokenKind = "user" | "anonymous";
 export interface TokenClaims {
   sub: string;
   kind: TokenKind;
+  /** The account's session version when the token was issued (0 in tokens from before versions). */
+  sv: number;
+}
+
+/** A verified token's claims and when it expires. */
+export interface VerifiedToken extends TokenClaims {
+  expiresAtMs: number;
 }
 
 const ISSUER = "orderline";
@@ -18,7 +25,7 @@ function keyFor(secret: string) {
 
 /** A signed, expiring bearer token (JWT, HS256). */
 export function signToken(secret: string, claims: TokenClaims): Promise<string> {
-  return new SignJWT({ kind: claims.kind })
+  return new SignJWT({ kind: claims.kind, sv: claims.sv })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(claims.sub)
     .setIssuer(ISSUER)
@@ -28,25 +35,28 @@ export function signToken(secret: string, claims: TokenClaims): Promise<string> 
 }
 
 // Verified tokens, kept until they expire: a client sends the same token with every request, and
-// verifying it (WebCrypto HMAC) showed up in profiles. Tokens cannot be revoked, so remembering a
-// successful verification changes nothing but the cost. Bounded; the oldest entries go first.
+// verifying it (WebCrypto HMAC) showed up in profiles. A signature and an expiry never change, so
+// remembering a successful verification changes nothing but the cost (revocation is checked
+// against the account's session version, src/services/auth/viewer.ts). Bounded; the oldest go first.
 const VERIFIED_MAX = 10_000;
-const verified = new Map<string, { claims: TokenClaims; expiresAtMs: number; secret: string }>();
+const verified = new Map<string, { claims: VerifiedToken; secret: string }>();
 
 /** The claims of a valid token, or null for anything forged, expired or malformed. */
-export async function verifyToken(secret: string, token: string): Promise<TokenClaims | null> {
+export async function verifyToken(secret: string, token: string): Promise<VerifiedToken | null> {
   const known = verified.get(token);
   if (known && known.secret === secret) {
-    if (known.expiresAtMs > Date.now()) return known.claims;
+    if (known.claims.expiresAtMs > Date.now()) return known.claims;
     verified.delete(token);
   }
   try {
     const { payload } = await jwtVerify(token, keyFor(secret), { issuer: ISSUER, algorithms: ["HS256"] });
     const kind = payload.kind;
+    const sv = payload.sv ?? 0;
     if (typeof payload.sub !== "string" || (kind !== "user" && kind !== "anonymous") || typeof payload.exp !== "number") return null;
-    const claims: TokenClaims = { sub: payload.sub, kind };
+    if (!Number.isSafeInteger(sv) || (sv as number) < 0) return null;
+    const claims: VerifiedToken = { sub: payload.sub, kind, sv: sv as number, expiresAtMs: payload.exp * 1000 };
     if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-    verified.set(token, { claims, expiresAtMs: payload.exp * 1000, secret });
+    verified.set(token, { claims, secret });
     return claims;
   } catch (e) {
     if (e instanceof joseErrors.JOSEError || e instanceof TypeError) return null;

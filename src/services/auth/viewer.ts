@@ -1,13 +1,14 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { BrandRole, Role } from "../../entities/enums";
 import { invalidCredentials } from "../../errors";
+import { onSessionsEnded } from "../../pubsub/sessions";
 import { apiKeyMatches, parseApiKey, verifyToken } from "./tokens";
 
 /** Who is calling. Resolved once per request from `Authorization: Bearer` or `X-API-Key`. */
 export type Viewer =
   | { kind: "none" }
-  | { kind: "user"; userId: string; isAdmin: boolean; brandRoles: Map<string, BrandRole> }
-  | { kind: "anonymous"; userId: string }
+  | { kind: "user"; userId: string; isAdmin: boolean; brandRoles: Map<string, BrandRole>; expiresAtMs: number }
+  | { kind: "anonymous"; userId: string; expiresAtMs: number }
   | { kind: "apiKey"; keyId: string; brandId: string };
 
 export const NOBODY: Viewer = { kind: "none" };
@@ -33,16 +34,19 @@ export async function resolveViewer(em: EntityManager | (() => EntityManager), s
   const claims = await verifyToken(secret, m[1]);
   if (!claims) throw invalidCredentials("Invalid or expired token");
   const row = await accountRow(emOf, claims.sub);
-  if (!row || row.anonymous !== (claims.kind === "anonymous")) throw invalidCredentials("Invalid or expired token");
-  if (row.anonymous) return { kind: "anonymous", userId: claims.sub };
-  return { kind: "user", userId: claims.sub, isAdmin: row.is_admin, brandRoles: new Map(row.roles) };
+  // A token from before the account's last logOutEverywhere (or an anonymous session's token once
+  // it signed up) is over.
+  if (!row || row.anonymous !== (claims.kind === "anonymous") || row.session_version !== claims.sv) throw invalidCredentials("Invalid or expired token");
+  if (row.anonymous) return { kind: "anonymous", userId: claims.sub, expiresAtMs: claims.expiresAtMs };
+  return { kind: "user", userId: claims.sub, isAdmin: row.is_admin, brandRoles: new Map(row.roles), expiresAtMs: claims.expiresAtMs };
 }
 
-type AccountRow = { is_admin: boolean; anonymous: boolean; roles: [string, BrandRole][] };
+type AccountRow = { is_admin: boolean; anonymous: boolean; session_version: number; roles: [string, BrandRole][] };
 
 // The account row and brand roles behind a token, kept for 2 s: every request needs them, and the
 // lookup was a fifth of a small request's cost. Changes made through this instance (sign-up,
-// membership) drop the entry at once; on other instances a change shows within 2 s.
+// membership, logOutEverywhere) drop the entry at once; on other instances a change shows within
+// 2 s (a logOutEverywhere at once, by notification: src/services/auth/sessions.ts).
 const ACCOUNT_TTL_MS = 2_000;
 const ACCOUNTS_MAX = 50_000;
 const accounts = new Map<string, { row: AccountRow | undefined; until: number }>();
@@ -51,7 +55,7 @@ async function accountRow(emOf: () => EntityManager, userId: string): Promise<Ac
   const hit = accounts.get(userId);
   if (hit && hit.until > Date.now()) return hit.row;
   const rows: AccountRow[] = await emOf().execute(
-    `select u.is_admin, u.anonymous,
+    `select u.is_admin, u.anonymous, u.session_version,
             coalesce(json_agg(json_build_array(m.brand_id, m.role)) filter (where m.id is not null), '[]') as roles
        from users u left join brand_member m on m.user_id = u.id
       where u.id = ? group by u.id`,
@@ -66,6 +70,10 @@ async function accountRow(emOf: () => EntityManager, userId: string): Promise<Ac
 export function forgetAccount(userId: string): void {
   accounts.delete(userId);
 }
+
+// A session ended on any instance (logOutEverywhere): its tokens stop working here at once, not
+// only when the cached entry runs out.
+onSessionsEnded(forgetAccount);
 
 async function resolveApiKey(em: EntityManager, key: string): Promise<Viewer> {
   const parsed = parseApiKey(key);
