@@ -15,7 +15,7 @@ import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
-import { trackSession } from "./ws-sessions";
+import { sessionsMark, trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
@@ -84,10 +84,13 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const params = ctx.connectionParams ?? {};
         const authorization = typeof params.authorization === "string" ? params.authorization : undefined;
         const apiKey = typeof params.apiKey === "string" ? params.apiKey : undefined;
+        const mark = sessionsMark();
         try {
           const viewer = authorization || apiKey ? await resolveViewer(orm.em.fork(), config.authSecret, { authorization, apiKey }) : NOBODY;
+          // Closes the socket with 4403 when its token expires or its session ends; refuses it (4403)
+          // when that happened while the caller was being read.
+          if (!trackSession(ctx.extra.socket, viewer, mark)) return false;
           ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown", live: new Map() };
-          trackSession(ctx.extra.socket, viewer); // closes with 4403 when the token expires or its session ends
           return true;
         } catch (err) {
           if (!(err instanceof AppError)) logger().error({ err, transport: "ws" }, "resolving a socket's caller failed");

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Session versions: logOutEverywhere ends every token issued before it (src/services/auth/sessions.ts). */
+/** Session versions: logOutEverywhere ends every token issued before it (src/services/auth/accounts.ts, src/pubsub/sessions.ts). */
 export class Migration20261122022806 extends Migration {
 
   override async up(): Promise<void> {

@@ -47,7 +47,11 @@ export function startListener(connectionString: string): Listener {
     c.on("end", () => lost("connection ended"));
     c.on("notification", (n) => {
       if (n.channel === SESSIONS_CHANNEL) {
-        if (n.payload && UUID.test(n.payload)) dispatchSessionsEnded(n.payload.toLowerCase());
+        try {
+          if (n.payload && UUID.test(n.payload)) dispatchSessionsEnded(n.payload.toLowerCase());
+        } catch (err) {
+          log.error({ err }, "handling an ended session failed");
+        }
         return;
       }
       if (n.channel !== ORDER_STATUS_CHANNEL || !n.payload) return;

@@ -5,7 +5,7 @@ import { AppError, ErrorCode, InputCheck, forbidden, unauthenticated } from "../
 import type { ServiceContext } from "../context";
 import { email as checkEmail, isCleanText, text } from "../validation";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
-import { notifySessionsEnded } from "../../pubsub/sessions";
+import { dispatchSessionsEnded, notifySessionsEnded } from "../../pubsub/sessions";
 import { signToken } from "./tokens";
 import { forgetAccount } from "./viewer";
 
@@ -97,7 +97,9 @@ export async function logOutEverywhere(ctx: ServiceContext): Promise<boolean> {
     await tx.execute("update users set session_version = session_version + 1 where id = ?", [userId]);
     await notifySessionsEnded(tx, userId);
   });
-  forgetAccount(userId); // this instance at once, even before its own notification arrives
+  // This instance at once (cache and sockets), without waiting for its own notification; the
+  // handlers run again when it arrives, harmlessly.
+  dispatchSessionsEnded(userId);
   return true;
 }
 

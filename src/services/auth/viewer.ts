@@ -46,14 +46,18 @@ type AccountRow = { is_admin: boolean; anonymous: boolean; session_version: numb
 // The account row and brand roles behind a token, kept for 2 s: every request needs them, and the
 // lookup was a fifth of a small request's cost. Changes made through this instance (sign-up,
 // membership, logOutEverywhere) drop the entry at once; on other instances a change shows within
-// 2 s (a logOutEverywhere at once, by notification: src/services/auth/sessions.ts).
+// 2 s (a logOutEverywhere at once, by notification: src/pubsub/sessions.ts).
 const ACCOUNT_TTL_MS = 2_000;
 const ACCOUNTS_MAX = 50_000;
 const accounts = new Map<string, { row: AccountRow | undefined; until: number }>();
+// Counts forgetAccount calls: a read that was under way when an account was forgotten may have
+// seen the old row, so it is used for its own request but not cached.
+let forgets = 0;
 
 async function accountRow(emOf: () => EntityManager, userId: string): Promise<AccountRow | undefined> {
   const hit = accounts.get(userId);
   if (hit && hit.until > Date.now()) return hit.row;
+  const forgetsBefore = forgets;
   const rows: AccountRow[] = await emOf().execute(
     `select u.is_admin, u.anonymous, u.session_version,
             coalesce(json_agg(json_build_array(m.brand_id, m.role)) filter (where m.id is not null), '[]') as roles
@@ -61,6 +65,7 @@ async function accountRow(emOf: () => EntityManager, userId: string): Promise<Ac
       where u.id = ? group by u.id`,
     [userId],
   );
+  if (forgets !== forgetsBefore) return rows[0];
   if (accounts.size >= ACCOUNTS_MAX) accounts.delete(accounts.keys().next().value!);
   accounts.set(userId, { row: rows[0], until: Date.now() + ACCOUNT_TTL_MS });
   return rows[0];
@@ -68,6 +73,7 @@ async function accountRow(emOf: () => EntityManager, userId: string): Promise<Ac
 
 /** Call after changing a user's account or brand roles: their next request reads them afresh. */
 export function forgetAccount(userId: string): void {
+  forgets++;
   accounts.delete(userId);
 }
 

@@ -1,0 +1,73 @@
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { WebSocket } from "ws";
+import { endSessionSockets, sessionsMark, trackSession } from "../../src/http/ws-sessions";
+import type { Viewer } from "../../src/services/auth/viewer";
+
+/** Just what trackSession uses of a `ws` socket. */
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  closes: [number, string][] = [];
+  close(code: number, reason: string) {
+    this.closes.push([code, reason]);
+    if (this.readyState !== 1) return;
+    this.readyState = 3;
+    this.emit("close");
+  }
+}
+const socket = () => new FakeSocket();
+const asWs = (s: FakeSocket) => s as unknown as WebSocket;
+
+const DAY = 24 * 3_600_000;
+const user = (userId: string, expiresAtMs: number): Viewer => ({ kind: "user", userId, isAdmin: false, brandRoles: new Map(), expiresAtMs });
+
+describe("trackSession (sockets held to their token's terms)", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("closes a 30-day token's socket at its expiry, past setTimeout's 24.8-day limit, and not before", () => {
+    const s = socket();
+    expect(trackSession(asWs(s), { kind: "anonymous", userId: randomUUID(), expiresAtMs: Date.now() + 30 * DAY }, sessionsMark())).toBe(true);
+    vi.advanceTimersByTime(25 * DAY); // a single 30-day setTimeout would have fired at once (overflow)
+    expect(s.closes).toEqual([]);
+    vi.advanceTimersByTime(5 * DAY - 1);
+    expect(s.closes).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(s.closes).toEqual([[4403, "Token expired"]]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("closes every socket of a session that ends, and only those; a closed socket is forgotten with its timer", () => {
+    const a = randomUUID();
+    const [a1, a2, b1] = [socket(), socket(), socket()];
+    trackSession(asWs(a1), user(a, Date.now() + DAY), sessionsMark());
+    trackSession(asWs(a2), user(a, Date.now() + DAY), sessionsMark());
+    trackSession(asWs(b1), user(randomUUID(), Date.now() + DAY), sessionsMark());
+    a2.close(1000, "client went away");
+    expect(vi.getTimerCount()).toBe(2);
+    endSessionSockets(a);
+    expect(a1.closes).toEqual([[4403, "Session ended"]]);
+    expect(a2.closes).toEqual([[1000, "client went away"]]); // not tracked any more: not closed again
+    expect(b1.closes).toEqual([]);
+    expect(vi.getTimerCount()).toBe(1);
+  });
+
+  it("refuses a socket whose session ended while its caller was being read, not one read afterwards", () => {
+    const a = randomUUID();
+    const before = sessionsMark();
+    endSessionSockets(a); // the notification arrives while resolveViewer still runs on the old row
+    expect(trackSession(asWs(socket()), user(a, Date.now() + DAY), before)).toBe(false);
+    expect(trackSession(asWs(socket()), user(randomUUID(), Date.now() + DAY), before)).toBe(true); // another session
+    expect(trackSession(asWs(socket()), user(a, Date.now() + DAY), sessionsMark())).toBe(true); // read after the end: a new token
+  });
+
+  it("refuses a token that expired while its caller was being read; keys and no credentials are not tracked", () => {
+    expect(trackSession(asWs(socket()), user(randomUUID(), Date.now() - 1), sessionsMark())).toBe(false);
+    const key = socket();
+    expect(trackSession(asWs(key), { kind: "apiKey", keyId: randomUUID(), brandId: randomUUID() }, sessionsMark())).toBe(true);
+    expect(trackSession(asWs(socket()), { kind: "none" }, sessionsMark())).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
