@@ -4,7 +4,7 @@ import { BrandRole } from "./enums";
 import { User } from "./user.entity";
 
 @Entity()
-export class Brand extends BaseEntity<"couponWebhookUrl" | "products" | "members"> {
+export class Brand extends BaseEntity<"couponWebhookUrl" | "products" | "members" | "apiKeys"> {
   @Property({ type: "string", length: 200 })
   name: string;
 
@@ -24,6 +24,9 @@ export class Brand extends BaseEntity<"couponWebhookUrl" | "products" | "members
 
   @OneToMany(() => BrandMember, (m) => m.brand, { orderBy: { createdAt: "asc", id: "asc" } })
   members = new Collection<BrandMember>(this);
+
+  @OneToMany(() => ApiKey, (k) => k.brand, { orderBy: { createdAt: "asc", id: "asc" } })
+  apiKeys = new Collection<ApiKey>(this);
 
   constructor(name: string, currency: string, webhookSecret: string) {
     super();

@@ -2,15 +2,32 @@ import type { WebSocket } from "ws";
 import { onSessionsEnded } from "../pubsub/sessions";
 import type { Viewer } from "../services/auth/viewer";
 
-/** How a socket is closed when the token it was opened with ends (the code of a bad credential). */
+/** How a socket is closed when the credential it was opened with ends (the code of a bad credential). */
 export const SESSION_CLOSE_CODE = 4403;
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (~24.8 days; anonymous tokens live 30)
 
-// Open sockets by the account or anonymous session whose token opened them.
-const socketsByUser = new Map<string, Set<WebSocket>>();
+/**
+ * What a socket was opened with, as far as ending it goes: the account or anonymous session behind
+ * a token (ended by logOutEverywhere, and by the token's expiry), or a brand API key (ended by
+ * revokeApiKey). Nothing for a socket without credentials.
+ */
+function credentialOf(viewer: Viewer): { id: string; ended: string; expiresAtMs: number } | null {
+  switch (viewer.kind) {
+    case "user":
+    case "anonymous":
+      return { id: viewer.userId, ended: "Session ended", expiresAtMs: viewer.expiresAtMs };
+    case "apiKey":
+      return { id: viewer.keyId, ended: "API key revoked", expiresAtMs: Infinity };
+    default:
+      return null;
+  }
+}
 
-// Sessions ended lately, with the count of ended sessions at that moment: a socket whose caller was
-// read before its session ended (the read raced the notification) is closed when it is tracked.
+// Open sockets by the credential that opened them, each with the reason it closes with when that ends.
+const socketsByCredential = new Map<string, Map<WebSocket, string>>();
+
+// Credentials ended lately, with the count of ended credentials at that moment: a socket whose
+// caller was read before its credential ended (the read raced the notification) is refused.
 const RECENT_MS = 60_000;
 let endedCount = 0;
 const recentlyEnded = new Map<string, { count: number; at: number }>();
@@ -19,20 +36,20 @@ const recentlyEnded = new Map<string, { count: number; at: number }>();
 export const sessionsMark = (): number => endedCount;
 
 /**
- * Keeps a token-authenticated socket to its token's terms: it closes with 4403 when the token
- * expires, and when the session ends (logOutEverywhere, heard from any instance). False when the
- * socket must be refused instead: its session ended, or its token expired, while its caller was
- * being read (`markBefore`: sessionsMark() taken before). Sockets opened with an API key or without
- * credentials are not tracked.
+ * Keeps a socket to its credential's terms: it closes with 4403 when its token expires, when its
+ * session ends (logOutEverywhere) and when its API key is revoked, as heard from any instance.
+ * False when the socket must be refused instead: that happened while its caller was being read
+ * (`markBefore`: sessionsMark() taken before).
  */
 export function trackSession(socket: WebSocket, viewer: Viewer, markBefore: number): boolean {
-  if (viewer.kind !== "user" && viewer.kind !== "anonymous") return true;
-  const { userId, expiresAtMs } = viewer;
-  if ((recentlyEnded.get(userId)?.count ?? 0) > markBefore || expiresAtMs <= Date.now()) return false;
+  const credential = credentialOf(viewer);
+  if (!credential) return true;
+  const { id, ended, expiresAtMs } = credential;
+  if ((recentlyEnded.get(id)?.count ?? 0) > markBefore || expiresAtMs <= Date.now()) return false;
   if (socket.readyState !== socket.OPEN) return true; // already closing: nothing to keep
-  let sockets = socketsByUser.get(userId);
-  if (!sockets) socketsByUser.set(userId, (sockets = new Set()));
-  sockets.add(socket);
+  let sockets = socketsByCredential.get(id);
+  if (!sockets) socketsByCredential.set(id, (sockets = new Map()));
+  sockets.set(socket, ended);
   let timer: NodeJS.Timeout | undefined;
   const expireLater = () => {
     const left = expiresAtMs - Date.now();
@@ -40,25 +57,28 @@ export function trackSession(socket: WebSocket, viewer: Viewer, markBefore: numb
     timer = setTimeout(expireLater, Math.min(left, MAX_TIMER_MS));
     timer.unref();
   };
-  expireLater();
+  if (Number.isFinite(expiresAtMs)) expireLater();
   socket.once("close", () => {
     clearTimeout(timer);
     sockets.delete(socket);
-    if (sockets.size === 0 && socketsByUser.get(userId) === sockets) socketsByUser.delete(userId);
+    if (sockets.size === 0 && socketsByCredential.get(id) === sockets) socketsByCredential.delete(id);
   });
   return true;
 }
 
-/** Closes this instance's sockets of a session that ended (and any being opened with it right now). */
-export function endSessionSockets(userId: string): void {
+/**
+ * Closes this instance's sockets of a session that ended or a key that was revoked (and refuses
+ * any being opened with it right now).
+ */
+export function endSessionSockets(id: string): void {
   const now = Date.now();
-  for (const [id, e] of recentlyEnded) {
+  for (const [old, e] of recentlyEnded) {
     if (now - e.at < RECENT_MS) break; // oldest first: the rest are newer
-    recentlyEnded.delete(id);
+    recentlyEnded.delete(old);
   }
-  recentlyEnded.delete(userId); // re-inserted last, to keep the order by time
-  recentlyEnded.set(userId, { count: ++endedCount, at: now });
-  for (const socket of socketsByUser.get(userId) ?? []) socket.close(SESSION_CLOSE_CODE, "Session ended");
+  recentlyEnded.delete(id); // re-inserted last, to keep the order by time
+  recentlyEnded.set(id, { count: ++endedCount, at: now });
+  for (const [socket, reason] of socketsByCredential.get(id) ?? []) socket.close(SESSION_CLOSE_CODE, reason);
 }
 
 onSessionsEnded(endSessionSockets);

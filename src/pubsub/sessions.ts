@@ -1,11 +1,14 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 
-/** The NOTIFY channel of ended sessions (payload: the account's or anonymous session's id). */
+/**
+ * The NOTIFY channel of ended credentials. Payload: the id of an account or anonymous session
+ * whose tokens ended (logOutEverywhere), or of a revoked brand API key.
+ */
 export const SESSIONS_CHANNEL = "orderline_sessions";
 
-/** Publishes, on the transaction's own connection, that every token of `userId` has ended (delivered on commit). */
-export async function notifySessionsEnded(em: EntityManager, userId: string): Promise<void> {
-  await em.execute(`select pg_notify('${SESSIONS_CHANNEL}', ?)`, [userId]);
+/** Publishes, on the transaction's own connection, that the credential `id` has ended (delivered on commit). */
+export async function notifySessionsEnded(em: EntityManager, id: string): Promise<void> {
+  await em.execute(`select pg_notify('${SESSIONS_CHANNEL}', ?)`, [id]);
 }
 
 type Handler = (userId: string) => void;

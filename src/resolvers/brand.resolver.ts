@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { BrandRole, type Brand, type BrandMember, type Product } from "../entities";
-import { ApiKeyPayload, BrandMemberType, BrandType, ProductType, UserType } from "../schema/types/account";
+import { BrandRole, type ApiKey, type Brand, type BrandMember, type Product } from "../entities";
+import { ApiKeyPayload, ApiKeyType, BrandMemberType, BrandType, ProductType, UserType } from "../schema/types/account";
 import { CreateBrandInput, CreateProductInput, UpdateBrandInput } from "../schema/inputs";
 import * as brands from "../services/brand/brands";
 import type { GraphQLContext } from "./context";
@@ -37,6 +37,14 @@ export class BrandResolver {
     return brands.createApiKey(ctx, brandId);
   }
 
+  @Mutation(() => ApiKeyType, {
+    description:
+      "OWNER of the key's brand (an account). The key stops working at once, on every instance; sockets opened with it close with 4403. Revoking a revoked key changes nothing.",
+  })
+  revokeApiKey(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string) {
+    return brands.revokeApiKey(ctx, id);
+  }
+
   @Mutation(() => BrandType, { description: "ORGANIZER+: rename, or set / remove (\"\") the coupon webhook URL." })
   updateBrand(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateBrandInput) input: UpdateBrandInput) {
     return brands.updateBrand(ctx, id, input);
@@ -61,6 +69,20 @@ export class BrandResolver {
   @FieldResolver(() => [ProductType])
   products(@Root() brand: Brand) {
     return brands.brandProducts(brand);
+  }
+
+  @Directive("@auth(requires: OWNER)")
+  @FieldResolver(() => [ApiKeyType], { description: "OWNER: the brand's API keys, oldest first, revoked ones included (never their secrets)." })
+  apiKeys(@Root() brand: Brand) {
+    return brands.brandApiKeys(brand);
+  }
+}
+
+@Resolver(() => ApiKeyType)
+export class ApiKeyFieldsResolver {
+  @FieldResolver(() => UserType, { description: "The account that created it." })
+  createdBy(@Root() key: ApiKey) {
+    return key.createdBy.load({ dataloader: true });
   }
 }
 

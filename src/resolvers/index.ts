@@ -1,6 +1,6 @@
 import type { NonEmptyArray } from "type-graphql";
 import { AuthResolver, UserFieldsResolver } from "./auth.resolver";
-import { BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
+import { ApiKeyFieldsResolver, BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
 import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
 import { ConfirmationResolver } from "./confirmation.resolver";
 import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, FanResolver } from "./loyalty.resolver";
@@ -11,6 +11,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   UserFieldsResolver,
   BrandResolver,
   BrandMemberFieldsResolver,
+  ApiKeyFieldsResolver,
   ProductFieldsResolver,
   OrderResolver,
   PaymentAttemptFieldsResolver,

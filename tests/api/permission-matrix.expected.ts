@@ -14,7 +14,7 @@
  *   outsiders and callers without credentials get NOT_FOUND as for a brand that does not exist
  *   (brandWithRole); members whose role is too low get FORBIDDEN.
  * - A brand API key counts as ORGANIZER of its own brand (Role enum description), but it is not an
- *   account: what needs an account (createBrand, addBrandMember, createApiKey) or a customer
+ *   account: what needs an account (createBrand, addBrandMember, createApiKey, revokeApiKey) or a customer
  *   (myOrders) answers UNAUTHENTICATED to it, as to anonymous sessions and callers without credentials.
  * - ADMIN is at the top of the ladder: everything a brand OWNER may do, for every brand.
  *
@@ -85,6 +85,7 @@ export const EXPECTED: Record<string, Row> = {
   // outsiders NOT_FOUND, members below the role FORBIDDEN.
   "Mutation.addBrandMember":         [UA,    UA,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   UA],
   "Mutation.createApiKey":           [UA,    UA,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   UA],
+  "Mutation.revokeApiKey":           [UA,    UA,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   UA], // as createApiKey
   "Mutation.updateBrand":            [NF,    NF,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   OK],
   "Mutation.rotateWebhookSecret":    [NF,    NF,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   FB], // OWNER only; a key counts as ORGANIZER
   "Mutation.createProduct":          BRAND_ORGANIZER,

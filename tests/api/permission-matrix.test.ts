@@ -349,6 +349,13 @@ const CALLS: Record<string, FieldCall<any>> = {
     vars: () => ({ brandId: X.brandId }),
     check: (k) => must(typeof k.secret === "string" && k.secret.startsWith("olk_"), `key ${JSON.stringify(k)}`),
   }),
+  "Mutation.revokeApiKey": http({
+    query: `mutation ($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`,
+    // A key of brand X for each caller, never the shared keyX the key column calls with.
+    prepare: () => apiKey(X),
+    vars: (_, key: string) => ({ id: key.split("_")[1] }),
+    check: (k, _, key: string) => must(k.id === key.split("_")[1] && typeof k.revokedAt === "string", `key ${JSON.stringify(k)}`),
+  }),
   "Mutation.updateBrand": http({
     query: `mutation ($id: ID!, $input: UpdateBrandInput!) { updateBrand(id: $id, input: $input) { id name } }`,
     vars: () => ({ id: X.brandId, input: { name: brandXName } }), // the same name: nothing changes for the next caller

@@ -8,14 +8,12 @@ import { LogInDocument, LogOutEverywhereDocument } from "../graphql/generated";
 import { codes, db, gql, ok, testClientIp, type Auth } from "../helpers/api";
 import { anonymous, apiKey, brandWithProducts, PASSWORD, placeOrder, signUp } from "../helpers/fixtures";
 import { eventually } from "../helpers/mail";
-import { startApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
-import { rawSocket } from "../helpers/ws";
+import { startSecondApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
+import { acknowledgedSocket, closedWithin, rawSocket, roundTrip } from "../helpers/ws";
 
 let apiB: ApiProcess;
 beforeAll(async () => {
-  apiB = await startApi({ DATABASE_URL: inject("databaseUrl"), RUN_WORKER: "false" });
-  // "ready" is logged before the LISTEN connection is up: wait for it (it carries the notifications).
-  await eventually(async () => expect(((await (await fetch(`${apiB.url}/readyz`)).json()) as { listener: string }).listener).toBe("up"));
+  apiB = await startSecondApi(inject("databaseUrl"));
 });
 afterAll(async () => {
   await apiB?.stop();
@@ -32,26 +30,8 @@ async function whoIs(auth: Auth): Promise<string> {
 const logIn = async (email: string) => (await ok(LogInDocument, { email, password: PASSWORD }, { headers: { "x-forwarded-for": testClientIp() } })).logIn.token;
 const sessionVersion = async (userId: string) => (await db().query<{ v: number }>("select session_version as v from users where id = $1", [userId])).rows[0].v;
 
-/** A socket acknowledged with this token: resolves once connection_ack arrived, throws if it closed instead. */
-async function openSocket(token: string, base?: string) {
-  const s = rawSocket(base);
-  await s.opened;
-  const acked = new Promise<void>((r) => s.ws.on("message", (m) => JSON.parse(m.toString()).type === "connection_ack" && r()));
-  s.ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
-  await Promise.race([acked, s.closed.then((c) => Promise.reject(new Error(`socket closed before the ack: ${c.code} ${c.reason}`)))]);
-  return s;
-}
-
-/** One ping/pong round trip: anything the server sent before the pong has arrived. */
-const roundTrip = (s: ReturnType<typeof rawSocket>) =>
-  new Promise<void>((r) => {
-    s.ws.once("pong", () => r());
-    s.ws.ping();
-  });
-
-/** How the socket closed, or "still open" after 10 s (instead of hanging until the test's timeout). */
-const closedWithin = (s: ReturnType<typeof rawSocket>) =>
-  Promise.race([s.closed, new Promise<string>((r) => setTimeout(() => r("still open"), 10_000))]);
+/** A socket acknowledged with this token. */
+const openSocket = (token: string, base?: string) => acknowledgedSocket({ authorization: `Bearer ${token}` }, base);
 
 describe("logOutEverywhere", () => {
   it("ends every token of the account on every instance; logging in again gives one that works", async () => {

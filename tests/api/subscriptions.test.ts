@@ -8,14 +8,13 @@ import { CancelOrderDocument, FulfillOrderDocument } from "../graphql/generated"
 import { db, gql, ok } from "../helpers/api";
 import { anonymous, apiKey, brandWithProducts, member, payOrder, placeOrder, sendWebhook, eventId, signUp, startPayment } from "../helpers/fixtures";
 import { eventually } from "../helpers/mail";
-import { startApi, type ApiProcess } from "../helpers/processes";
+import { startApi, startSecondApi, type ApiProcess } from "../helpers/processes";
 import { MY_ORDER_EVENTS, STATUS_EVENTS, rawSocket, subscribe } from "../helpers/ws";
 
 let apiB: ApiProcess;
 let orm: MikroORM;
 beforeAll(async () => {
-  // A second API process on the same database, as a second instance behind a load balancer.
-  apiB = await startApi({ DATABASE_URL: inject("databaseUrl"), RUN_WORKER: "false" });
+  apiB = await startSecondApi(inject("databaseUrl"));
   orm = await MikroORM.init(ormOptions(inject("databaseUrl"), { pool: { min: 0, max: 2 } }));
 });
 afterAll(async () => {

@@ -77,6 +77,23 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
   };
 }
 
+/**
+ * Another API process on the database, as a second instance behind a load balancer (no job worker),
+ * once its LISTEN connection is up: "ready" is logged before it, and it carries the notifications.
+ */
+export async function startSecondApi(databaseUrl: string): Promise<ApiProcess> {
+  const api = await startApi({ DATABASE_URL: databaseUrl, RUN_WORKER: "false" });
+  for (const until = Date.now() + 15_000; ; ) {
+    const body = (await (await fetch(`${api.url}/readyz`)).json()) as { listener?: string };
+    if (body.listener === "up") return api;
+    if (Date.now() > until) {
+      await api.stop();
+      throw new Error(`the second API's LISTEN connection did not come up in 15 s:\n${api.logs.join("\n")}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((done) => {

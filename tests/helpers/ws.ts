@@ -85,3 +85,24 @@ export const STATUS_EVENTS = `subscription ($brandId: ID!) {
 export const MY_ORDER_EVENTS = `subscription ($orderId: ID!) {
   myOrderStatusChanged(orderId: $orderId) { previousStatus status seq order { id status } }
 }`;
+
+/** A raw socket acknowledged with these connection_init params; throws if it closes instead. */
+export async function acknowledgedSocket(params: Record<string, unknown>, base?: string): Promise<ReturnType<typeof rawSocket>> {
+  const s = rawSocket(base);
+  await s.opened;
+  const acked = new Promise<void>((r) => s.ws.on("message", (m) => JSON.parse(m.toString()).type === "connection_ack" && r()));
+  s.ws.send(JSON.stringify({ type: "connection_init", payload: params }));
+  await Promise.race([acked, s.closed.then((c) => Promise.reject(new Error(`socket closed before the ack: ${c.code} ${c.reason}`)))]);
+  return s;
+}
+
+/** How a raw socket closed, or "still open" after `ms` (instead of hanging until the test's timeout). */
+export const closedWithin = (s: ReturnType<typeof rawSocket>, ms = 10_000) =>
+  Promise.race([s.closed, new Promise<string>((r) => setTimeout(() => r("still open"), ms))]);
+
+/** One ping/pong round trip: anything the server sent before the pong has arrived. */
+export const roundTrip = (s: ReturnType<typeof rawSocket>) =>
+  new Promise<void>((r) => {
+    s.ws.once("pong", () => r());
+    s.ws.ping();
+  });

@@ -23,7 +23,7 @@ const asWs = (s: FakeSocket) => s as unknown as WebSocket;
 const DAY = 24 * 3_600_000;
 const user = (userId: string, expiresAtMs: number): Viewer => ({ kind: "user", userId, isAdmin: false, brandRoles: new Map(), expiresAtMs });
 
-describe("trackSession (sockets held to their token's terms)", () => {
+describe("trackSession (sockets held to their credential's terms)", () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
@@ -63,11 +63,20 @@ describe("trackSession (sockets held to their token's terms)", () => {
     expect(trackSession(asWs(socket()), user(a, Date.now() + DAY), sessionsMark())).toBe(true); // read after the end: a new token
   });
 
-  it("refuses a token that expired while its caller was being read; keys and no credentials are not tracked", () => {
+  it("refuses a token that expired while its caller was being read", () => {
     expect(trackSession(asWs(socket()), user(randomUUID(), Date.now() - 1), sessionsMark())).toBe(false);
-    const key = socket();
-    expect(trackSession(asWs(key), { kind: "apiKey", keyId: randomUUID(), brandId: randomUUID() }, sessionsMark())).toBe(true);
-    expect(trackSession(asWs(socket()), { kind: "none" }, sessionsMark())).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("closes an API key's sockets when the key is revoked (no expiry timer); a socket without credentials is not tracked", () => {
+    const keyId = randomUUID();
+    const [k1, other, nobody] = [socket(), socket(), socket()];
+    expect(trackSession(asWs(k1), { kind: "apiKey", keyId, brandId: randomUUID() }, sessionsMark())).toBe(true);
+    expect(trackSession(asWs(other), { kind: "apiKey", keyId: randomUUID(), brandId: randomUUID() }, sessionsMark())).toBe(true);
+    expect(trackSession(asWs(nobody), { kind: "none" }, sessionsMark())).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    endSessionSockets(keyId);
+    expect(k1.closes).toEqual([[4403, "API key revoked"]]);
+    expect([other.closes, nobody.closes]).toEqual([[], []]);
   });
 });

@@ -48,6 +48,15 @@ export class ApiKeyPayload {
   @Field({ description: "Send as `X-API-Key`. Shown only once; only a hash is stored." }) secret!: string;
 }
 
+@ObjectType("ApiKey", { description: "A brand's server-to-server key. Its secret was shown once, when it was created." })
+export class ApiKeyType {
+  @Field(() => ID) id!: string;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true, description: "When it was revoked (it stopped working then); null while it works." })
+  revokedAt!: Date | null;
+  // createdBy: field resolver
+}
+
 @ObjectType("Product", { implements: Node })
 export class ProductType extends Node {
   @Field() name!: string;

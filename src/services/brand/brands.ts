@@ -4,6 +4,7 @@ import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../.
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden } from "../../errors";
 import { findAccountByEmail, requireAccount } from "../auth/accounts";
 import { newApiKeySecret } from "../auth/tokens";
+import { dispatchSessionsEnded, notifySessionsEnded } from "../../pubsub/sessions";
 import { forgetAccount, hasRole, roleOver } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
@@ -174,6 +175,31 @@ export async function createApiKey(ctx: ServiceContext, brandId: string): Promis
   key.secretHash = secretHash;
   await em.persistAndFlush(key);
   return { id: key.id, secret };
+}
+
+/** A brand's keys, oldest first, revoked ones included (through the collection dataloader). */
+export async function brandApiKeys(brand: Brand): Promise<ApiKey[]> {
+  return (await brand.apiKeys.load({ dataloader: true })).getItems();
+}
+
+/**
+ * Revokes a key (OWNER of its brand, with an account): it stops working at once on every instance
+ * (keys are not cached) and sockets opened with it close with 4403. Revoking a revoked key changes
+ * nothing and answers the key as it is; concurrent calls set one revokedAt.
+ */
+export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<ApiKey> {
+  requireAccount(ctx);
+  const key = isUuid(id) ? await ctx.em.findOne(ApiKey, id) : null;
+  if (!key || roleOver(ctx.viewer, { brandId: key.brand.id }) === null) throw new AppError(ErrorCode.NOT_FOUND, "id: no such API key", { field: "id" });
+  if (!hasRole(ctx.viewer, { brandId: key.brand.id }, Role.OWNER)) throw forbidden(`This needs the ${Role.OWNER} role in the brand`);
+  const revoked = await ctx.em.transactional(async (tx) => {
+    const rows: unknown[] = await tx.execute("update api_key set revoked_at = ? where id = ? and revoked_at is null returning id", [new Date(), key.id]);
+    if (rows.length) await notifySessionsEnded(tx, key.id);
+    return rows.length > 0;
+  });
+  if (revoked) dispatchSessionsEnded(key.id); // this instance's sockets at once
+  await ctx.em.refresh(key);
+  return key;
 }
 
 export async function createProduct(ctx: ServiceContext, input: { brandId: string; name: string; unitPrice: number }): Promise<Product> {
