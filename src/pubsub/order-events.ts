@@ -49,10 +49,15 @@ let opened = 0;
  */
 export function dispatchOrderStatus(message: OrderStatusMessage): void {
   Object.freeze(message);
-  for (const key of [`brand:${message.brandId}`, `order:${message.orderId}`]) {
-    const set = streams.get(key);
-    if (set) for (const stream of set) stream.push(message);
-  }
+  push(`brand:${message.brandId}`, message);
+  // A new order (no previous status) is news to its brand only: whoever follows one order
+  // subscribed after it existed, and would only hear a late echo of its creation.
+  if (message.from !== null) push(`order:${message.orderId}`, message);
+}
+
+function push(key: string, message: OrderStatusMessage): void {
+  const set = streams.get(key);
+  if (set) for (const stream of set) stream.push(message);
 }
 
 /** Subscriptions currently open on this instance (for /readyz and the leak tests). */

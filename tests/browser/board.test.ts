@@ -86,7 +86,7 @@ describe.runIf(hasChromium)("admin order board at /admin", { timeout: 60_000 }, 
     await page.close();
   });
 
-  it("turns a row PAID when the order is paid elsewhere, and shows a newly paid order, without reloading", async () => {
+  it("turns a row PAID when the order is paid elsewhere, and shows a new order as it is placed, without reloading", async () => {
     const brand = await brandWithProducts();
     const customer = await anonymous();
     const listed = await placeOrder(brand, customer.token);
@@ -102,8 +102,9 @@ describe.runIf(hasChromium)("admin order board at /admin", { timeout: 60_000 }, 
     await statusCell(page, listed.number, "Paid").waitFor(WAIT);
     await page.getByRole("button", { name: `Fulfil order ${listed.number}` }).waitFor(WAIT);
 
-    // An order placed after the page loaded appears once it is paid, at the top.
+    // An order placed after the page loaded appears as it is placed, at the top, and turns PAID.
     const fresh = await placeOrder(brand, customer.token, { buyer: { name: "Nina New", email: "nina@example.test" } });
+    await statusCell(page, fresh.number, "Pending").waitFor(WAIT);
     await payOrder(fresh, customer.token);
     await statusCell(page, fresh.number, "Paid").waitFor(WAIT);
     const rows = page.getByRole("table", { name: /Orders of/ }).locator("tbody").getByRole("row");

@@ -88,7 +88,7 @@ export class OrderStatusEventType {
   @Field(() => OrderStatus, { nullable: true }) previousStatus!: OrderStatus | null;
   @Field(() => OrderStatus) status!: OrderStatus;
   @Field() at!: Date;
-  @Field(() => Int, { description: "The order's change counter: consecutive events differ by 1, so a gap means a missed event." })
+  @Field(() => Int, { description: "The order's change counter: 0 when it is created, then consecutive events differ by 1, so a gap means a missed event." })
   seq!: number;
 }
 

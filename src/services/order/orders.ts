@@ -101,7 +101,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
         order.couponCode = reserved?.code ?? null;
         order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
-        recordCreation(tx, order, actorOf(viewer));
+        await recordCreation(tx, order, actorOf(viewer));
         return order;
       });
     } catch (e) {

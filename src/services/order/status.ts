@@ -43,9 +43,13 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   return event;
 }
 
-/** The first event of every order. */
-export function recordCreation(em: EntityManager, order: Order, actor: string | null): OrderEvent {
+/**
+ * The first event of every order (no previous status, seq 0), in the caller's transaction; brand
+ * subscribers hear of the new order once it commits, as of any status change.
+ */
+export async function recordCreation(em: EntityManager, order: Order, actor: string | null): Promise<OrderEvent> {
   const event = new OrderEvent(ref(order), null, OrderStatus.PENDING, order.createdAt, actor);
   em.persist(event);
+  await notifyOrderStatus(em as SqlEntityManager, order, null, OrderStatus.PENDING, order.createdAt); // delivered on commit only
   return event;
 }
