@@ -1,5 +1,5 @@
 import type { WebSocket } from "ws";
-import { onSessionsEnded } from "../pubsub/sessions";
+import { onRolesChanged, onSessionsEnded } from "../pubsub/sessions";
 import type { Viewer } from "../services/auth/viewer";
 
 /** How a socket is closed when the credential it was opened with ends (the code of a bad credential). */
@@ -81,4 +81,16 @@ export function endSessionSockets(id: string): void {
   for (const [socket, reason] of socketsByCredential.get(id) ?? []) socket.close(SESSION_CLOSE_CODE, reason);
 }
 
+/**
+ * How a socket is closed when its account's brand role changes: not 4403 (the credential is still
+ * good), a code clients retry on, so they reconnect and subscribe again under the new role.
+ */
+export const ROLES_CHANGED_CLOSE_CODE = 4000;
+
+/** Closes this instance's sockets opened with a token of this account (its roles changed). */
+export function reconnectAccountSockets(userId: string): void {
+  for (const socket of socketsByCredential.get(userId)?.keys() ?? []) socket.close(ROLES_CHANGED_CLOSE_CODE, "Permissions changed: reconnect");
+}
+
 onSessionsEnded(endSessionSockets);
+onRolesChanged(reconnectAccountSockets);

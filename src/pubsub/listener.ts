@@ -1,9 +1,7 @@
 import pg from "pg";
 import { logger } from "../logger";
 import { ORDER_STATUS_CHANNEL, dispatchOrderStatus, type OrderStatusMessage } from "./order-events";
-import { SESSIONS_CHANNEL, dispatchSessionsEnded } from "./sessions";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { SESSIONS_CHANNEL, dispatchSessionsNotice } from "./sessions";
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -16,8 +14,8 @@ export interface Listener {
 
 /**
  * One LISTEN connection per instance: every committed status change, made on any instance,
- * arrives here and goes to this instance's subscribers; so does every ended session (its sockets
- * close, its cached account is dropped). When the connection drops it reconnects by
+ * arrives here and goes to this instance's subscribers; so does every ended session, revoked key
+ * and changed brand role (sockets close, cached accounts are dropped). When the connection drops it reconnects by
  * itself with backoff (250 ms doubling to 5 s).
  */
 export function startListener(connectionString: string): Listener {
@@ -48,9 +46,9 @@ export function startListener(connectionString: string): Listener {
     c.on("notification", (n) => {
       if (n.channel === SESSIONS_CHANNEL) {
         try {
-          if (n.payload && UUID.test(n.payload)) dispatchSessionsEnded(n.payload.toLowerCase());
+          dispatchSessionsNotice(n.payload);
         } catch (err) {
-          log.error({ err }, "handling an ended session failed");
+          log.error({ err }, "handling a session notification failed");
         }
         return;
       }

@@ -4,9 +4,9 @@
  */
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { LogInDocument, LogOutEverywhereDocument } from "../graphql/generated";
+import { AddBrandMemberDocument, LogInDocument, LogOutEverywhereDocument } from "../graphql/generated";
 import { codes, db, gql, ok, testClientIp, type Auth } from "../helpers/api";
-import { anonymous, apiKey, brandWithProducts, PASSWORD, placeOrder, signUp } from "../helpers/fixtures";
+import { anonymous, apiKey, brandWithProducts, member, PASSWORD, placeOrder, signUp } from "../helpers/fixtures";
 import { eventually } from "../helpers/mail";
 import { startSecondApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
 import { acknowledgedSocket, closedWithin, rawSocket, roundTrip } from "../helpers/ws";
@@ -140,5 +140,36 @@ describe("sockets and their token", () => {
     const s = await openSocket(shortLived);
     expect(await closedWithin(s)).toEqual({ code: 4403, reason: "Token expired" });
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000); // not before it expired
+  });
+});
+
+describe("a changed brand role", () => {
+  const WEBHOOK_URL = "query ($id: ID!) { brand(id: $id) { couponWebhookUrl } }"; // couponWebhookUrl needs ORGANIZER
+  const webhookUrlCode = async (token: string, brandId: string, api?: string) => codes(await gql(WEBHOOK_URL, { id: brandId }, { token, api })).join(",") || "ok";
+
+  it("reconnects the member's sockets on every instance (close 4000) and applies at once there; an unchanged role changes nothing", async () => {
+    const brand = await brandWithProducts();
+    const organizer = await member(brand, "ORGANIZER");
+    expect([await webhookUrlCode(organizer.token, brand.brandId), await webhookUrlCode(organizer.token, brand.brandId, apiB.url)]).toEqual(["ok", "ok"]);
+    const here = await openSocket(organizer.token);
+    const there = await openSocket(organizer.token, apiB.url);
+    const owners = await openSocket(brand.owner.token, apiB.url);
+
+    // The same role again: nothing to reconnect.
+    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: organizer.email, role: "ORGANIZER" }, { token: brand.owner.token });
+    await roundTrip(there);
+    expect(there.ws.readyState).toBe(there.ws.OPEN);
+
+    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: organizer.email, role: "COORGANIZER" }, { token: brand.owner.token });
+    expect(await closedWithin(here)).toEqual({ code: 4000, reason: "Permissions changed: reconnect" });
+    expect(await closedWithin(there)).toEqual({ code: 4000, reason: "Permissions changed: reconnect" });
+    // apiB heard it (it closed `there`), so its cached account is gone: the lower role applies now.
+    expect(await webhookUrlCode(organizer.token, brand.brandId, apiB.url)).toBe("FORBIDDEN");
+    expect(await webhookUrlCode(organizer.token, brand.brandId)).toBe("FORBIDDEN");
+    // The token itself is still good: the socket reconnects.
+    const again = await openSocket(organizer.token, apiB.url);
+    await roundTrip(owners);
+    expect(owners.ws.readyState).toBe(owners.ws.OPEN);
+    for (const s of [again, owners]) s.ws.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { BrandRole, Role } from "../../entities/enums";
 import { invalidCredentials } from "../../errors";
-import { onSessionsEnded } from "../../pubsub/sessions";
+import { onRolesChanged, onSessionsEnded } from "../../pubsub/sessions";
 import { apiKeyMatches, parseApiKey, verifyToken } from "./tokens";
 
 /** Who is calling. Resolved once per request from `Authorization: Bearer` or `X-API-Key`. */
@@ -45,8 +45,8 @@ type AccountRow = { is_admin: boolean; anonymous: boolean; session_version: numb
 
 // The account row and brand roles behind a token, kept for 2 s: every request needs them, and the
 // lookup was a fifth of a small request's cost. Changes made through this instance (sign-up,
-// membership, logOutEverywhere) drop the entry at once; on other instances a change shows within
-// 2 s (a logOutEverywhere at once, by notification: src/pubsub/sessions.ts).
+// membership, logOutEverywhere) drop the entry at once; on other instances a new membership shows
+// within 2 s, a changed role or an ended session at once (by notification: src/pubsub/sessions.ts).
 const ACCOUNT_TTL_MS = 2_000;
 const ACCOUNTS_MAX = 50_000;
 const accounts = new Map<string, { row: AccountRow | undefined; until: number }>();
@@ -77,9 +77,10 @@ export function forgetAccount(userId: string): void {
   accounts.delete(userId);
 }
 
-// A session ended on any instance (logOutEverywhere): its tokens stop working here at once, not
-// only when the cached entry runs out.
+// A session ended or a brand role changed on any instance: the next request here reads the
+// account afresh, not only when the cached entry runs out.
 onSessionsEnded(forgetAccount);
+onRolesChanged(forgetAccount);
 
 async function resolveApiKey(em: EntityManager, key: string): Promise<Viewer> {
   const parsed = parseApiKey(key);

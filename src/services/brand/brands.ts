@@ -4,7 +4,7 @@ import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../.
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden } from "../../errors";
 import { findAccountByEmail, requireAccount } from "../auth/accounts";
 import { newApiKeySecret } from "../auth/tokens";
-import { dispatchSessionsEnded, notifySessionsEnded } from "../../pubsub/sessions";
+import { dispatchRolesChanged, dispatchSessionsEnded, notifyRolesChanged, notifySessionsEnded } from "../../pubsub/sessions";
 import { forgetAccount, hasRole, roleOver } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
@@ -109,20 +109,28 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
     // person cannot both insert, and the owner count below stays true until commit.
     await tx.execute("select 1 from brand where id = ? for update", [brand.id]);
     let member = await tx.findOne(BrandMember, { brand: brand.id, user: user.id });
+    let changed = false;
     if (member) {
       if (member.role === BrandRole.OWNER && role !== BrandRole.OWNER) {
         if (!hasRole(ctx.viewer, { brandId: brand.id }, Role.OWNER)) throw forbidden("Only an owner can change an owner's role");
         const owners = await tx.count(BrandMember, { brand: brand.id, role: BrandRole.OWNER });
         if (owners <= 1) throw failedPrecondition("A brand needs at least one OWNER: make someone else OWNER first");
       }
+      changed = member.role !== role;
       member.role = role;
+      // Every instance drops the cached account and reconnects its sockets (open subscriptions
+      // were authorised under the old role).
+      if (changed) await notifyRolesChanged(tx, user.id);
     } else {
       member = new BrandMember(ref(brand), ref(user), role);
       tx.persist(member);
     }
-    return member;
-  }).then((member) => {
-    forgetAccount(member.user.id); // after commit: the next request reads the new role
+    return { member, changed };
+  }).then(({ member, changed }) => {
+    // After commit: the next request here reads the new role; a changed one also reconnects the
+    // member's sockets here at once, without waiting for this instance's own notification.
+    if (changed) dispatchRolesChanged(member.user.id);
+    else forgetAccount(member.user.id);
     return member;
   });
 }
