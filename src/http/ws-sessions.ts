@@ -1,6 +1,7 @@
 import type { WebSocket } from "ws";
 import { onRolesChanged, onSessionsEnded } from "../pubsub/sessions";
 import type { Viewer } from "../services/auth/viewer";
+import type { Sql } from "../services/context";
 
 /** How a socket is closed when the credential it was opened with ends (the code of a bad credential). */
 export const SESSION_CLOSE_CODE = 4403;
@@ -25,6 +26,8 @@ function credentialOf(viewer: Viewer): { id: string; ended: string; expiresAtMs:
 
 // Open sockets by the credential that opened them, each with the reason it closes with when that ends.
 const socketsByCredential = new Map<string, Map<WebSocket, string>>();
+// The API keys among them (checked by the sweep below).
+const keyIds = new Set<string>();
 
 // Credentials ended lately, with the count of ended credentials at that moment: a socket whose
 // caller was read before its credential ended (the read raced the notification) is refused.
@@ -50,6 +53,7 @@ export function trackSession(socket: WebSocket, viewer: Viewer, markBefore: numb
   let sockets = socketsByCredential.get(id);
   if (!sockets) socketsByCredential.set(id, (sockets = new Map()));
   sockets.set(socket, ended);
+  if (viewer.kind === "apiKey") keyIds.add(id);
   let timer: NodeJS.Timeout | undefined;
   const expireLater = () => {
     const left = expiresAtMs - Date.now();
@@ -61,9 +65,29 @@ export function trackSession(socket: WebSocket, viewer: Viewer, markBefore: numb
   socket.once("close", () => {
     clearTimeout(timer);
     sockets.delete(socket);
-    if (sockets.size === 0 && socketsByCredential.get(id) === sockets) socketsByCredential.delete(id);
+    if (sockets.size === 0 && socketsByCredential.get(id) === sockets) {
+      socketsByCredential.delete(id);
+      keyIds.delete(id);
+    }
   });
   return true;
+}
+
+/**
+ * A revocation whose notification this instance missed (its LISTEN connection was down) would
+ * leave a key's sockets open for good: a key has no expiry. Every `everyMs` the keys of open
+ * sockets are looked up, and those revoked meanwhile have their sockets closed. Returns the stop.
+ */
+export function sweepRevokedKeys(sql: Sql, everyMs: number, onError: (err: unknown) => void): () => void {
+  const timer = setInterval(() => {
+    if (keyIds.size === 0) return;
+    sql
+      .query<{ id: string }>("select id from api_key where id = any($1::uuid[]) and revoked_at is not null", [[...keyIds]])
+      .then(({ rows }) => rows.forEach((r) => endSessionSockets(r.id)))
+      .catch(onError);
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

@@ -15,12 +15,14 @@ import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
-import { sessionsMark, trackSession } from "./ws-sessions";
+import { sessionsMark, sweepRevokedKeys, trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
 export const MAX_PAYLOAD_BYTES = 64 * 1024; // 64 KiB per message
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 20;
+/** How often the API keys of open sockets are checked for a revocation this instance did not hear of. */
+export const KEY_SWEEP_MS = 60_000;
 
 interface SocketState {
   viewer: Viewer;
@@ -159,9 +161,12 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     wss,
   );
 
+  const stopSweep = sweepRevokedKeys(sql, KEY_SWEEP_MS, (err) => logger().warn({ err }, "checking open sockets' API keys failed; will try again"));
+
   return {
     /** Closes every socket with 1001 (going away) and stops accepting new ones. */
     async close() {
+      stopSweep();
       for (const client of wss.clients) client.close(1001, "Server shutting down");
       await disposable.dispose();
     },

@@ -80,9 +80,9 @@ export class BrandResolver {
 
 @Resolver(() => ApiKeyType)
 export class ApiKeyFieldsResolver {
-  @FieldResolver(() => UserType, { description: "The account that created it." })
-  createdBy(@Root() key: ApiKey) {
-    return key.createdBy.load({ dataloader: true });
+  @FieldResolver(() => UserType, { nullable: true, description: "The account that created it; null when a platform ADMIN did (shown to ADMINs only)." })
+  createdBy(@Ctx() ctx: GraphQLContext, @Root() key: ApiKey) {
+    return brands.apiKeyCreator(ctx, key);
   }
 }
 

@@ -5,9 +5,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BrandApiKeysDocument, CreateApiKeyDocument, RevokeApiKeyDocument } from "../graphql/generated";
 import { codes, db, gql, ok, type Auth } from "../helpers/api";
-import { brandWithProducts, member } from "../helpers/fixtures";
+import { brandWithProducts, member, promoteToAdmin, signUp } from "../helpers/fixtures";
 import { startSecondApi, type ApiProcess } from "../helpers/processes";
 import { acknowledgedSocket, closedWithin, roundTrip } from "../helpers/ws";
+import { FakeSocket } from "../helpers/fake-socket";
+import { eventually } from "../helpers/mail";
+import { sessionsMark, sweepRevokedKeys, trackSession } from "../../src/http/ws-sessions";
 
 let apiB: ApiProcess;
 beforeAll(async () => {
@@ -35,15 +38,30 @@ describe("Brand.apiKeys", () => {
     await ok(RevokeApiKeyDocument, { id: first.id }, owner);
 
     const { brand: listed } = await ok(BrandApiKeysDocument, { id: brand.brandId }, owner);
-    expect(listed!.apiKeys.map((k) => [k.id, k.revokedAt !== null ? "revoked" : "works", k.createdBy.email])).toEqual([
+    expect(listed!.apiKeys.map((k) => [k.id, k.revokedAt !== null ? "revoked" : "works", k.createdBy?.email])).toEqual([
       [first.id, "revoked", brand.owner.email],
       [second.id, "works", brand.owner.email],
     ]);
     expect(JSON.stringify(listed)).not.toContain("olk_"); // never a secret
 
+    // Below OWNER, the brand's own key (ORGANIZER) and outsiders: FORBIDDEN on the field.
     const organizer = await member(brand, "ORGANIZER");
-    const r = await gql(BrandApiKeysDocument, { id: brand.brandId }, { token: organizer.token });
-    expect(r.errors?.map((e) => [e.extensions?.code, e.path?.join(".")])).toEqual([["FORBIDDEN", "brand.apiKeys"]]);
+    const outsider = await signUp("outsider");
+    for (const auth of [{ token: organizer.token }, { apiKey: second.secret }, { token: outsider.token }, {}] as Auth[]) {
+      const r = await gql(BrandApiKeysDocument, { id: brand.brandId }, auth);
+      expect(r.errors?.map((e) => [e.extensions?.code, e.path?.join(".")])).toEqual([["FORBIDDEN", "brand.apiKeys"]]);
+    }
+  });
+
+  it("shows a key an ADMIN created to ADMINs with its creator, to the OWNER without one", async () => {
+    const brand = await brandWithProducts();
+    const admin = await signUp("keys-admin");
+    await promoteToAdmin(admin);
+    const key = (await ok(CreateApiKeyDocument, { brandId: brand.brandId }, { token: admin.token })).createApiKey;
+    const asAdmin = (await ok(BrandApiKeysDocument, { id: brand.brandId }, { token: admin.token })).brand!.apiKeys;
+    expect(asAdmin.map((k) => [k.id, k.createdBy?.id])).toEqual([[key.id, admin.userId]]);
+    const asOwner = (await ok(BrandApiKeysDocument, { id: brand.brandId }, { token: brand.owner.token })).brand!.apiKeys;
+    expect(asOwner.map((k) => [k.id, k.createdBy])).toEqual([[key.id, null]]);
   });
 });
 
@@ -100,5 +118,30 @@ describe("revokeApiKey", () => {
     expect(await code(key.id, { apiKey: key.secret })).toEqual(["UNAUTHENTICATED"]);
     expect(await keyWorks(key.secret)).toBe("ok");
     expect(keyId(key.secret)).toBe(key.id); // the id is in the secret (the permission matrix relies on it)
+  });
+});
+
+describe("an instance that missed a revocation", () => {
+  it("closes the key's sockets at its next sweep (keys do not expire)", async () => {
+    const brand = await brandWithProducts();
+    const key = (await ok(CreateApiKeyDocument, { brandId: brand.brandId }, { token: brand.owner.token })).createApiKey;
+    const kept = (await ok(CreateApiKeyDocument, { brandId: brand.brandId }, { token: brand.owner.token })).createApiKey;
+    // This test process stands in for an instance: it tracks two key sockets and never hears a notification.
+    const [revokedSocket, keptSocket] = [new FakeSocket(), new FakeSocket()];
+    trackSession(revokedSocket.ws, { kind: "apiKey", keyId: key.id, brandId: brand.brandId }, sessionsMark());
+    trackSession(keptSocket.ws, { kind: "apiKey", keyId: kept.id, brandId: brand.brandId }, sessionsMark());
+    const errors: unknown[] = [];
+    const stop = sweepRevokedKeys(db(), 50, (e) => errors.push(e));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(revokedSocket.closes).toEqual([]); // swept, still valid
+      await db().query("update api_key set revoked_at = now() where id = $1", [key.id]); // revoked without a notification
+      await eventually(async () => expect(revokedSocket.closes).toEqual([[4403, "API key revoked"]]));
+      expect(keptSocket.closes).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      stop();
+      keptSocket.close(1000, "done");
+    }
   });
 });

@@ -246,14 +246,14 @@ export type BrandApiKeysQueryVariables = Exact<{
 }>;
 
 
-export type BrandApiKeysQuery = { brand: { id: string, apiKeys: Array<{ id: string, createdAt: string, revokedAt: string | null, createdBy: { id: string, email: string } }> } | null };
+export type BrandApiKeysQuery = { brand: { id: string, apiKeys: Array<{ id: string, createdAt: string, revokedAt: string | null, createdBy: { id: string, email: string } | null }> } | null };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   id: string;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, createdAt: string, revokedAt: string | null, createdBy: { id: string } } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, createdAt: string, revokedAt: string | null, createdBy: { id: string } | null } };
 
 export type ResendConfirmationMutationVariables = Exact<{
   orderId: string;

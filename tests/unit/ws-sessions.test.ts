@@ -1,24 +1,11 @@
-import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { WebSocket } from "ws";
 import { endSessionSockets, sessionsMark, trackSession } from "../../src/http/ws-sessions";
 import type { Viewer } from "../../src/services/auth/viewer";
+import { FakeSocket } from "../helpers/fake-socket";
 
-/** Just what trackSession uses of a `ws` socket. */
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  closes: [number, string][] = [];
-  close(code: number, reason: string) {
-    this.closes.push([code, reason]);
-    if (this.readyState !== 1) return;
-    this.readyState = 3;
-    this.emit("close");
-  }
-}
 const socket = () => new FakeSocket();
-const asWs = (s: FakeSocket) => s as unknown as WebSocket;
+const asWs = (s: FakeSocket) => s.ws;
 
 const DAY = 24 * 3_600_000;
 const user = (userId: string, expiresAtMs: number): Viewer => ({ kind: "user", userId, isAdmin: false, brandRoles: new Map(), expiresAtMs });

@@ -190,6 +190,13 @@ export async function brandApiKeys(brand: Brand): Promise<ApiKey[]> {
   return (await brand.apiKeys.load({ dataloader: true })).getItems();
 }
 
+/** Who created a key: a platform ADMIN who did stays anonymous to anyone but another ADMIN. */
+export async function apiKeyCreator(ctx: ServiceContext, key: ApiKey): Promise<User | null> {
+  const user = await key.createdBy.load({ dataloader: true });
+  if (!user?.isAdmin) return user;
+  return ctx.viewer.kind === "user" && ctx.viewer.isAdmin ? user : null;
+}
+
 /**
  * Revokes a key (OWNER of its brand, with an account): it stops working at once on every instance
  * (keys are not cached) and sockets opened with it close with 4403. Revoking a revoked key changes

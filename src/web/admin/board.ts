@@ -184,6 +184,11 @@ export class Board {
     const known = this.seqs.get(order.id);
     if (known !== undefined && e.seq <= known) return; // already applied (or older)
     const current = this.orders.find((o) => o.id === order.id);
+    // The creation of an order the board already shows (a load raced the event): nothing new.
+    if (e.previousStatus === null && current) {
+      if (known === undefined) this.seqs.set(order.id, 0);
+      return;
+    }
     const missed =
       known !== undefined ? e.seq > known + 1 : current !== undefined && current.status !== e.previousStatus && current.status !== e.status;
     this.seqs.set(order.id, e.seq);
