@@ -28,7 +28,8 @@ export function startListener(connectionString: string): Listener {
 
   const connect = async () => {
     if (stopping) return;
-    const c = new pg.Client({ connectionString, application_name: "orderline-listener", keepAlive: true });
+    // Named with the process id: an operator (or a test) can tell the instances' LISTEN connections apart.
+    const c = new pg.Client({ connectionString, application_name: `orderline-listener ${process.pid}`, keepAlive: true });
     client = c;
     const lost = (why: string) => {
       if (client !== c) return;
