@@ -14,6 +14,8 @@ export enum EmailKind {
   FAN_VERIFICATION = "FAN_VERIFICATION",
   /** To a fan: their coupon code. */
   COUPON = "COUPON",
+  /** To an invited email: the link to join a brand (inviteBrandMember). */
+  BRAND_INVITATION = "BRAND_INVITATION",
 }
 
 export enum EmailStatus {

@@ -2,6 +2,7 @@ export * from "./enums";
 export { BaseEntity } from "./base";
 export { User } from "./user.entity";
 export { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
+export { BrandInvitation } from "./invitation.entity";
 export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage, RateLimitHits } from "./email.entity";
@@ -13,6 +14,7 @@ import { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.
 import { BaseEntity } from "./base";
 import { EmailMessage, OutboxMessage, RateLimitHits } from "./email.entity";
 import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
+import { BrandInvitation } from "./invitation.entity";
 
 /** Every entity class, for the ORM configuration. */
-export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent, EmailMessage, OutboxMessage, RateLimitHits, Discount, Coupon, Fan, CouponDelivery, DeliveryAttempt];
+export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent, EmailMessage, OutboxMessage, RateLimitHits, Discount, Coupon, Fan, CouponDelivery, DeliveryAttempt, BrandInvitation];

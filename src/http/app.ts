@@ -10,6 +10,7 @@ import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
+import { invitationPageRouter } from "./invitation-page";
 import { graphqlMiddleware, type ContextFactory } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
@@ -62,6 +63,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
 
   app.use(paymentWebhookRouter(orm, config));
   app.use(fanActivationRouter(orm));
+  app.use(invitationPageRouter());
   if (config.devPaymentProvider) {
     app.use(devCheckoutRouter(orm, config));
     app.use(devMailRouter(orm));

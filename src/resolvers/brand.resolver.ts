@@ -22,7 +22,10 @@ export class BrandResolver {
     return brands.createBrand(ctx, input);
   }
 
-  @Mutation(() => BrandMemberType, { description: "OWNER or ORGANIZER; only an OWNER can make OWNERs." })
+  @Mutation(() => BrandMemberType, {
+    description:
+      "Platform ADMIN only: adds (or changes the role of) the account with this email, without asking it. Brand members invite instead (inviteBrandMember).",
+  })
   addBrandMember(
     @Ctx() ctx: GraphQLContext,
     @Arg("brandId", () => ID) brandId: string,

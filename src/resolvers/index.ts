@@ -5,6 +5,7 @@ import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
 import { ConfirmationResolver } from "./confirmation.resolver";
 import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, FanResolver } from "./loyalty.resolver";
 import { LiveResolver } from "./live.resolver";
+import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
 
 export const RESOLVERS: NonEmptyArray<Function> = [
   AuthResolver,
@@ -21,4 +22,6 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   CouponFieldsResolver,
   CouponDeliveryFieldsResolver,
   LiveResolver,
+  InvitationResolver,
+  BrandInvitationsFieldResolver,
 ];

@@ -109,8 +109,10 @@ async function seed(orm: MikroORM, readPool: Sql, config: Config): Promise<Seede
   // The brand, its members, products and API key.
   const brand = await createBrand(ctx(await asToken(tokens.owner)), DEMO_BRAND);
   const ownerViewer = await asToken(tokens.owner); // now with the OWNER role in the new brand
-  await addBrandMember(ctx(ownerViewer), brand.id, emailOf("organizer"), BrandRole.ORGANIZER);
-  await addBrandMember(ctx(ownerViewer), brand.id, emailOf("coorganizer"), BrandRole.COORGANIZER);
+  // Members are added by the platform ADMIN (addBrandMember is ADMIN-only; owners invite instead).
+  const adminViewer = await asToken(tokens.admin);
+  await addBrandMember(ctx(adminViewer), brand.id, emailOf("organizer"), BrandRole.ORGANIZER);
+  await addBrandMember(ctx(adminViewer), brand.id, emailOf("coorganizer"), BrandRole.COORGANIZER);
   const products: Product[] = [];
   for (const p of PRODUCTS) products.push(await createProduct(ctx(ownerViewer), { brandId: brand.id, ...p }));
   const { secret: apiKey } = await createApiKey(ctx(ownerViewer), brand.id);

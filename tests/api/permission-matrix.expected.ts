@@ -14,7 +14,8 @@
  *   outsiders and callers without credentials get NOT_FOUND as for a brand that does not exist
  *   (brandWithRole); members whose role is too low get FORBIDDEN.
  * - A brand API key counts as ORGANIZER of its own brand (Role enum description), but it is not an
- *   account: what needs an account (createBrand, addBrandMember, createApiKey, revokeApiKey) or a customer
+ *   account: what needs an account (createBrand, addBrandMember, inviteBrandMember, acceptBrandInvitation,
+ *   leaveBrand, createApiKey, revokeApiKey) or a customer
  *   (myOrders) answers UNAUTHENTICATED to it, as to anonymous sessions and callers without credentials.
  * - ADMIN is at the top of the ladder: everything a brand OWNER may do, for every brand.
  *
@@ -82,8 +83,18 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.logOutEverywhere":       [UA,    OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   FB],
   "Mutation.createBrand":            [UA,    UA,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   UA],
   // Account-only (UNAUTHENTICATED for sessions, keys and no credentials); then the brand rule:
-  // outsiders NOT_FOUND, members below the role FORBIDDEN.
-  "Mutation.addBrandMember":         [UA,    UA,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   UA],
+  // outsiders NOT_FOUND, members below the role FORBIDDEN. Adding without an invitation is for
+  // platform ADMINs only (issue #12): brand members invite instead.
+  "Mutation.addBrandMember":         [UA,    UA,   NF,   NF,   FB,   FB,   FB,   NF,   OK,   UA],
+  // The same rule at ORGANIZER (only an OWNER invites OWNERs; the call invites a COORGANIZER).
+  "Mutation.inviteBrandMember":      [UA,    UA,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   UA],
+  // Any account accepts an invitation sent to its own email (the call: one per caller, to another
+  // brand, so that brand X's members stay as they are); another account's token is FORBIDDEN
+  // (invitations.test.ts).
+  "Mutation.acceptBrandInvitation":  [UA,    UA,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   UA],
+  // A member leaves (the call: from another brand where the caller has its role in X, next to
+  // that brand's own OWNER); anyone else, an ADMIN who is no member included, NOT_FOUND.
+  "Mutation.leaveBrand":             [UA,    UA,   NF,   NF,   OK,   OK,   OK,   NF,   NF,   UA],
   "Mutation.createApiKey":           [UA,    UA,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   UA],
   "Mutation.revokeApiKey":           [UA,    UA,   NF,   NF,   FB,   FB,   OK,   NF,   OK,   UA], // as createApiKey
   "Mutation.updateBrand":            [NF,    NF,   NF,   NF,   FB,   OK,   OK,   NF,   OK,   OK],

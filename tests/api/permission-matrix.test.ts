@@ -115,6 +115,43 @@ async function verificationToken(): Promise<string> {
   return token;
 }
 
+const ADD_MEMBER = `mutation ($brandId: ID!, $email: String!, $role: BrandRole!) { addBrandMember(brandId: $brandId, email: $email, role: $role) { role } }`;
+const INVITE = `mutation ($brandId: ID!, $email: String!, $role: BrandRole!) { inviteBrandMember(brandId: $brandId, email: $email, role: $role) { ok } }`;
+
+/** Brand V, owned by an account of its own: acceptBrandInvitation makes callers members there, not in X. */
+let brandV: Promise<{ brandId: string; owner: Account }> | undefined;
+const otherBrand = () =>
+  (brandV ??= signUp("matrix-inviter").then(async (owner) => {
+    const { createBrand } = await ok(`mutation { createBrand(input: { name: "Matrix V", currency: "EUR" }) { id } }`, {}, { token: owner.token });
+    return { brandId: createBrand.id as string, owner };
+  }));
+
+/** The token of a fresh invitation to brand V for `email`, from the email it sent. */
+async function invitationToken(v: { brandId: string; owner: Account }, email: string): Promise<string> {
+  await ok(INVITE, { brandId: v.brandId, email, role: "COORGANIZER" }, { token: v.owner.token, ...setupIp() });
+  const mail = await eventually(async () => {
+    const [m] = (await delivered(email)).filter((x) => x.body.Tag === "brand-invitation" && x.body.TextBody.includes("Matrix V"));
+    if (!m) throw new Error(`no invitation email to ${email} yet`);
+    return m;
+  });
+  const token = /\/invitations\/([A-Za-z0-9_-]+)/.exec(mail.body.TextBody)?.[1];
+  if (!token) throw new Error(`no link in ${mail.body.TextBody}`);
+  return token;
+}
+
+/**
+ * Brand W, which brand X's members also belong to with their X role, next to W's own OWNER: they
+ * leave W, so brand X keeps its members for the other rows.
+ */
+let brandW: Promise<string> | undefined;
+const leavingBrand = () =>
+  (brandW ??= signUp("matrix-w-owner").then(async (owner) => {
+    const { createBrand } = await ok(`mutation { createBrand(input: { name: "Matrix W", currency: "EUR" }) { id } }`, {}, { token: owner.token });
+    const roles: [Account, string][] = [[coorganizerX, "COORGANIZER"], [organizerX, "ORGANIZER"], [X.owner, "OWNER"]];
+    for (const [who, role] of roles) await ok(ADD_MEMBER, { brandId: createBrand.id, email: who.email, role }, { token: admin.token });
+    return createBrand.id as string;
+  }));
+
 beforeAll(async () => {
   [X, Y, customerA, customerB, anonSession, admin] = await Promise.all([
     brandWithProducts(),
@@ -343,6 +380,28 @@ const CALLS: Record<string, FieldCall<any>> = {
     vars: (_, newcomer: Account) => ({ brandId: X.brandId, email: newcomer.email, role: "COORGANIZER" }),
     check: (m, _, newcomer: Account) =>
       must(m.role === "COORGANIZER" && m.user.id === newcomer.userId && m.brand.id === X.brandId, `member ${JSON.stringify(m)}`),
+  }),
+  "Mutation.inviteBrandMember": http({
+    query: `mutation ($brandId: ID!, $email: String!, $role: BrandRole!) { inviteBrandMember(brandId: $brandId, email: $email, role: $role) { ok } }`,
+    vars: () => ({ brandId: X.brandId, email: uniqueEmail("matrix-invitee"), role: "COORGANIZER" }),
+    check: (r) => must(r.ok === true, `inviteBrandMember ${JSON.stringify(r)}`),
+  }),
+  "Mutation.acceptBrandInvitation": http({
+    query: `mutation ($token: String!) { acceptBrandInvitation(token: $token) { role user { id } brand { id } } }`,
+    // An invitation to brand V for the caller's own email (a fresh address for callers without an account).
+    prepare: async (role) => {
+      const v = await otherBrand();
+      return { brandId: v.brandId, token: await invitationToken(v, ACCOUNTS()[role]?.email ?? uniqueEmail("matrix-nobody")) };
+    },
+    vars: (_, p: { brandId: string; token: string }) => ({ token: p.token }),
+    check: (m, role, p: { brandId: string; token: string }) =>
+      must(m.brand.id === p.brandId && m.user.id === ACCOUNTS()[role]?.userId && m.role === "COORGANIZER", `member ${JSON.stringify(m)}`),
+  }),
+  "Mutation.leaveBrand": http({
+    query: `mutation ($brandId: ID!) { leaveBrand(brandId: $brandId) { ok } }`,
+    prepare: () => leavingBrand(),
+    vars: (_, brandId: string) => ({ brandId }),
+    check: (r) => must(r.ok === true, `leaveBrand ${JSON.stringify(r)}`),
   }),
   "Mutation.createApiKey": http({
     query: `mutation ($brandId: ID!) { createApiKey(brandId: $brandId) { id secret } }`,

@@ -6,7 +6,7 @@ import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AddBrandMemberDocument, LogInDocument, LogOutEverywhereDocument } from "../graphql/generated";
 import { codes, db, gql, ok, testClientIp, type Auth } from "../helpers/api";
-import { anonymous, apiKey, brandWithProducts, member, PASSWORD, placeOrder, signUp } from "../helpers/fixtures";
+import { anonymous, apiKey, brandWithProducts, member, PASSWORD, placeOrder, setupAdmin, signUp } from "../helpers/fixtures";
 import { eventually } from "../helpers/mail";
 import { startSecondApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
 import { acknowledgedSocket, closedWithin, rawSocket, roundTrip } from "../helpers/ws";
@@ -156,11 +156,12 @@ describe("a changed brand role", () => {
     const owners = await openSocket(brand.owner.token, apiB.url);
 
     // The same role again: nothing to reconnect.
-    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: organizer.email, role: "ORGANIZER" }, { token: brand.owner.token });
+    const admin = await setupAdmin(); // addBrandMember is platform-ADMIN only
+    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: organizer.email, role: "ORGANIZER" }, { token: admin.token });
     await roundTrip(there);
     expect(there.ws.readyState).toBe(there.ws.OPEN);
 
-    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: organizer.email, role: "COORGANIZER" }, { token: brand.owner.token });
+    await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: organizer.email, role: "COORGANIZER" }, { token: admin.token });
     expect(await closedWithin(here)).toEqual({ code: 4000, reason: "Permissions changed: reconnect" });
     expect(await closedWithin(there)).toEqual({ code: 4000, reason: "Permissions changed: reconnect" });
     // apiB heard it (it closed `there`), so its cached account is gone: the lower role applies now.

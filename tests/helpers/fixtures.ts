@@ -58,9 +58,23 @@ export async function brandWithProducts(currency = "EUR", prices = [1250, 400]):
   return { brandId: createBrand.id, currency, owner, products, webhookSecret: createBrand.webhookSecret! };
 }
 
+let setupAdminAccount: Promise<Account> | undefined;
+
+/**
+ * A platform ADMIN for set-up, one per test file: addBrandMember (adding someone without an
+ * invitation) is ADMIN-only. invitations.test.ts covers the invitation path itself.
+ */
+export function setupAdmin(): Promise<Account> {
+  return (setupAdminAccount ??= signUp("setup-admin").then(async (admin) => {
+    await promoteToAdmin(admin);
+    return admin;
+  }));
+}
+
+/** A new account made a member of the brand with this role (by the set-up ADMIN). */
 export async function member(brand: BrandSetup, role: BrandRole): Promise<Account> {
-  const account = await signUp(role.toLowerCase());
-  await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: account.email, role }, { token: brand.owner.token });
+  const [account, admin] = await Promise.all([signUp(role.toLowerCase()), setupAdmin()]);
+  await ok(AddBrandMemberDocument, { brandId: brand.brandId, email: account.email, role }, { token: admin.token });
   return account;
 }
 

@@ -4,6 +4,7 @@ import { Brand, Discount, EmailKind, Fan, Order, type EmailMessage } from "../..
 import type { OutgoingMail } from "../../email/mailer";
 import { escapeHtml } from "../../http/html";
 import { verificationToken } from "../loyalty/fans";
+import { composeInvitationEmail } from "../brand/invitation-email";
 import { invoicePdf, ticketsPdf } from "./pdf";
 import { sameAddress, ticketsOf } from "./tickets";
 
@@ -14,6 +15,7 @@ const PDF = "application/pdf";
  * change shows the change). Returns null when there is nothing to send any more.
  */
 export async function composeEmail(em: EntityManager, email: EmailMessage, config: Config): Promise<OutgoingMail | null> {
+  if (email.kind === EmailKind.BRAND_INVITATION) return composeInvitationEmail(em, email, config);
   if (email.fan) return composeFanEmail(em, email, config);
   if (!email.order) return null;
   const order = await em.findOne(Order, email.order.id);
