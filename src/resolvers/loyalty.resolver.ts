@@ -75,7 +75,8 @@ export class FanResolver {
   }
 
   @Mutation(() => RegisterFanPayload, {
-    description: "Public (or the brand's key). The same answer whether or not the email was known. At most 30 per minute per client IP and 5 per hour per email.",
+    description:
+      "Public (or the brand's key). The same answer whether the email is new, waiting for verification or active. Registering again while unverified emails a fresh link (the earlier one stops working), at most 3 verification emails per hour per email and discount. At most 30 per minute per client IP and 5 per hour per email.",
   })
   @RateLimit({ scope: "ip", per: perIp, max: 30, window: "1m" }, { scope: "email", per: perArg("input.email"), max: 5, window: "1h" })
   registerFan(@Ctx() ctx: GraphQLContext, @Arg("input", () => RegisterFanInput) input: RegisterFanInput) {

@@ -3,6 +3,7 @@ import type { Config } from "../../config/env";
 import { Brand, Discount, EmailKind, Fan, Order, type EmailMessage } from "../../entities";
 import type { OutgoingMail } from "../../email/mailer";
 import { escapeHtml } from "../../http/html";
+import { sha256 } from "../auth/tokens";
 import { verificationToken } from "../loyalty/fans";
 import { composeInvitationEmail } from "../brand/invitation-email";
 import { invoicePdf, ticketsPdf } from "./pdf";
@@ -79,7 +80,9 @@ async function composeFanEmail(em: EntityManager, email: EmailMessage, config: C
   if (email.kind === EmailKind.FAN_VERIFICATION) {
     const nonce = email.data.nonce;
     if (typeof nonce !== "string" || fan.tokenUsedAt) return null;
-    const link = `${config.publicUrl}/fans/${verificationToken(config.authSecret, nonce)}`;
+    const token = verificationToken(config.authSecret, nonce);
+    if (fan.tokenHash !== sha256(token)) return null; // a newer link replaced this one: only that one is sent
+    const link = `${config.publicUrl}/fans/${token}`;
     const text = [
       `Hello ${fan.name},`,
       "",

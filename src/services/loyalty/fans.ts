@@ -13,6 +13,8 @@ import { isLive } from "./discounts";
 import { issueCoupon } from "./coupons";
 
 export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60_000; // 7 days
+/** Verification emails one fan (one email and discount) gets per hour, re-registrations included. */
+export const VERIFICATION_EMAILS_PER_HOUR = 3;
 
 /**
  * The verification token is HMAC(AUTH_SECRET, 128 random bits). Only SHA-256(token) is stored on
@@ -55,18 +57,44 @@ export async function registerFan(ctx: ServiceContext, input: RegisterFanInput):
        values (?, now(), ?, ?, ?, ?, ?, ?) on conflict (discount_id, lower(email)) do nothing returning id`,
       [id, discount.brand.id, discount.id, name, email, handle, discount.verifyEmail ? FanStatus.PENDING_VERIFICATION : FanStatus.ACTIVE],
     );
-    if (!inserted.length) return; // already registered: nothing changes, and the answer is the same
+    // Already registered: a fan still waiting for verification gets a fresh link (a lost or expired
+    // one would otherwise lock the address out); anything else changes nothing. Same answer.
+    if (!inserted.length) return resendVerification(ctx, tx, discount.id, email);
     const fan = await tx.findOneOrFail(Fan, id);
     if (discount.verifyEmail) {
-      const nonce = randomBytes(16).toString("base64url");
-      fan.tokenHash = sha256(verificationToken(ctx.config.authSecret, nonce));
-      fan.tokenExpiresAt = new Date(Date.now() + VERIFICATION_TTL_MS);
-      await queueEmail(tx, { fan }, EmailKind.FAN_VERIFICATION, fan.email, { nonce });
+      await sendVerification(ctx, tx, fan);
     } else {
       await issueCoupon(tx, fan, discount, await tx.findOneOrFail(Brand, discount.brand.id));
     }
   });
   return { ok: true };
+}
+
+/** A new single-use link (7 days) replaces the fan's previous one, which stops working. */
+async function sendVerification(ctx: ServiceContext, tx: EntityManager, fan: Fan): Promise<void> {
+  const nonce = randomBytes(16).toString("base64url");
+  fan.tokenHash = sha256(verificationToken(ctx.config.authSecret, nonce));
+  fan.tokenExpiresAt = new Date(Date.now() + VERIFICATION_TTL_MS);
+  await queueEmail(tx, { fan }, EmailKind.FAN_VERIFICATION, fan.email, { nonce });
+}
+
+/**
+ * Registering again while unverified: a fresh link, at most VERIFICATION_EMAILS_PER_HOUR
+ * verification emails per fan (the first one included); past that nothing is sent and the answer
+ * stays the same. The fan's row lock makes the count exact under concurrent calls.
+ */
+async function resendVerification(ctx: ServiceContext, tx: EntityManager, discountId: string, email: string): Promise<void> {
+  const [pending]: { id: string }[] = await tx.execute(
+    "select id from fan where discount_id = ? and lower(email) = lower(?) and status = 'PENDING_VERIFICATION' for update",
+    [discountId, email],
+  );
+  if (!pending) return;
+  const [{ sent }]: { sent: number }[] = await tx.execute(
+    "select count(*)::int as sent from email where fan_id = ? and kind = 'FAN_VERIFICATION' and created_at > now() - interval '1 hour'",
+    [pending.id],
+  );
+  if (sent >= VERIFICATION_EMAILS_PER_HOUR) return;
+  await sendVerification(ctx, tx, await tx.findOneOrFail(Fan, pending.id));
 }
 
 export type Activation = "activated" | "invalid" | "used" | "expired";
