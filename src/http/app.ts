@@ -8,6 +8,7 @@ import type { GraphQLContext } from "../resolvers/context";
 import { BODY_LIMITS, rejectLargeBodies } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
+import { localOnly } from "./local-only";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
 import { graphqlMiddleware, type ContextFactory } from "./graphql";
@@ -63,6 +64,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
   app.use(paymentWebhookRouter(orm, config));
   app.use(fanActivationRouter(orm));
   if (config.devPaymentProvider) {
+    app.use("/dev", localOnly(config)); // loopback clients only, unless DEV_ROUTES=open
     app.use(devCheckoutRouter(orm, config));
     app.use(devMailRouter(orm));
   }
