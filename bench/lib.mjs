@@ -227,6 +227,7 @@ export function apiEnv({ databaseUrl, logLevel = "warn", dataDir, extra = {} }) 
     POSTMARK_API_URL: "http://127.0.0.1:9", // never called (no worker), and would go nowhere
     RUN_WORKER: "false",
     DATA_DIR: dataDir ?? join(tmpdir(), "orderline-bench-unused"),
+    WS_MAX_PER_ADDRESS: "100000", // the fan-out's thousands of subscribers all come from loopback
     ...extra,
   };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;

@@ -38,8 +38,10 @@ async function main() {
 
   if (config.devPaymentProvider) {
     log.warn(
-      { nodeEnv: config.nodeEnv },
-      "The development payment provider is ON: anyone who knows a payment attempt's id can mark it paid at /dev/checkout. Set NODE_ENV=production (or DEV_PAYMENT_PROVIDER=false) for real deployments.",
+      { nodeEnv: config.nodeEnv, devRoutes: config.devRoutes },
+      config.devRoutes === "open"
+        ? "The development payment provider is ON and DEV_ROUTES=open: anyone who can reach this server and knows a payment attempt's id can mark it paid at /dev/checkout, and read every email at /dev/mail. Set NODE_ENV=production (or DEV_PAYMENT_PROVIDER=false) for real deployments."
+        : "The development payment provider is ON: /dev/checkout (mark a payment attempt paid) and /dev/mail answer clients on this machine only (loopback). Set NODE_ENV=production (or DEV_PAYMENT_PROVIDER=false) for real deployments.",
     );
   }
   void dummyPasswordHash(); // computed now, so the first logIn with an unknown email is not slower

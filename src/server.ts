@@ -35,7 +35,7 @@ export async function startServer(config: Config, orm: MikroORM, sql: Sql, healt
   httpServer.on("request", (req, res) => {
     if (!fast(req, res)) app(req, res);
   });
-  const ws = attachWebSocket(httpServer, schema, orm, sql, config);
+  const ws = attachWebSocket(httpServer, schema, orm, sql, config, app.get("trust proxy fn"));
   httpServer.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts (60 s)
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

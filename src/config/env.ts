@@ -55,8 +55,23 @@ export interface Config {
   statementTimeoutMs: number;
   /** A GraphQL request still executing after this long is answered with TIMEOUT (HTTP 503). */
   requestTimeoutMs: number;
-  /** Webhooks (couponWebhookUrl) may target private, loopback and link-local addresses (default: off in production). */
-  webhookAllowPrivate: boolean;
+  /**
+   * Webhooks (couponWebhookUrl) may target private, loopback and link-local addresses: true (all),
+   * false (none: the production default) or "loopback" (127.0.0.0/8 and ::1 only: the default
+   * outside production).
+   */
+  webhookAllowPrivate: boolean | "loopback";
+  /**
+   * Outside production, /dev/checkout, /dev/mail and a token-less /metrics answer loopback clients
+   * only ("local", the default; others get 404), or everyone ("open", DEV_ROUTES=open).
+   */
+  devRoutes: "local" | "open";
+  /** Open WebSockets per client address (IPv6 by /64); the next upgrade is refused with 429. */
+  wsMaxPerAddress: number;
+  /** A WebSocket with no subscription for this long is closed with 4408. */
+  wsIdleTimeoutMs: number;
+  /** Subscription documents compiled by graphql-jit per client address and minute; beyond, graphql-js executes. */
+  wsCompilesPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -146,7 +161,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fieldSuggestions = boolean(env, "FIELD_SUGGESTIONS", !production, problems);
   const statementTimeoutMs = integer(env, "STATEMENT_TIMEOUT_MS", 5_000, 0, 600_000, problems);
   const requestTimeoutMs = integer(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000, problems);
-  const webhookAllowPrivate = boolean(env, "WEBHOOK_ALLOW_PRIVATE", !production, problems);
+  const webhookAllowPrivate = env.WEBHOOK_ALLOW_PRIVATE ? boolean(env, "WEBHOOK_ALLOW_PRIVATE", false, problems) : production ? false : ("loopback" as const);
+  const devRoutes = (env.DEV_ROUTES || "local") as Config["devRoutes"];
+  if (!["local", "open"].includes(devRoutes)) problems.push(`DEV_ROUTES must be local or open (got "${env.DEV_ROUTES}")`);
+  if (devRoutes === "open" && production) problems.push("DEV_ROUTES=open cannot be used in production");
+  const wsMaxPerAddress = integer(env, "WS_MAX_PER_ADDRESS", 200, 1, 1_000_000, problems);
+  const wsIdleTimeoutMs = integer(env, "WS_IDLE_TIMEOUT_MS", 60_000, 500, 86_400_000, problems);
+  const wsCompilesPerMinute = integer(env, "WS_COMPILES_PER_MINUTE", 10, 0, 100_000, problems);
   if (graphiql && !introspection) problems.push("GRAPHIQL=true needs INTROSPECTION (GraphiQL reads the schema by introspection)");
 
   const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
@@ -176,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs,
     requestTimeoutMs,
     webhookAllowPrivate,
+    devRoutes,
+    wsMaxPerAddress,
+    wsIdleTimeoutMs,
+    wsCompilesPerMinute,
   };
 }
 

@@ -16,6 +16,8 @@ export enum DeliveryStatus {
   PENDING = "PENDING",
   DELIVERED = "DELIVERED",
   FAILED = "FAILED",
+  /** Not sent (any more): the brand removed its couponWebhookUrl while it was pending. */
+  CANCELLED = "CANCELLED",
 }
 
 /** A brand's discount: the rule behind its coupons. Deleted discounts keep their rows (history). */

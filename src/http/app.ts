@@ -8,6 +8,7 @@ import type { GraphQLContext } from "../resolvers/context";
 import { BODY_LIMITS, rejectLargeBodies } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
+import { localOnly } from "./local-only";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
 import { invitationPageRouter } from "./invitation-page";
@@ -65,6 +66,7 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
   app.use(fanActivationRouter(orm));
   app.use(invitationPageRouter());
   if (config.devPaymentProvider) {
+    app.use("/dev", localOnly(config)); // loopback clients only, unless DEV_ROUTES=open
     app.use(devCheckoutRouter(orm, config));
     app.use(devMailRouter(orm));
   }

@@ -4,6 +4,10 @@ import type { GraphQLContext } from "../resolvers/context";
 import type { Viewer } from "../services/auth/viewer";
 
 const MAX_COMPILED = 1_000; // distinct subscription operations kept compiled (least recently used dropped)
+// ... and at most this much document text: a compiled document keeps ~30 times its text in memory
+// (7 KB for the board's, 210 KB for 15 aliases of a whole order: bench/jit-compile.cjs), so 1,000
+// of the largest would hold 200 MB; this bounds it to ~15 MB.
+const MAX_COMPILED_CHARS = 512 * 1024;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /**
@@ -29,6 +33,11 @@ export interface SharedSubscribeOptions {
    * subscription's own context lives as long as its socket, so its caches would go stale).
    */
   executionContext: (subscriber: GraphQLContext) => GraphQLContext;
+  /**
+   * Whether a document not compiled yet may be compiled for this subscriber (a budget); when not,
+   * graphql-js executes it and nothing is kept. Absent: always.
+   */
+  mayCompile?: (subscriber: GraphQLContext) => boolean;
 }
 
 /**
@@ -43,8 +52,9 @@ export interface SharedSubscribeOptions {
  * of the first subscriber that reaches the event (its request id in logs); errors are masked per
  * subscriber afterwards (onNext).
  */
-export function sharedSubscribe({ executionContext }: SharedSubscribeOptions) {
+export function sharedSubscribe({ executionContext, mayCompile = () => true }: SharedSubscribeOptions) {
   const compiled = new Map<string, CompiledQuery | null>(); // null: graphql-jit could not compile it; graphql-js executes
+  let compiledChars = 0;
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>(); // event → key → result
 
   function compiledFor(args: ExecutionArgs, source: string): CompiledQuery | null {
@@ -52,12 +62,19 @@ export function sharedSubscribe({ executionContext }: SharedSubscribeOptions) {
     let query = compiled.get(key);
     if (query !== undefined) {
       compiled.delete(key); // refresh its place in the LRU order
-    } else {
-      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-      query = isCompiledQuery(result) ? result : null;
-      if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, query);
+      return query;
     }
+    if (!mayCompile(args.contextValue as GraphQLContext)) return null; // over budget: graphql-js, nothing kept
+    const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+    query = isCompiledQuery(result) ? result : null;
     compiled.set(key, query);
+    compiledChars += key.length;
+    while (compiled.size > MAX_COMPILED || compiledChars > MAX_COMPILED_CHARS) {
+      const oldest = compiled.keys().next().value!;
+      compiled.delete(oldest);
+      compiledChars -= oldest.length;
+    }
     return query;
   }
 

@@ -4,6 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
+import proxyAddr from "proxy-addr";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/env";
 import { AppError } from "../errors";
@@ -17,6 +18,8 @@ import { checkOperation, limitRules, limitedParse, limitedValidate } from "./lim
 import { recordErrorCode, recordOperation } from "../observability/metrics";
 import { sessionsMark, sweepRevokedKeys, trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
+import { CompileBudget, IdleTimer, SocketsPerAddress } from "./ws-limits";
+import { addressKey } from "../rate-limit/address";
 
 export const CONNECTION_INIT_WAIT_MS = 3_000; // 3 seconds to authenticate after connecting
 export const MAX_PAYLOAD_BYTES = 64 * 1024; // 64 KiB per message
@@ -30,8 +33,11 @@ interface SocketState {
   clientIp: string;
   /** Subscriptions executing, for the "subscription ended" log line. */
   live: Map<string, { requestId: string; operation: string | null; started: number }>;
+  /** Runs while the socket has no subscription (WS_IDLE_TIMEOUT_MS, close 4408). */
+  idle: IdleTimer;
 }
 type Extra = { request: IncomingMessage; socket: WebSocket; state?: SocketState };
+type TrustFn = (address: string, hop: number) => boolean;
 
 let openSockets = 0;
 export const openSocketCount = () => openSockets;
@@ -42,9 +48,23 @@ export const openSocketCount = () => openSockets;
  * `connection_init` payload (`{ "authorization": "Bearer <token>" }` or `{ "apiKey": "..." }`); a bad
  * credential closes the socket with 4403, and so does the token's expiry or end (logOutEverywhere). Authorisation is checked when subscribing. Errors are
  * masked exactly as over HTTP.
+ *
+ * The client address is resolved as for HTTP (`trustProxy`: Express's compiled TRUST_PROXY). At
+ * most WS_MAX_PER_ADDRESS sockets per address (IPv6 by /64): the next upgrade is answered 429. A
+ * socket without a subscription for WS_IDLE_TIMEOUT_MS is closed with 4408.
  */
-export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, sql: Sql, config: Config) {
-  const wss = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: MAX_PAYLOAD_BYTES });
+export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, sql: Sql, config: Config, trustProxy: TrustFn) {
+  const clientIpOf = (req: IncomingMessage) => proxyAddr(req, trustProxy);
+  const perAddress = new SocketsPerAddress(config.wsMaxPerAddress);
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: MAX_PAYLOAD_BYTES,
+    verifyClient: ({ req }, done) => {
+      if (perAddress.take(addressKey(clientIpOf(req)), req.socket)) return done(true);
+      done(false, 429, "Too many WebSocket connections from this address");
+    },
+  });
   wss.on("connection", (socket) => {
     openSockets++;
     socket.once("close", () => openSockets--);
@@ -68,12 +88,24 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   // Each event is executed once per (operation, variables, viewer) and instance, with graphql-jit,
   // in a context of its own (fresh EntityManager and loaders: the subscriber's lives as long as
   // the socket, its caches would go stale).
+  // New documents compiled by graphql-jit per address and minute (see CompileBudget).
+  const compileBudget = new CompileBudget(config.wsCompilesPerMinute);
+  const socketOf = new WeakMap<object, SocketState>(); // a subscription's context → its socket
   const subscribe = sharedSubscribe({
     executionContext(subscriber) {
       const em = orm.em.fork();
       return { ...subscriber, em, loaders: createLoaders(em, sql) };
     },
+    mayCompile(subscriber) {
+      const state = socketOf.get(subscriber);
+      return !!state && compileBudget.take(addressKey(state.clientIp));
+    },
   });
+  /** A subscription ended or was refused: its slot frees, and a socket left without any starts its idle countdown. */
+  const release = (state: SocketState | undefined, id: string) => {
+    if (!state?.subscriptions.delete(id)) return; // refused before it took a slot: the countdown runs on
+    if (state.subscriptions.size === 0) state.idle.start();
+  };
 
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
@@ -92,7 +124,9 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
           // Closes the socket with 4403 when its token expires or its session ends; refuses it (4403)
           // when that happened while the caller was being read.
           if (!trackSession(ctx.extra.socket, viewer, mark)) return false;
-          ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown", live: new Map() };
+          const idle = new IdleTimer(ctx.extra.socket, config.wsIdleTimeoutMs);
+          ctx.extra.state = { viewer, subscriptions: new Set(), clientIp: clientIpOf(ctx.extra.request), live: new Map(), idle };
+          idle.start();
           return true;
         } catch (err) {
           if (!(err instanceof AppError)) logger().error({ err, transport: "ws" }, "resolving a socket's caller failed");
@@ -122,6 +156,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
           return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`, { extensions: { code: "RATE_LIMITED" } })];
         }
         state.subscriptions.add(id);
+        state.idle.stop();
       },
       context(ctx, id, _payload, args): GraphQLContext {
         const requestId = randomUUID();
@@ -131,7 +166,9 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const operation = getOperationAST(args.document, args.operationName)?.name?.value ?? null;
         state.live.set(id, { requestId, operation, started: performance.now() });
         log.info({ operation }, "subscription started");
-        return { em, sql, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em, sql), log };
+        const context: GraphQLContext = { em, sql, viewer: state.viewer, config, requestId, clientIp: state.clientIp, loaders: createLoaders(em, sql), log };
+        socketOf.set(context, state);
+        return context;
       },
       onNext(_ctx, _id, _payload, args, result) {
         if (!result.errors?.length) return;
@@ -139,7 +176,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
       },
       onError(ctx, id, _payload, errors) {
         // A refused subscription frees its slot (onComplete does not run for it).
-        ctx.extra.state?.subscriptions.delete(id);
+        release(ctx.extra.state, id);
         // Parse and validation errors carry no code here (Apollo adds them on HTTP): add the same ones.
         const coded = errors.map((e) =>
           e.originalError || e.extensions?.code
@@ -150,7 +187,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
       },
       onComplete(ctx, id) {
         const state = ctx.extra.state;
-        state?.subscriptions.delete(id);
+        release(state, id);
         const live = state?.live.get(id);
         if (live) {
           state!.live.delete(id);

@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Gauge } from "prom-client";
 import type { Config } from "../config/env";
+import { localOnly } from "../http/local-only";
 import { openSocketCount } from "../http/ws";
 import { Task } from "../jobs/queue";
 import { logger } from "../logger";
@@ -18,7 +19,8 @@ const QUEUE_QUERY_REUSE_MS = 1_000;
  * `GET /metrics`: the Prometheus text format.
  *
  * - METRICS_TOKEN set: only with `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).
- * - Unset outside production: open (a developer's machine, the tests).
+ * - Unset outside production: loopback clients only (a developer's machine, the tests; others
+ *   get 404), or everyone with DEV_ROUTES=open (see src/http/local-only.ts).
  * - Unset in production: not served (404, like any unknown path). Metrics name operations,
  *   error rates and queue sizes; they are not for the public, and the app cannot tell a
  *   scraper on a private network from a client behind a reverse proxy on loopback.
@@ -31,8 +33,14 @@ export function metricsHandler(sql: Sql, config: Config): RequestHandler {
   const disabled = !token && config.nodeEnv === "production";
   if (disabled) logger().info("GET /metrics is off: set METRICS_TOKEN to serve Prometheus metrics in production");
 
+  const local = localOnly({ devRoutes: config.devRoutes ?? "local" });
   return async (req, res, next) => {
     if (disabled) return next();
+    if (!expected) {
+      let passed = false;
+      local(req, res, () => (passed = true));
+      if (!passed) return;
+    }
     if (expected) {
       const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
       if (!m || !timingSafeEqual(digest(m[1]), expected)) {

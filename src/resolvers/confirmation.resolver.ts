@@ -4,6 +4,7 @@ import { RateLimit, perCaller, perIp } from "../rate-limit/decorator";
 import { EmailType } from "../schema/types/email";
 import { OrderType, ResendConfirmationPayload } from "../schema/types/order";
 import * as confirmation from "../services/confirmation/confirmation";
+import type { EmailMessage } from "../entities";
 import type { GraphQLContext } from "./context";
 
 @Resolver(() => OrderType)
@@ -20,5 +21,16 @@ export class ConfirmationResolver {
   @FieldResolver(() => [EmailType], { description: "Every email of the order and its delivery status (COORGANIZER+)." })
   emails(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return confirmation.orderEmails(ctx, order.id);
+  }
+}
+
+@Resolver(() => EmailType)
+export class EmailFieldsResolver {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: "Why the last try failed: Postmark's own answer as it gave it, or a generic text when Postmark could not be reached (details in the server logs).",
+  })
+  lastError(@Root() email: EmailMessage) {
+    return confirmation.emailLastError(email);
   }
 }

@@ -2,7 +2,7 @@ import type { NonEmptyArray } from "type-graphql";
 import { AuthResolver, UserFieldsResolver } from "./auth.resolver";
 import { ApiKeyFieldsResolver, BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
 import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
-import { ConfirmationResolver } from "./confirmation.resolver";
+import { ConfirmationResolver, EmailFieldsResolver } from "./confirmation.resolver";
 import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, FanResolver } from "./loyalty.resolver";
 import { LiveResolver } from "./live.resolver";
 import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
@@ -17,6 +17,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   OrderResolver,
   PaymentAttemptFieldsResolver,
   ConfirmationResolver,
+  EmailFieldsResolver,
   DiscountResolver,
   FanResolver,
   CouponFieldsResolver,

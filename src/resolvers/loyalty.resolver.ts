@@ -7,6 +7,7 @@ import {
   ActivateFanPayload,
   CouponDeliveryType,
   CouponType,
+  DELIVERY_ERROR_TEXT,
   DeliveryAttemptType,
   DiscountConnection,
   DiscountObject,
@@ -123,5 +124,10 @@ export class CouponDeliveryFieldsResolver {
   @FieldResolver(() => [DeliveryAttemptType], { description: "Every try, oldest first." })
   tries(@Ctx() ctx: GraphQLContext, @Root() delivery: CouponDelivery) {
     return loyalty.deliveryTries(ctx, delivery.id);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: `The last try's error. ${DELIVERY_ERROR_TEXT}` })
+  lastError(@Root() delivery: CouponDelivery) {
+    return loyalty.deliveryLastError(delivery);
   }
 }

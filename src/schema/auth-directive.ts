@@ -2,6 +2,7 @@ import { MapperKind, getDirective, mapSchema } from "@graphql-tools/utils";
 import {
   DirectiveLocation,
   GraphQLDirective,
+  GraphQLBoolean,
   GraphQLEnumType,
   GraphQLNonNull,
   GraphQLSchema,
@@ -10,7 +11,7 @@ import {
 } from "graphql";
 import { Role } from "../entities/enums";
 import { AppError, ErrorCode } from "../errors";
-import { hasRole, type Subject, type Viewer } from "../services/auth/viewer";
+import { customerId, hasRole, type Subject, type Viewer } from "../services/auth/viewer";
 
 export const RoleEnum = new GraphQLEnumType({
   name: "Role",
@@ -22,7 +23,14 @@ export const authDirective = new GraphQLDirective({
   name: "auth",
   description: "Only callers holding at least this role over the object (its brand, or its customer for USER) may read the field; others get FORBIDDEN.",
   locations: [DirectiveLocation.FIELD_DEFINITION, DirectiveLocation.OBJECT],
-  args: { requires: { type: new GraphQLNonNull(RoleEnum) } },
+  args: {
+    requires: { type: new GraphQLNonNull(RoleEnum) },
+    orCustomer: {
+      type: new GraphQLNonNull(GraphQLBoolean),
+      defaultValue: false,
+      description: "The object's customer may read it too, whatever `requires` says (e.g. the coupon code they typed).",
+    },
+  },
 });
 
 /**
@@ -47,22 +55,25 @@ export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const type = schema.getType(typeName)!;
-      const required = (getDirective(schema, field, "auth")?.[0]?.requires ??
-        getDirective(schema, type as never, "auth")?.[0]?.requires) as Role | undefined;
+      const rule = (getDirective(schema, field, "auth")?.[0] ?? getDirective(schema, type as never, "auth")?.[0]) as { requires?: Role; orCustomer?: boolean } | undefined;
+      const required = rule?.requires;
       if (!required) return field;
       const subjectOf = AUTH_SUBJECTS[typeName];
       if (!subjectOf) throw new Error(`@auth on ${typeName}.${fieldName}, but ${typeName} has no entry in AUTH_SUBJECTS`);
-      return guard(field, required, subjectOf, `${typeName}.${fieldName}`);
+      return guard(field, required, rule.orCustomer === true, subjectOf, `${typeName}.${fieldName}`);
     },
   });
 }
 
-function guard(field: GraphQLFieldConfig<any, any>, required: Role, subjectOf: SubjectOf, coordinate: string): GraphQLFieldConfig<any, any> {
+function guard(field: GraphQLFieldConfig<any, any>, required: Role, orCustomer: boolean, subjectOf: SubjectOf, coordinate: string): GraphQLFieldConfig<any, any> {
   const resolve = field.resolve ?? defaultFieldResolver;
   return {
     ...field,
     resolve(parent, args, ctx: { viewer: Viewer }, info) {
-      if (!hasRole(ctx.viewer, subjectOf(parent), required)) {
+      const subject = subjectOf(parent);
+      // orCustomer: the customer counts even when they are also a brand member with a lower role.
+      const customer = orCustomer && !!subject.ownerId && customerId(ctx.viewer) === subject.ownerId;
+      if (!customer && !hasRole(ctx.viewer, subject, required)) {
         throw new AppError(ErrorCode.FORBIDDEN, `Reading ${coordinate} needs the ${required} role`, { requires: required });
       }
       return resolve(parent, args, ctx, info);

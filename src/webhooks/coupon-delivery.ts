@@ -1,5 +1,5 @@
 import { LockMode, ref } from "@mikro-orm/core";
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Task as WorkerTask } from "graphile-worker";
 import type { Config } from "../config/env";
 import { Brand, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "../entities";
@@ -7,7 +7,8 @@ import { retryDelayMs } from "../email/send-email";
 import { Task, enqueue } from "../jobs/queue";
 import { logger } from "../logger";
 import { signPayload } from "../services/payment/signature";
-import { BlockedAddressError, postWebhook } from "./outbound";
+import { publicReason } from "./delivery-errors";
+import { postWebhook } from "./outbound";
 
 /** Per try: a shop that does not answer in 10 s counts as down. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -19,6 +20,12 @@ export const DELIVERY_RETRY_WINDOW_MS = 25 * 60 * 60_000; // 25 hours
  * `Orderline-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<body>")>`. Every try is
  * recorded; a 2xx delivers; anything else (or a timeout) is retried with backoff for 25 hours.
  * The row lock (SKIP LOCKED) keeps two jobs for one delivery from both sending.
+ *
+ * Always the brand's current URL, never the one the delivery was queued for: the body holds fans'
+ * names, emails and codes, and a brand that moved or removed its shop does not want them sent to
+ * the old address. No URL any more: the delivery is CANCELLED (updateBrand cancels the others at
+ * once, see cancelPendingDeliveries). A failed try re-reads the URL before scheduling the next, so
+ * a try already under way when the URL was removed is the last one.
  */
 export function deliverCouponTask(orm: MikroORM, config: Config): WorkerTask {
   return async (payload) => {
@@ -29,8 +36,13 @@ export function deliverCouponTask(orm: MikroORM, config: Config): WorkerTask {
       const delivery = await tx.findOne(CouponDelivery, deliveryId, { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE });
       if (!delivery || delivery.status !== DeliveryStatus.PENDING) return;
       const brand = await tx.findOneOrFail(Brand, delivery.brand.id);
-      const url = brand.couponWebhookUrl ?? delivery.url; // the shop may have moved since the coupon was issued
-      delivery.url = url;
+      const url = brand.couponWebhookUrl;
+      if (!url) {
+        delivery.status = DeliveryStatus.CANCELLED;
+        log.info({ attempts: delivery.attempts }, "coupon delivery cancelled: the brand has no coupon webhook URL any more");
+        return;
+      }
+      delivery.url = url; // the shop may have moved since the coupon was issued
       delivery.attempts += 1;
       const started = performance.now();
       const attempt = new DeliveryAttempt(ref(delivery), 0);
@@ -48,14 +60,10 @@ export function deliverCouponTask(orm: MikroORM, config: Config): WorkerTask {
         );
         attempt.statusCode = res.status;
         if (res.status < 200 || res.status >= 300) attempt.error = `HTTP ${res.status}`;
-      } catch (e) {
-        const err = e as Error;
-        attempt.error =
-          err.name === "TimeoutError"
-            ? `no answer in ${DELIVERY_TIMEOUT_MS / 1000} s`
-            : err instanceof BlockedAddressError
-              ? err.message
-              : `request failed: ${(err as { code?: string }).code ?? err.message}`;
+      } catch (err) {
+        // Brand members read a generic reason; the detail (addresses, ports, errno) only in the log.
+        attempt.error = publicReason(err);
+        log.warn({ err, reason: attempt.error, url: redactedUrl(url) }, "coupon delivery try failed");
       }
       attempt.durationMs = Math.round(performance.now() - started);
       tx.persist(attempt);
@@ -72,9 +80,42 @@ export function deliverCouponTask(orm: MikroORM, config: Config): WorkerTask {
         log.error({ attempts: delivery.attempts, error: attempt.error }, "coupon delivery failed after 25 hours of retries");
         return;
       }
+      // The URL may have been removed while this try was under way: then this was the last one.
+      const [current] = await tx.execute<{ url: string | null }[]>("select coupon_webhook_url as url from brand where id = ?", [brand.id]);
+      if (!current?.url) {
+        delivery.status = DeliveryStatus.CANCELLED;
+        log.info({ attempts: delivery.attempts }, "coupon delivery cancelled: the brand removed its coupon webhook URL");
+        return;
+      }
       const delay = retryDelayMs(delivery.attempts, config.jobRetryBaseMs);
       await enqueue(tx, Task.DELIVER_COUPON, { deliveryId }, { jobKey: `delivery:${deliveryId}`, runAt: new Date(Date.now() + delay) });
       log.warn({ attempts: delivery.attempts, error: attempt.error, retryInMs: delay }, "coupon delivery failed; will retry");
     });
   };
+}
+
+/**
+ * In updateBrand's transaction, when the URL is removed: every PENDING delivery of the brand is
+ * CANCELLED at once. A delivery whose try is under way right now (its row locked by the job) is
+ * skipped here, not waited for (a try may take 10 s, longer than statement_timeout); its job
+ * re-reads the URL after the try and cancels it then. Returns how many were cancelled here.
+ */
+export async function cancelPendingDeliveries(tx: EntityManager, brandId: string): Promise<number> {
+  const rows: unknown[] = await tx.execute(
+    `update coupon_delivery set status = 'CANCELLED' where id in
+       (select id from coupon_delivery where brand_id = ? and status = 'PENDING' for update skip locked)
+     returning id`,
+    [brandId],
+  );
+  return rows.length;
+}
+
+/** The URL without credentials, query or fragment, for logs (a query may carry the shop's token). */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
 }

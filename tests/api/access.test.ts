@@ -175,6 +175,36 @@ describe("brand members see what their role allows", () => {
   });
 });
 
+describe("Order.couponCode follows Discount.fixedCode (issue #12, item 11)", () => {
+  const ORDER_CODE = `query ($id: ID!) { order(id: $id) { id couponCode } }`;
+  const ORDERS_CODE = `query ($b: ID!) { orders(brandId: $b, first: 10) { edges { node { id couponCode } } } }`;
+
+  it("is read by the order's customer and ORGANIZER+; a COORGANIZER gets FORBIDDEN, as for the shared code itself", async () => {
+    const brand = await brandWithProducts();
+    const fixedCode = `SHARED-${randomUUID().slice(0, 8).toUpperCase()}`;
+    await ok(
+      `mutation ($input: CreateDiscountInput!) { createDiscount(input: $input) { id } }`,
+      { input: { brandId: brand.brandId, name: "Staff", type: "PERCENT", amount: 10, usageLimit: 100, fixedCode } },
+      { token: brand.owner.token },
+    );
+    const [buyer, coorg, org, key] = await Promise.all([signUp("coupon-buyer"), member(brand, "COORGANIZER"), member(brand, "ORGANIZER"), apiKey(brand)]);
+    const order = await placeOrder(brand, buyer.token, { couponCode: fixedCode.toLowerCase() });
+
+    for (const auth of [{ token: buyer.token }, { token: org.token }, { token: brand.owner.token }, { apiKey: key }]) {
+      expect((await ok(ORDER_CODE, { id: order.id }, auth)).order.couponCode).toBe(fixedCode);
+    }
+    const refused = await gql(ORDER_CODE, { id: order.id }, { token: coorg.token });
+    expect(refused.data?.order).toEqual({ id: order.id, couponCode: null });
+    expect(refused.errors!.map((e) => [e.extensions?.code, e.extensions?.requires, e.path])).toEqual([["FORBIDDEN", "ORGANIZER", ["order", "couponCode"]]]);
+    const list = await gql(ORDERS_CODE, { b: brand.brandId }, { token: coorg.token });
+    expect(list.errors!.map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
+    expect(JSON.stringify(list.data)).not.toContain(fixedCode);
+    // The code of their own order, which they typed as a customer, they may read.
+    const ownOrder = await placeOrder(brand, coorg.token, { couponCode: fixedCode });
+    expect((await ok(ORDER_CODE, { id: ownOrder.id }, { token: coorg.token })).order.couponCode).toBe(fixedCode);
+  });
+});
+
 describe("a brand API key acts as ORGANIZER of its own brand only", () => {
   it("lists its brand's orders with buyers, reads couponWebhookUrl but not webhookSecret", async () => {
     const auth = { apiKey: keyX };

@@ -246,6 +246,56 @@ describe("the shop webhook", () => {
   });
 });
 
+describe("removing or changing the shop's URL (issue #12, item 10)", () => {
+  /** The delivery's job in graphile-worker's queue (a scheduled retry), if any. */
+  const queuedJobs = (deliveryId: string) => count("select 1 from graphile_worker._private_jobs where key = $1", [`delivery:${deliveryId}`]);
+
+  it("cancels the pending delivery of a failing shop when the URL is removed, and nothing more is POSTed", async () => {
+    const { brand, discountId } = await loyaltyBrand();
+    const email = uniqueEmail("cancelled");
+    shop.answer(email, ...Array<number>(40).fill(503)); // down for every try this test can see
+    await register(discountId, email);
+    await eventually(async () => expect(shopCalls(email).length).toBeGreaterThanOrEqual(2)); // failing, and retried
+
+    await ok(UpdateBrandDocument, { id: brand.brandId, input: { couponWebhookUrl: "" } }, { token: brand.owner.token });
+    // CANCELLED in updateBrand's transaction, or (a try under way at that moment) by its job right after.
+    const fan = await eventually(async () => {
+      const f = await fanByEmail(brand, email);
+      expect(f.couponDeliveries[0].status).toBe("CANCELLED");
+      return f;
+    });
+    const delivery = fan.couponDeliveries[0];
+    // A retry scheduled before the removal runs, finds the delivery CANCELLED and sends nothing.
+    await eventually(async () => expect(await queuedJobs(delivery.id)).toBe(0), 20_000);
+    const calls = shopCalls(email).length;
+    expect(delivery.attempts).toBe(calls); // every POST the shop got is a recorded try, and no try is missing
+    expect((await fanByEmail(brand, email)).couponDeliveries[0]).toMatchObject({ status: "CANCELLED", attempts: calls });
+  });
+
+  it("sends pending deliveries to the new URL when it changes", async () => {
+    const { brand, discountId } = await loyaltyBrand();
+    const next = await startFakeShop();
+    try {
+      const email = uniqueEmail("moved");
+      shop.answer(email, ...Array<number>(40).fill(503));
+      await register(discountId, email);
+      await eventually(async () => expect(shopCalls(email).length).toBeGreaterThanOrEqual(1));
+      await ok(UpdateBrandDocument, { id: brand.brandId, input: { couponWebhookUrl: next.url } }, { token: brand.owner.token });
+      const fan = await eventually(async () => {
+        const f = await fanByEmail(brand, email);
+        expect(f.couponDeliveries[0].status).toBe("DELIVERED");
+        return f;
+      }, 20_000);
+      expect(fan.couponDeliveries[0].url).toBe(next.url);
+      const moved = next.requests.filter((r) => r.body?.data?.email === email);
+      expect(moved.map((r) => r.answeredWith)).toEqual([200]);
+      expect(moved[0].raw.toString()).toBe(shopCalls(email)[0].raw.toString()); // the same frozen event
+    } finally {
+      await next.close();
+    }
+  });
+});
+
 describe("reading fans", () => {
   it("is for ORGANIZER+ and the brand's key; a COORGANIZER is refused, outsiders get NOT_FOUND", async () => {
     const { brand, discountId } = await loyaltyBrand();

@@ -114,7 +114,7 @@ describe("the shop's webhook endpoint down for an hour (simulated)", () => {
     expect(tries).toHaveLength(failedTries + 1);
     for (const t of tries.slice(0, -1)) {
       expect(t.status_code).toBeNull();
-      expect(t.error).toMatch(/^request failed: /);
+      expect(t.error).toBe("could not connect"); // the generic reason; ECONNREFUSED and the port only in the log
     }
     expect(tries[tries.length - 1]).toMatchObject({ status_code: 200, error: null });
     // Their recorded times span the simulated hour (plus the few real seconds the test took).

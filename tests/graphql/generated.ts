@@ -55,6 +55,7 @@ export type CreateProductInput = {
 };
 
 export type DeliveryStatus =
+  | 'CANCELLED'
   | 'DELIVERED'
   | 'FAILED'
   | 'PENDING';

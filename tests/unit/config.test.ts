@@ -53,11 +53,22 @@ describe("configuration", () => {
   it("closes schema details, private webhook targets and GraphiQL in production by default, with timeouts on everywhere", () => {
     const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() };
     expect(loadConfig(prod)).toMatchObject({ introspection: false, fieldSuggestions: false, graphiql: false, webhookAllowPrivate: false, statementTimeoutMs: 5_000, requestTimeoutMs: 10_000 });
-    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ introspection: true, fieldSuggestions: true, graphiql: true, webhookAllowPrivate: true });
+    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ introspection: true, fieldSuggestions: true, graphiql: true, webhookAllowPrivate: "loopback", devRoutes: "local" });
     expect(loadConfig({ ...prod, INTROSPECTION: "true", FIELD_SUGGESTIONS: "1" })).toMatchObject({ introspection: true, fieldSuggestions: true });
     // Turning introspection off in development turns GraphiQL's default off with it; asking for both is an error.
     expect(loadConfig({ DATA_DIR: tmp(), INTROSPECTION: "false" }).graphiql).toBe(false);
     expect(() => loadConfig({ DATA_DIR: tmp(), INTROSPECTION: "false", GRAPHIQL: "true" })).toThrow(/GRAPHIQL=true needs INTROSPECTION/);
     expect(() => loadConfig({ DATA_DIR: tmp(), STATEMENT_TIMEOUT_MS: "-1", REQUEST_TIMEOUT_MS: "5" })).toThrow(/STATEMENT_TIMEOUT_MS[\s\S]*REQUEST_TIMEOUT_MS/);
+  });
+
+  it("keeps development doors local and private webhook targets to loopback outside production (issue #12, items 13 and 14)", () => {
+    const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() };
+    expect(loadConfig({ DATA_DIR: tmp(), DEV_ROUTES: "open", WEBHOOK_ALLOW_PRIVATE: "true" })).toMatchObject({ devRoutes: "open", webhookAllowPrivate: true });
+    expect(loadConfig({ DATA_DIR: tmp(), WEBHOOK_ALLOW_PRIVATE: "false" }).webhookAllowPrivate).toBe(false);
+    expect(loadConfig({ ...prod, WEBHOOK_ALLOW_PRIVATE: "true" }).webhookAllowPrivate).toBe(true);
+    expect(() => loadConfig({ ...prod, DEV_ROUTES: "open" })).toThrow(/DEV_ROUTES=open cannot be used in production/);
+    expect(() => loadConfig({ DATA_DIR: tmp(), DEV_ROUTES: "public" })).toThrow(/DEV_ROUTES must be local or open/);
+    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ wsMaxPerAddress: 200, wsIdleTimeoutMs: 60_000, wsCompilesPerMinute: 10 });
+    expect(() => loadConfig({ DATA_DIR: tmp(), WS_MAX_PER_ADDRESS: "0", WS_IDLE_TIMEOUT_MS: "10" })).toThrow(/WS_MAX_PER_ADDRESS[\s\S]*WS_IDLE_TIMEOUT_MS/);
   });
 });

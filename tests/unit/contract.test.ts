@@ -69,7 +69,8 @@ describe("the printed schema", () => {
 
   it("carries the @auth usages the field-level rules are enforced from", () => {
     const sdl = readFileSync(PRINTED, "utf8");
-    expect(sdl).toMatch(/directive @auth\(requires: Role!\) on FIELD_DEFINITION \| OBJECT/);
+    expect(sdl).toMatch(/directive @auth\(\s*requires: Role![\s\S]*?orCustomer: Boolean! = false\s*\) on FIELD_DEFINITION \| OBJECT/);
+    expect(sdl).toMatch(/couponCode: String @auth\(requires: ORGANIZER, orCustomer: true\)/);
     expect(sdl).toMatch(/buyer: Buyer! @auth\(requires: USER\)/);
     expect(sdl).toMatch(/attendees: \[Attendee!\]! @auth\(requires: USER\)/);
     expect(sdl).toMatch(/webhookSecret: String @auth\(requires: OWNER\)/);

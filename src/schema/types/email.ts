@@ -12,7 +12,7 @@ export class EmailType {
   @Field(() => EmailStatus) status!: EmailStatus;
   @Field(() => Int, { description: "Delivery attempts so far." }) attempts!: number;
   @Field(() => String, { nullable: true, description: "Postmark's MessageID (or the local outbox id)." }) messageId!: string | null;
-  @Field(() => String, { nullable: true }) lastError!: string | null;
+  // lastError: field resolver (network details left out)
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
   @Field(() => Date, { nullable: true }) sentAt!: Date | null;

@@ -82,11 +82,14 @@ export class ActivateFanPayload {
 }
 
 
+export const DELIVERY_ERROR_TEXT =
+  'Why the try failed: "HTTP <status>" (the shop\'s answer), "timed out", "could not connect", "name not found", "address not allowed", "connection lost", "TLS handshake failed", "invalid HTTP answer" or "request failed". Details stay in the server logs.';
+
 @ObjectType("DeliveryAttempt", { description: "One try of pushing a coupon to the brand's shop." })
 export class DeliveryAttemptType {
   @Field() at!: Date;
   @Field(() => Int, { nullable: true, description: "The shop's HTTP status; null when it did not answer." }) statusCode!: number | null;
-  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => String, { nullable: true, description: DELIVERY_ERROR_TEXT }) error!: string | null;
   @Field(() => Int) durationMs!: number;
 }
 
@@ -94,9 +97,9 @@ export class DeliveryAttemptType {
 export class CouponDeliveryType {
   @Field(() => ID) id!: string;
   @Field() url!: string;
-  @Field(() => DeliveryStatus) status!: DeliveryStatus;
+  @Field(() => DeliveryStatus, { description: "CANCELLED: the brand removed its couponWebhookUrl while the delivery was pending." }) status!: DeliveryStatus;
   @Field(() => Int) attempts!: number;
-  @Field(() => String, { nullable: true }) lastError!: string | null;
+  // lastError: field resolver (the stored text mapped to the public vocabulary)
   @Field() createdAt!: Date;
   @Field(() => Date, { nullable: true }) deliveredAt!: Date | null;
   // attempts list: field resolver `tries`

@@ -48,7 +48,10 @@ export class OrderType extends Node {
   @Field(() => Int) discountTotal!: number;
   @Field(() => Int) total!: number;
   @Field() currency!: string;
-  @Field(() => String, { nullable: true }) couponCode!: string | null;
+  // The code may be a discount's shared fixedCode, which is ORGANIZER+ only (Discount.fixedCode).
+  @Directive("@auth(requires: ORGANIZER, orCustomer: true)")
+  @Field(() => String, { nullable: true, description: "The coupon code used: the order's customer and ORGANIZER+ of the brand only." })
+  couponCode!: string | null;
   @Field() createdAt!: Date;
   @Field({ description: "When an unpaid order expires and can no longer be paid." }) expiresAt!: Date;
   @Field(() => Date, { nullable: true }) paidAt!: Date | null;

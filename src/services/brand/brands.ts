@@ -8,7 +8,8 @@ import { dispatchRolesChanged, dispatchSessionsEnded, notifyRolesChanged, notify
 import { forgetAccount, hasRole, roleOver } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
-import { isPrivateHost } from "../../webhooks/outbound";
+import { isRefusedHost } from "../../webhooks/outbound";
+import { cancelPendingDeliveries } from "../../webhooks/coupon-delivery";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
 
 export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
@@ -131,13 +132,13 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
 }
 
 /**
- * The coupon webhook URL: http(s), and unless WEBHOOK_ALLOW_PRIVATE, not a private or local
- * address (the delivery checks the resolved address again, see src/webhooks/outbound.ts).
+ * The coupon webhook URL: http(s), and not a private or local address that WEBHOOK_ALLOW_PRIVATE
+ * refuses (the delivery checks the resolved address again, see src/webhooks/outbound.ts).
  */
 function webhookUrl(ctx: ServiceContext, check: InputCheck, value: string | null | undefined): string | null {
   const field = "input.couponWebhookUrl";
   const url = httpUrl(check, field, value);
-  if (url && check.ok && !ctx.config.webhookAllowPrivate && isPrivateHost(new URL(url).hostname)) {
+  if (url && check.ok && isRefusedHost(new URL(url).hostname, ctx.config.webhookAllowPrivate)) {
     check.add(field, "must be a public address (private, loopback and link-local addresses are refused)");
   }
   return url;
@@ -154,6 +155,9 @@ export async function updateBrand(ctx: ServiceContext, id: string, input: { name
     const b = await tx.findOneOrFail(Brand, brand.id);
     if (name !== undefined) b.name = name;
     if (url !== undefined) b.couponWebhookUrl = url;
+    // Removing the URL stops pending deliveries (fans' personal data) in the same transaction;
+    // a changed URL needs nothing here: each try reads the brand's current URL.
+    if (url === null) await cancelPendingDeliveries(tx, b.id);
     return b;
   });
 }

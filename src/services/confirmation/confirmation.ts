@@ -7,6 +7,7 @@ import { hasRole } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { findVisibleOrder } from "../order/orders";
 import { sameAddress, ticketHolders } from "./tickets";
+import { shownEmailError } from "../../webhooks/delivery-errors";
 
 /** graphile-worker retries (crash of a worker mid-job); our own retry policy lives in the send task. */
 const JOB_MAX_ATTEMPTS = 25;
@@ -55,6 +56,11 @@ export async function resendConfirmation(ctx: ServiceContext, orderId: string): 
     }
     return { order, sentTo: await queueConfirmation(tx, order) };
   });
+}
+
+/** An email's last error as brand members see it (no network details: see shownEmailError). */
+export function emailLastError(email: EmailMessage): string | null {
+  return shownEmailError(email.lastError);
 }
 
 /** The emails of an order, oldest first (COORGANIZER+ through @auth on Order.emails). */
