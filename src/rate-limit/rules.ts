@@ -14,7 +14,8 @@ const hasCoupon = (args: Record<string, unknown>) => {
 };
 
 export const CREATE_ORDER: RateRule[] = [
-  { scope: "user", per: perAccount, max: 30, window: "10m" },
+  // 60: also a box office ordering for walk-in buyers every 10 s.
+  { scope: "user", per: perAccount, max: 60, window: "10m" },
   { scope: "api-key", per: perApiKey, max: 600, window: "10m" },
   { scope: "ip", per: perIpUnlessKey, max: 300, window: "10m" },
   // Orders that carry a code, per address: bounds how many uses of a code one address can hold
@@ -23,7 +24,7 @@ export const CREATE_ORDER: RateRule[] = [
 ];
 
 export const ATTEMPT_TO_PAY: RateRule[] = [
-  { scope: "user", per: perAccount, max: 30, window: "10m" },
+  { scope: "user", per: perAccount, max: 60, window: "10m" },
   { scope: "api-key", per: perApiKey, max: 600, window: "10m" },
   { scope: "ip", per: perIpUnlessKey, max: 300, window: "10m" },
 ];

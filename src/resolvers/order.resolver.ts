@@ -54,7 +54,7 @@ export class OrderResolver {
 
   @Mutation(() => OrderType, {
     description:
-      "Signed in (account or anonymous session) or the brand's key. Totals in minor units. At most 30 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys), and 60 orders with a couponCode per 30 minutes per client IP. A customer holds at most 1 use of a code in PENDING orders; every unusable code gets one message (staff of the brand see the reason), and 10 unusable codes per 10 minutes per caller or 30 per client IP make further codes RATE_LIMITED.",
+      "Signed in (account or anonymous session) or the brand's key. Totals in minor units. At most 60 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys), and 60 orders with a couponCode per 30 minutes per client IP. A customer holds at most 1 use of a code in PENDING orders; every unusable code gets one message (staff of the brand see the reason), and 10 unusable codes per 10 minutes per caller or 30 per client IP make further codes RATE_LIMITED.",
   })
   @RateLimit(...CREATE_ORDER)
   createOrder(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateOrderInput) input: CreateOrderInput) {
@@ -73,7 +73,7 @@ export class OrderResolver {
 
   @Mutation(() => PaymentAttemptType, {
     description:
-      "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`. At most 30 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys).",
+      "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`. At most 60 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys).",
   })
   @RateLimit(...ATTEMPT_TO_PAY)
   attemptToPayForOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
