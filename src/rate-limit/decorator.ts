@@ -1,6 +1,7 @@
 import { createMethodMiddlewareDecorator } from "type-graphql";
 import type { GraphQLContext } from "../resolvers/context";
 import { customerId } from "../services/auth/viewer";
+import { addressKey } from "./address";
 import { enforceLimits, type Limit } from "./limiter";
 
 /** Whose budget a call spends: a function of the context and the field's arguments (null: not limited by this rule). */
@@ -21,8 +22,29 @@ export const perCaller: IdentityOf = (ctx) => {
   return id ? `user:${id}` : null;
 };
 
-/** The client's IP: the socket address, or X-Forwarded-For only when TRUST_PROXY allows it (Express req.ip). */
-export const perIp: IdentityOf = (ctx) => `ip:${ctx.clientIp}`;
+/** An account or anonymous session (not an API key: keys have budgets of their own). */
+export const perAccount: IdentityOf = (ctx) => {
+  const id = customerId(ctx.viewer);
+  return id ? `user:${id}` : null;
+};
+
+/** A brand API key (server-to-server: a higher budget than a person's). */
+export const perApiKey: IdentityOf = (ctx) => (ctx.viewer.kind === "apiKey" ? `api-key:${ctx.viewer.keyId}` : null);
+
+/**
+ * The client's address: the socket address, or X-Forwarded-For only when TRUST_PROXY allows it
+ * (Express req.ip); an IPv6 client by its /64 (addressKey), since one host usually holds a whole /64.
+ */
+export const perIp: IdentityOf = (ctx) => `ip:${addressKey(ctx.clientIp)}`;
+
+/** perIp, except for API keys: a shop's server may act for many buyers from one address; its key's budget bounds it. */
+export const perIpUnlessKey: IdentityOf = (ctx, args) => (ctx.viewer.kind === "apiKey" ? null : perIp(ctx, args));
+
+/** Applies `per` only to calls whose arguments match (e.g. orders that carry a coupon code). */
+export const when =
+  (matches: (args: Record<string, unknown>) => boolean, per: IdentityOf): IdentityOf =>
+  (ctx, args) =>
+    matches(args) ? per(ctx, args) : null;
 
 /** A field argument (a dotted path into the arguments, e.g. "input.email"), lowercased. */
 export const perArg =

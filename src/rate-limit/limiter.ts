@@ -63,10 +63,17 @@ export async function enforceLimits(em: EntityManager, fieldName: string, limits
 }
 
 async function rateLimited(store: PostgresStore, identity: Identity, limit: Limit): Promise<AppError> {
-  const windowMs = ms(limit.window as ms.StringValue);
   const now = Date.now();
-  const live = (await store.getForIdentity(identity)).filter((t) => t + windowMs > now);
-  const retryAfter = Math.max(1, Math.ceil(((live.length ? Math.min(...live) : now) + windowMs - now) / 1000));
+  return limitError(limit, retryAfterOf(await store.getForIdentity(identity), ms(limit.window as ms.StringValue), now));
+}
+
+/** Seconds until the oldest live hit leaves the window (at least 1). */
+function retryAfterOf(hits: readonly number[], windowMs: number, now: number): number {
+  const live = hits.filter((t) => t + windowMs > now);
+  return Math.max(1, Math.ceil(((live.length ? Math.min(...live) : now) + windowMs - now) / 1000));
+}
+
+function limitError(limit: Limit, retryAfter: number): AppError {
   return new AppError(ErrorCode.RATE_LIMITED, `Too many requests: at most ${limit.max} per ${limit.window} per ${limit.scope}. Try again in ${retryAfter} s.`, {
     retryAfter,
     limit: { scope: limit.scope, max: limit.max, window: limit.window },
@@ -78,4 +85,79 @@ async function rateLimited(store: PostgresStore, identity: Identity, limit: Limi
 export async function pruneRateLimits(em: EntityManager): Promise<number> {
   const rows = await em.execute("delete from rate_limit_hits where updated_at < now() - interval '1 day' returning key");
   return rows.length;
+}
+
+// ---- reservations: limits on failures, counted exactly -------------------------------------------
+
+/** A hit recorded by `reserve`: `release` takes it back when the attempt turned out not to fail. */
+export interface Hit {
+  key: string;
+  at: number;
+}
+
+/**
+ * One bucket a reservation looks at: `refuse` (default: live hits >= max) decides, given its live
+ * hits and those of every bucket of the reservation (in order); `record` (default: always) whether
+ * it gains a hit.
+ */
+export interface Bucket extends Limit {
+  refuse?: (live: number, all: number[]) => boolean;
+  record?: (live: number) => boolean;
+}
+
+const bucketKey = (fieldName: string, b: Limit) => keyOf({ fieldIdentity: `${fieldName}:${b.scope}`, contextIdentity: b.identity });
+
+/**
+ * Checks every bucket and, when none refuses, records one hit in each, all under the buckets'
+ * advisory locks (sorted: no deadlocks) in one transaction. Use it BEFORE the attempt it guards
+ * (a password check, a coupon code): concurrent attempts are serialised here, so no more attempts
+ * are evaluated than a bucket allows. Call `release` with the returned hits when the attempt
+ * succeeded, so only failures stay counted. Throws RATE_LIMITED like enforceLimits.
+ */
+export async function reserve(em: EntityManager, fieldName: string, buckets: Bucket[]): Promise<Hit[]> {
+  if (!buckets.length) return [];
+  return em.fork().transactional(async (tx) => {
+    const keyed = buckets.map((b) => ({ b, key: bucketKey(fieldName, b), windowMs: ms(b.window as ms.StringValue) }));
+    for (const key of [...new Set(keyed.map((k) => k.key))].sort()) await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [key]);
+    const now = Date.now();
+    const live = await Promise.all(keyed.map(async (k) => (await readHits(tx, k.key)).filter((t) => t + k.windowMs > now)));
+    const counts = live.map((l) => l.length);
+    for (const [i, { b, windowMs }] of keyed.entries()) {
+      const refused = b.refuse ? b.refuse(counts[i], counts) : counts[i] >= b.max;
+      if (refused) throw limitError(b, retryAfterOf(live[i], windowMs, now));
+    }
+    const hits: Hit[] = [];
+    for (const [i, { b, key }] of keyed.entries()) {
+      if (b.record && !b.record(live[i].length)) continue;
+      await writeHits(tx, key, [...live[i], now]);
+      hits.push({ key, at: now });
+    }
+    return hits;
+  });
+}
+
+/** Takes back hits recorded by `reserve` (one occurrence each), under the same locks. */
+export async function release(em: EntityManager, hits: Hit[]): Promise<void> {
+  if (!hits.length) return;
+  await em.fork().transactional(async (tx) => {
+    for (const key of [...new Set(hits.map((h) => h.key))].sort()) await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [key]);
+    for (const h of hits) {
+      const stored = await readHits(tx, h.key);
+      const i = stored.indexOf(h.at);
+      if (i >= 0) await writeHits(tx, h.key, [...stored.slice(0, i), ...stored.slice(i + 1)]);
+    }
+  });
+}
+
+async function readHits(tx: EntityManager, key: string): Promise<number[]> {
+  const rows: { hits: number[] }[] = await tx.execute("select hits from rate_limit_hits where key = ?", [key]);
+  return rows[0]?.hits ?? [];
+}
+
+async function writeHits(tx: EntityManager, key: string, hits: number[]): Promise<void> {
+  await tx.execute(
+    `insert into rate_limit_hits (key, hits, updated_at) values (?, ?::jsonb, now())
+     on conflict (key) do update set hits = excluded.hits, updated_at = now()`,
+    [key, JSON.stringify(hits)],
+  );
 }

@@ -3,6 +3,8 @@ import { BrandRole, type ApiKey, type Brand, type BrandMember, type Product } fr
 import { ApiKeyPayload, ApiKeyType, BrandMemberType, BrandType, ProductType, UserType } from "../schema/types/account";
 import { CreateBrandInput, CreateProductInput, UpdateBrandInput } from "../schema/inputs";
 import * as brands from "../services/brand/brands";
+import { RateLimit } from "../rate-limit/decorator";
+import { CREATE_BRAND, CREATE_PRODUCT } from "../rate-limit/rules";
 import type { GraphQLContext } from "./context";
 
 @Resolver(() => BrandType)
@@ -17,7 +19,8 @@ export class BrandResolver {
     return brands.getBrand(ctx, id);
   }
 
-  @Mutation(() => BrandType, { description: "The caller becomes its OWNER." })
+  @Mutation(() => BrandType, { description: "The caller becomes its OWNER. At most 10 per hour per account and 30 per client IP (IPv6 by /64)." })
+  @RateLimit(...CREATE_BRAND)
   createBrand(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateBrandInput) input: CreateBrandInput) {
     return brands.createBrand(ctx, input);
   }
@@ -58,7 +61,10 @@ export class BrandResolver {
     return brands.rotateWebhookSecret(ctx, brandId);
   }
 
-  @Mutation(() => ProductType, { description: "ORGANIZER+ or the brand's key. Priced in the brand's currency." })
+  @Mutation(() => ProductType, {
+    description: "ORGANIZER+ or the brand's key. Priced in the brand's currency. At most 300 per hour per account, 1,000 per brand API key, 1,000 per client IP (IPv6 by /64; not for keys).",
+  })
+  @RateLimit(...CREATE_PRODUCT)
   createProduct(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateProductInput) input: CreateProductInput) {
     return brands.createProduct(ctx, input);
   }

@@ -16,6 +16,8 @@ import { attemptView, orderView, type AttemptView, type OrderView } from "../ser
 import * as payments from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
 import { selectedFields } from "../schema/selection";
+import { RateLimit } from "../rate-limit/decorator";
+import { ATTEMPT_TO_PAY, CREATE_ORDER } from "../rate-limit/rules";
 import type { GraphQLContext } from "./context";
 
 /** Order fields that the read model can fetch in the same statement as the orders. */
@@ -50,7 +52,11 @@ export class OrderResolver {
     return orders.listMyOrders(ctx, { first, after }, includesOf(selectedFields(info, ["edges", "node"])));
   }
 
-  @Mutation(() => OrderType, { description: "Signed in (account or anonymous session) or the brand's key. Totals in minor units." })
+  @Mutation(() => OrderType, {
+    description:
+      "Signed in (account or anonymous session) or the brand's key. Totals in minor units. At most 60 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys), and 60 orders with a couponCode per 30 minutes per client IP. A customer holds at most 1 use of a code in PENDING orders; every unusable code gets one message (staff of the brand see the reason), and 10 unusable codes per 10 minutes per caller or 30 per client IP make further codes RATE_LIMITED.",
+  })
+  @RateLimit(...CREATE_ORDER)
   createOrder(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateOrderInput) input: CreateOrderInput) {
     return orders.createOrder(ctx, input).then(orderView);
   }
@@ -65,7 +71,11 @@ export class OrderResolver {
     return fulfilment.fulfillOrder(ctx, orderId).then(orderView);
   }
 
-  @Mutation(() => PaymentAttemptType, { description: "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`." })
+  @Mutation(() => PaymentAttemptType, {
+    description:
+      "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`. At most 60 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys).",
+  })
+  @RateLimit(...ATTEMPT_TO_PAY)
   attemptToPayForOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
     return payments.attemptToPayForOrder(ctx, orderId).then(attemptView);
   }

@@ -17,4 +17,6 @@ export interface ServiceContext {
   loaders: Loaders;
   /** The read model's pool: hand-written SQL for the hot read paths. */
   sql: Sql;
+  /** The client's address (set for GraphQL requests; absent for scripts): per-address failure budgets. */
+  clientIp?: string;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { LogInDocument, ResendConfirmationDocument, SignUpDocument, StartAnonymousSessionDocument } from "../graphql/generated";
-import { count, gql, testClientIp, type GraphQLResult } from "../helpers/api";
+import { count, gql, sameNetwork, testClientIp, type GraphQLResult } from "../helpers/api";
 import { brandWithProducts, member, PASSWORD, payOrder, placeOrder, signUp, type Account, type BrandSetup } from "../helpers/fixtures";
 import { startApi, type ApiProcess } from "../helpers/processes";
 
@@ -79,31 +79,74 @@ describe("resendConfirmation rate limits", () => {
 });
 
 describe("logIn rate limits", () => {
-  it("stops guessing after 10 attempts per email in 15 minutes, also for the right password", async () => {
+  const logIn = (email: string, password: string, ip: string) => gql(LogInDocument, { email, password }, { headers: { "x-forwarded-for": ip } });
+  const codesOf = (results: GraphQLResult<unknown>[]) => results.map((r) => r.errors?.[0]?.extensions?.code ?? "OK");
+  const countOf = (results: GraphQLResult<unknown>[], code: string) => codesOf(results).filter((c) => c === code).length;
+
+  it("lets exactly 10 of 25 concurrent wrong passwords from one address be tried; that address is then refused, also with the right password", async () => {
     const account = await signUp("target");
     const ip = testClientIp();
-    const attempt = (password: string) => gql(LogInDocument, { email: account.email, password }, { headers: { "x-forwarded-for": ip } });
-    const wrong = await Promise.all(Array.from({ length: 12 }, () => attempt("wrong password guess")));
-    expect(wrong.map((r) => r.errors?.[0]?.extensions?.code).sort()).toEqual([
-      ...Array(2).fill("RATE_LIMITED"),
-      ...Array(10).fill("UNAUTHENTICATED"),
-    ]);
-    const right = await attempt(PASSWORD);
+    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => logIn(i % 2 ? account.email : account.email.toUpperCase(), "wrong password guess", ip)));
+    expect(countOf(results, "UNAUTHENTICATED")).toBe(10);
+    expect(countOf(results, "RATE_LIMITED")).toBe(15);
+    for (const r of results.filter((r) => r.status === 429)) {
+      expect(r.errors![0].extensions).toMatchObject({ code: "RATE_LIMITED", limit: { scope: "ip+email", max: 10, window: "15m" } });
+    }
+    const right = await logIn(account.email, PASSWORD, ip);
     expect(right.status).toBe(429);
-    expect(right.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: { scope: "email" } });
-    // The email is compared case-insensitively: changing case buys no new attempts.
-    const shouted = await gql(LogInDocument, { email: account.email.toUpperCase(), password: PASSWORD }, { headers: { "x-forwarded-for": ip } });
-    expect(shouted.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect(right.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: { scope: "ip+email" } });
+    // Another address in the same /64 is the same client.
+    expect(codesOf([await logIn(account.email, PASSWORD, sameNetwork(ip))])).toEqual(["RATE_LIMITED"]);
   });
 
-  it("limits one IP to 30 attempts a minute across emails", async () => {
+  it("does not lock the owner out: after an attacker's 50 failures from ten addresses, the right password from another address gets in", async () => {
+    const account = await signUp("owner-of-it");
+    const attackers = Array.from({ length: 10 }, () => testClientIp());
+    // Five addresses at a time (each scrypt check costs real CPU): 5 concurrent guesses from each.
+    const results: GraphQLResult<unknown>[] = [];
+    for (const batch of [attackers.slice(0, 5), attackers.slice(5)]) {
+      results.push(...(await Promise.all(batch.flatMap((ip) => Array.from({ length: 5 }, () => logIn(account.email, "wrong password guess", ip))))));
+    }
+    expect(countOf(results, "UNAUTHENTICATED")).toBe(50);
+    // The email's ceiling (50 an hour) is reached: the attacker's addresses are refused although
+    // each has 5 of its 10 guesses left ...
+    const again = await Promise.all(attackers.map((ip) => logIn(account.email, PASSWORD, ip)));
+    for (const r of again) expect(r.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: { scope: "email", max: 50, window: "1h" } });
+    // ... a clean address gets one guess, and is then refused as well ...
+    const guesser = testClientIp();
+    expect(codesOf([await logIn(account.email, "another guess", guesser)])).toEqual(["UNAUTHENTICATED"]);
+    expect(codesOf([await logIn(account.email, PASSWORD, guesser)])).toEqual(["RATE_LIMITED"]);
+    // ... and the owner, on another address, gets in.
+    const owner = await logIn(account.email, PASSWORD, testClientIp());
+    expect(owner.errors).toBeUndefined();
+    expect(owner.data?.logIn?.user?.id).toBe(account.userId);
+  });
+
+  it("counts only failures: 11 right passwords leave the address all 10 wrong ones", async () => {
+    const account = await signUp("typo");
     const ip = testClientIp();
-    const results = await Promise.all(
-      Array.from({ length: 35 }, (_, i) => gql(LogInDocument, { email: `nobody-${i}@example.test`, password: "x" }, { headers: { "x-forwarded-for": ip } })),
-    );
-    const codes = results.map((r) => r.errors?.[0]?.extensions?.code);
-    expect(codes.filter((c) => c === "UNAUTHENTICATED")).toHaveLength(30);
-    expect(codes.filter((c) => c === "RATE_LIMITED")).toHaveLength(5);
+    for (let i = 0; i < 11; i++) expect(codesOf([await logIn(account.email, PASSWORD, ip)])).toEqual(["OK"]);
+    const wrong = await Promise.all(Array.from({ length: 11 }, () => logIn(account.email, "wrong password guess", ip)));
+    expect(countOf(wrong, "UNAUTHENTICATED")).toBe(10);
+    expect(countOf(wrong, "RATE_LIMITED")).toBe(1);
+  });
+
+  it("gives an unknown email and a wrong password the same answer", async () => {
+    const account = await signUp("known");
+    const [unknown, wrong] = await Promise.all([logIn(`nobody-${randomUUID()}@example.test`, "x", testClientIp()), logIn(account.email, "x", testClientIp())]);
+    expect(unknown.status).toBe(wrong.status);
+    expect(unknown.body).toEqual(wrong.body);
+    expect(codesOf([unknown])).toEqual(["UNAUTHENTICATED"]);
+  });
+
+  it("limits one address to 20 failures per 10 minutes across emails, and 30 attempts a minute", async () => {
+    const ip = testClientIp();
+    const results = await Promise.all(Array.from({ length: 35 }, (_, i) => logIn(`nobody-${i}@example.test`, "x", ip)));
+    expect(countOf(results, "UNAUTHENTICATED")).toBe(20);
+    expect(countOf(results, "RATE_LIMITED")).toBe(15);
+    const scopes = results.filter((r) => r.status === 429).map((r) => `${(r.errors![0].extensions!.limit as any).scope} ${(r.errors![0].extensions!.limit as any).max}`);
+    expect(scopes.filter((s) => s === "ip 30")).toHaveLength(5);
+    expect(scopes.filter((s) => s === "ip 20")).toHaveLength(10);
   });
 });
 
@@ -128,5 +171,24 @@ describe("account creation rate limits", () => {
     expect(results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED")).toHaveLength(5);
     // Another address is not affected.
     expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": testClientIp() } })).data?.startAnonymousSession?.token).toBeTruthy();
+  });
+
+  it("counts an IPv6 client by its /64: 125 sessions from two addresses of one /64 share one budget of 120", async () => {
+    const ip = testClientIp();
+    const neighbour = sameNetwork(ip);
+    const results = await Promise.all(Array.from({ length: 125 }, (_, i) => gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": i % 2 ? ip : neighbour } })));
+    expect(results.filter((r) => r.data?.startAnonymousSession?.token)).toHaveLength(120);
+    const limited = results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED");
+    expect(limited).toHaveLength(5);
+    for (const r of limited) expect(r.errors![0].extensions).toMatchObject({ limit: { scope: "ip", max: 120 } });
+  });
+
+  it("counts an IPv4 client by its whole address: the next address has a budget of its own", async () => {
+    const a = `198.51.100.${1 + Math.floor(Math.random() * 127)}`;
+    const next = a.replace(/\d+$/, (n) => String(Number(n) + 127));
+    const results = await Promise.all(Array.from({ length: 125 }, () => gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": a } })));
+    expect(results.filter((r) => r.data?.startAnonymousSession?.token)).toHaveLength(120);
+    expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": `::ffff:${a}` } })).errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": next } })).data?.startAnonymousSession?.token).toBeTruthy();
   });
 });

@@ -8,11 +8,15 @@ export const apiUrl = () => inject("apiUrl");
 export const graphqlUrl = () => `${inject("apiUrl")}/graphql`;
 
 /**
- * A client address from the IPv6 documentation range (never routed), unique per call site.
- * `TEST_CLIENT_IP` is this test file's, sent as X-Forwarded-For by default; the test server trusts
- * loopback proxies, so per-IP rate limits are per test file.
+ * A client address from the IPv6 documentation range (never routed), unique per call site and in a
+ * /64 of its own (per-address limits count an IPv6 client by its /64). `TEST_CLIENT_IP` is this
+ * test file's, sent as X-Forwarded-For by default; the test server trusts loopback proxies, so
+ * per-IP rate limits are per test file.
  */
-export const testClientIp = () => `2001:db8::${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
+export const testClientIp = () => `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}::${randomUUID().slice(0, 4)}`;
+
+/** Another address in the same /64 as `ip` (an address from testClientIp): the same client for per-address limits. */
+export const sameNetwork = (ip: string) => `${ip.slice(0, ip.indexOf("::"))}::${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
 export const TEST_CLIENT_IP = testClientIp();
 
 export interface Auth {

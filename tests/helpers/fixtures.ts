@@ -45,13 +45,15 @@ export interface BrandSetup {
 /** A brand owned by a new account, with two products (12.50 and 4.00 in EUR by default). */
 export async function brandWithProducts(currency = "EUR", prices = [1250, 400]): Promise<BrandSetup> {
   const owner = await signUp("owner");
-  const { createBrand } = await ok(CreateBrandDocument, { input: { name: `Brand ${owner.email}`, currency } }, { token: owner.token });
+  // From an address of its own, like signUp: set-up must not spend the test file's per-IP budgets.
+  const setup = { token: owner.token, headers: { "x-forwarded-for": testClientIp() } };
+  const { createBrand } = await ok(CreateBrandDocument, { input: { name: `Brand ${owner.email}`, currency } }, setup);
   const products = [];
   for (const [i, unitPrice] of prices.entries()) {
     const { createProduct } = await ok(
       CreateProductDocument,
       { input: { brandId: createBrand.id, name: `Product ${i + 1}`, unitPrice } },
-      { token: owner.token },
+      setup,
     );
     products.push({ id: createProduct.id, unitPrice, name: createProduct.name });
   }

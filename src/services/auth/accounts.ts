@@ -8,6 +8,7 @@ import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import { dispatchSessionsEnded, notifySessionsEnded } from "../../pubsub/sessions";
 import { signToken } from "./tokens";
 import { forgetAccount } from "./viewer";
+import { forgive, reserveLogIn } from "../../rate-limit/guards";
 
 export interface AuthResult {
   token: string;
@@ -66,13 +67,19 @@ export async function signUp(ctx: ServiceContext, input: { email: string; passwo
   return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user", sv: user.sessionVersion }), user };
 }
 
-/** A wrong password and an unknown email give the same UNAUTHENTICATED error, in about the same time. */
+/**
+ * A wrong password and an unknown email give the same UNAUTHENTICATED error, in about the same time.
+ * Only failures count against the guessing budgets (rate-limit/guards.ts): the attempt is reserved
+ * before the password is checked and given back when it was right.
+ */
 export async function logIn(ctx: ServiceContext, emailRaw: string, password: string): Promise<AuthResult> {
   const email = (emailRaw ?? "").trim();
+  const attempt = await reserveLogIn(ctx.em, ctx.clientIp ?? "unknown", email);
   // An email no account can have (empty, or with a NUL the database would refuse) is simply unknown.
   const user = email && isCleanText(email) ? await findAccountByEmail(ctx.em, email, true) : null;
   const ok = await verifyPassword(String(password ?? ""), user?.passwordHash ?? (await dummyPasswordHash()));
   if (!user || !user.passwordHash || !ok) throw new AppError(ErrorCode.UNAUTHENTICATED, "Wrong email or password");
+  await forgive(ctx.em, attempt);
   return { token: await signToken(ctx.config.authSecret, { sub: user.id, kind: "user", sv: user.sessionVersion }), user };
 }
 

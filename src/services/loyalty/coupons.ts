@@ -7,6 +7,7 @@ import { Task, enqueue } from "../../jobs/queue";
 import { queueEmail } from "../confirmation/confirmation";
 import { randomCode } from "../order/number";
 import type { DiscountRule } from "../order/totals";
+import { COUPON_HOLDS_PER_BUYER } from "../../rate-limit/rules";
 
 /** Unique codes: 10 characters of the unambiguous alphabet (31^10 ≈ 8·10^14), cryptographically random. */
 export const COUPON_CODE_LENGTH = 10;
@@ -69,14 +70,35 @@ async function queueDelivery(tx: EntityManager, fan: Fan, discount: Discount, br
   await enqueue(tx, Task.DELIVER_COUPON, { deliveryId: id }, { jobKey: `delivery:${id}` });
 }
 
+/** Why a code was refused: `unusable` (unknown, deleted, expired, used up, malformed) or `held` (see reserveCoupon). */
+export type CouponRefusal = { refused: "unusable"; reason: string } | { refused: "held"; held: number };
+
+/** What a customer is told about any unusable code: one message, so codes cannot be probed by their answers. */
+export const UNUSABLE_CODE = "cannot be used (unknown, expired or used up)";
+
 /**
  * Reserves one use of a code for an order being created, in its transaction: one atomic
- * conditional UPDATE, so concurrent checkouts can never take more than the usage limit. A refused
- * code is BAD_USER_INPUT on `input.couponCode`.
+ * conditional UPDATE, so concurrent checkouts can never take more than the usage limit. With a
+ * `holder` (the buyer), refuses when that buyer already holds COUPON_HOLDS_PER_BUYER uses of the
+ * code in PENDING orders: the check runs under a transaction lock on (brand, code, buyer), so
+ * concurrent orders of one buyer are counted one after the other and exactly.
  */
-export async function reserveCoupon(tx: EntityManager, brandId: string, raw: string): Promise<{ coupon: Coupon; rule: DiscountRule; code: string }> {
+export async function reserveCoupon(
+  tx: EntityManager,
+  brandId: string,
+  raw: string,
+  holder: string | null,
+): Promise<{ coupon: Coupon; rule: DiscountRule; code: string } | CouponRefusal> {
   const code = raw.trim().toUpperCase();
-  if (!CODE_SHAPE.test(code)) throw badInput("input.couponCode", "is not a valid coupon code");
+  if (!CODE_SHAPE.test(code)) return { refused: "unusable", reason: "is not a valid coupon code" };
+  if (holder) {
+    await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`coupon-hold|${brandId}|${code}|${holder}`]);
+    const [{ n }]: { n: number }[] = await tx.execute(
+      "select count(*)::int as n from orders where customer_id = ? and brand_id = ? and coupon_code = ? and status = 'PENDING'",
+      [holder, brandId, code],
+    );
+    if (n >= COUPON_HOLDS_PER_BUYER) return { refused: "held", held: n };
+  }
   const rows: { id: string; type: DiscountType; amount: number }[] = await tx.execute(
     `update coupon c set uses = c.uses + 1
        from discount d
@@ -86,8 +108,19 @@ export async function reserveCoupon(tx: EntityManager, brandId: string, raw: str
       returning c.id, d.type, d.amount`,
     [brandId, code],
   );
-  if (!rows.length) throw badInput("input.couponCode", await whyRefused(tx, brandId, code));
+  if (!rows.length) return { refused: "unusable", reason: await whyRefused(tx, brandId, code) };
   return { coupon: tx.getReference(Coupon, rows[0].id), rule: { type: rows[0].type, amount: rows[0].amount }, code };
+}
+
+/**
+ * The BAD_USER_INPUT on `input.couponCode` for a refusal. `explain`: the caller is staff of the
+ * order's brand (COORGANIZER+, its key, ADMIN) and is told why; anyone else gets UNUSABLE_CODE.
+ */
+export function couponRefusedError(refusal: CouponRefusal, explain: boolean) {
+  if (refusal.refused === "held") {
+    return badInput("input.couponCode", "is already held by your unpaid order: pay or cancel that order first");
+  }
+  return badInput("input.couponCode", explain ? refusal.reason : UNUSABLE_CODE);
 }
 
 async function whyRefused(tx: EntityManager, brandId: string, code: string): Promise<string> {

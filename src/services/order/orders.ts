@@ -10,7 +10,8 @@ import { orderPage, ordersByIds, type AttemptView, type EventView, type OrderInc
 import { email as checkEmail, intRange, text } from "../validation";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
-import { reserveCoupon } from "../loyalty/coupons";
+import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
+import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
 
 export const MAX_LINES = 100;
@@ -76,19 +77,52 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
     total: plain.lineTotals[i],
   }));
   const couponCode = input.couponCode?.trim() ? input.couponCode : null;
+  // Staff of the brand (COORGANIZER+, its key, ADMIN) are told why a code is refused and may hold
+  // any number of its uses (a box office places orders for many buyers); customers are not.
+  const staff = hasRole(viewer, { brandId: brand.id }, Role.COORGANIZER);
+  // A code try is counted as a failure before the code is looked at, and given back unless the
+  // code turned out unusable: probing codes runs into RATE_LIMITED, exactly, also under concurrency.
+  const tries = couponCode ? await reserveCouponTry(em, actorOf(viewer), ctx.clientIp ?? null) : [];
+  let unusableCode = false;
+  try {
+    return await insertOrder(ctx, { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff }, () => (unusableCode = true));
+  } finally {
+    if (!unusableCode) await forgive(em, tries);
+  }
+}
 
+async function insertOrder(
+  ctx: ServiceContext,
+  o: {
+    brand: Brand;
+    buyer: PersonData;
+    attendees: PersonData[];
+    priced: { product: Product; quantity: number }[];
+    orderLines: OrderLineData[];
+    couponCode: string | null;
+    holder: string | null;
+    staff: boolean;
+  },
+  onUnusableCode: () => void,
+): Promise<Order> {
+  const { brand, priced } = o;
+  const owner = customerId(ctx.viewer);
   const now = new Date();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await em.transactional(async (tx) => {
+      return await ctx.em.transactional(async (tx) => {
         // The coupon's use is reserved in this transaction: a failed insert gives it back.
-        const reserved = couponCode ? await reserveCoupon(tx, brand.id, couponCode) : null;
+        const reserved = o.couponCode ? await reserveCoupon(tx, brand.id, o.couponCode, o.holder) : null;
+        if (reserved && "refused" in reserved) {
+          if (reserved.refused === "unusable") onUnusableCode();
+          throw couponRefusedError(reserved, o.staff);
+        }
         const totals = computeTotals(priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })), reserved?.rule);
         const order = new Order({
           number: newOrderNumber(),
           brand: ref(brand),
-          buyer,
-          lines: orderLines,
+          buyer: o.buyer,
+          lines: o.orderLines,
           subtotal: totals.subtotal,
           total: totals.total,
           currency: brand.currency,
@@ -96,12 +130,12 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
         });
         order.createdAt = now;
         order.discountTotal = totals.discountTotal;
-        order.attendees = attendees;
+        order.attendees = o.attendees;
         order.customer = owner ? tx.getReference(User, owner, { wrapped: true }) : null;
         order.couponCode = reserved?.code ?? null;
         order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
-        await recordCreation(tx, order, actorOf(viewer));
+        await recordCreation(tx, order, actorOf(ctx.viewer));
         return order;
       });
     } catch (e) {

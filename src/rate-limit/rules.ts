@@ -1,0 +1,65 @@
+import { perAccount, perApiKey, perIpUnlessKey, when, type RateRule } from "./decorator";
+
+/*
+ * The limits on writes, in one place (README "Rate limits" lists them). A person (account or
+ * anonymous session) gets a budget that a real buyer or a member of staff does not reach; a brand's
+ * API key (a shop's server acting for many buyers) a larger one; a client address a much larger
+ * one than a person, since a venue's visitors may share one address, but one that still bounds an
+ * attacker who starts a new anonymous session for every call.
+ */
+
+const hasCoupon = (args: Record<string, unknown>) => {
+  const code = (args.input as { couponCode?: unknown } | undefined)?.couponCode;
+  return typeof code === "string" && code.trim() !== "";
+};
+
+export const CREATE_ORDER: RateRule[] = [
+  // 60: also a box office ordering for walk-in buyers every 10 s.
+  { scope: "user", per: perAccount, max: 60, window: "10m" },
+  { scope: "api-key", per: perApiKey, max: 600, window: "10m" },
+  { scope: "ip", per: perIpUnlessKey, max: 300, window: "10m" },
+  // Orders that carry a code, per address: bounds how many uses of a code one address can hold
+  // in unpaid orders through many anonymous sessions (60 per ORDER_TTL_MINUTES at the default 30).
+  { scope: "ip-coupon", per: when(hasCoupon, perIpUnlessKey), max: 60, window: "30m" },
+];
+
+export const ATTEMPT_TO_PAY: RateRule[] = [
+  { scope: "user", per: perAccount, max: 60, window: "10m" },
+  { scope: "api-key", per: perApiKey, max: 600, window: "10m" },
+  { scope: "ip", per: perIpUnlessKey, max: 300, window: "10m" },
+];
+
+export const CREATE_BRAND: RateRule[] = [
+  { scope: "user", per: perAccount, max: 10, window: "1h" },
+  { scope: "ip", per: perIpUnlessKey, max: 30, window: "1h" },
+];
+
+export const CREATE_PRODUCT: RateRule[] = [
+  { scope: "user", per: perAccount, max: 300, window: "1h" },
+  { scope: "api-key", per: perApiKey, max: 1000, window: "1h" },
+  { scope: "ip", per: perIpUnlessKey, max: 1000, window: "1h" },
+];
+
+/**
+ * Coupon codes that cannot be used, counted per caller and per address (reserved before the code
+ * is looked at, given back when it is accepted: only failures count). Probing codes is RATE_LIMITED.
+ */
+export const COUPON_FAILURES = {
+  perCaller: { max: 10, window: "10m" },
+  perAddress: { max: 30, window: "10m" },
+};
+
+/** Uses of one code that one buyer (account or anonymous session) may hold at once in PENDING orders. */
+export const COUPON_HOLDS_PER_BUYER = 1;
+
+/**
+ * Failed log-ins (successes are given back). Per address and email: the guesses one client gets at
+ * one account. Per address: guesses across accounts. Per email: a ceiling that, once reached,
+ * refuses only the addresses that themselves failed for that email within its window, so the
+ * owner on a clean address still gets in.
+ */
+export const LOGIN_FAILURES = {
+  perAddressAndEmail: { max: 10, window: "15m" },
+  perAddress: { max: 20, window: "10m" },
+  perEmail: { max: 50, window: "1h" },
+};
