@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { loadConfigOrExit } from "./config/env";
 import { openDatabase } from "./db/database";
+import { EmbeddedPostgresError } from "./db/embedded-root";
 import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
 import { startExpirySweeper } from "./services/order/expiry";
@@ -74,6 +75,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  logger().fatal({ err }, "failed to start");
+  // An embedded PostgreSQL that cannot start says why in one plain line (the directory and the fix).
+  if (err instanceof EmbeddedPostgresError) logger().fatal(err.message);
+  else logger().fatal({ err }, "failed to start");
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { loadConfigOrExit } from "./config/env";
 import { openDatabase } from "./db/database";
 import { startWorker } from "./jobs/worker";
+import { EmbeddedPostgresError } from "./db/embedded-root";
 import { initLogger, logger } from "./logger";
 
 /** `npm run worker`: the job worker alone (emails), to scale it apart from the API (RUN_WORKER=false there). */
@@ -27,6 +28,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  logger().fatal({ err }, "worker failed to start");
+  // An embedded PostgreSQL that cannot start says why in one plain line (the directory and the fix).
+  if (err instanceof EmbeddedPostgresError) logger().fatal(err.message);
+  else logger().fatal({ err }, "worker failed to start");
   process.exit(1);
 });

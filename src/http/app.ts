@@ -5,7 +5,7 @@ import type { Config } from "../config/env";
 import { logger } from "../logger";
 import { metricsHandler } from "../observability";
 import type { GraphQLContext } from "../resolvers/context";
-import { BODY_LIMITS, rejectLargeBodies } from "./body-limit";
+import { BODY_LIMITS, refuseTooLarge, rejectLargeBodies, tooLargeBody } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
 import { localOnly } from "./local-only";
@@ -84,6 +84,8 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
 const bodyErrors: ErrorRequestHandler = (err, req, res, _next) => {
   const requestId = requestIdOf(req, res);
   const status = typeof err?.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 500;
+  // A streamed body that grew past the parser's limit: the same early answer and bounded discard.
+  if (status === 413 && !res.headersSent) return refuseTooLarge(req, res, tooLargeBody(req.path));
   if (status === 500) logger().error({ err, requestId }, "unhandled HTTP error");
   const message =
     status === 413 ? "request body too large" : err?.type === "entity.parse.failed" ? "request body is not valid JSON" : status === 500 ? "internal error" : "bad request";

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import proxyAddr from "proxy-addr";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
-import { BODY_LIMITS } from "./body-limit";
+import { BODY_LIMITS, refuseTooLarge, tooLargeBody } from "./body-limit";
 import { INTERNAL_MESSAGE } from "./errors";
 import type { ContextFactory } from "./graphql";
 import { SUBSCRIPTION_OVER_HTTP, hasSubscription } from "./limits";
@@ -69,9 +69,7 @@ export function fastGraphQL(apollo: ApolloServer<GraphQLContext>, makeContext: C
 async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
   const limit = BODY_LIMITS.graphql;
   const tooLarge = () => {
-    requestIdOf(req, res);
-    res.setHeader("Connection", "close"); // the rest of the upload is never read
-    send(res, 413, { errors: [{ message: "request body too large", extensions: { code: "BAD_REQUEST" } }] });
+    refuseTooLarge(req, res, tooLargeBody("/graphql")); // answers now, then discards the rest (bounded)
     return undefined;
   };
   if (Number(req.headers["content-length"]) > limit) return tooLarge();
@@ -82,7 +80,6 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unkn
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
       req.off("data", onData).off("end", onEnd);
-      req.resume(); // discard the rest; the connection closes after the 413
       resolve(false);
     };
     const onEnd = () => resolve(true);

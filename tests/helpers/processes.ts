@@ -26,10 +26,10 @@ export interface ApiProcess {
  * Starts the built API (`dist/main.js`) as its own process on a free port and waits for its
  * "ready" line. `stop()` sends SIGTERM and, after 10 s, SIGKILL (by PID).
  */
-export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
+export async function startApi(env: Record<string, string>, { cwd = tmpdir() }: { cwd?: string } = {}): Promise<ApiProcess> {
   const child = spawn(process.execPath, [join(ROOT, "dist", "main.js")], {
     // Not the repository: a developer's ./.env (say, a real Postmark token) must not reach test servers.
-    cwd: tmpdir(),
+    cwd,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
