@@ -227,6 +227,8 @@ export function apiEnv({ databaseUrl, logLevel = "warn", dataDir, extra = {} }) 
     POSTMARK_API_URL: "http://127.0.0.1:9", // never called (no worker), and would go nowhere
     RUN_WORKER: "false",
     DATA_DIR: dataDir ?? join(tmpdir(), "orderline-bench-unused"),
+    // The checkout runs thousands of orders from one account and address in seconds.
+    RATE_LIMIT_SCALE: "1000",
     WS_MAX_PER_ADDRESS: "100000", // the fan-out's thousands of subscribers all come from loopback
     ...extra,
   };

@@ -72,6 +72,8 @@ export interface Config {
   wsIdleTimeoutMs: number;
   /** Subscription documents compiled by graphql-jit per client address and minute; beyond, graphql-js executes. */
   wsCompilesPerMinute: number;
+  /** Multiplies the `max` of every @RateLimit rule (load tests; a venue behind one address). */
+  rateLimitScale: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const wsMaxPerAddress = integer(env, "WS_MAX_PER_ADDRESS", 200, 1, 1_000_000, problems);
   const wsIdleTimeoutMs = integer(env, "WS_IDLE_TIMEOUT_MS", 60_000, 500, 86_400_000, problems);
   const wsCompilesPerMinute = integer(env, "WS_COMPILES_PER_MINUTE", 10, 0, 100_000, problems);
+  const rateLimitScale = integer(env, "RATE_LIMIT_SCALE", 1, 1, 10_000, problems);
   if (graphiql && !introspection) problems.push("GRAPHIQL=true needs INTROSPECTION (GraphiQL reads the schema by introspection)");
 
   const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
@@ -201,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxPerAddress,
     wsIdleTimeoutMs,
     wsCompilesPerMinute,
+    rateLimitScale,
   };
 }
 

@@ -56,14 +56,15 @@ export const perArg =
 
 /**
  * `@RateLimit(rules)` on a resolver method: every rule is checked and recorded exactly (see
- * enforceLimits) before the method runs; over a limit the call is RATE_LIMITED (HTTP 429).
+ * enforceLimits) before the method runs; over a limit the call is RATE_LIMITED (HTTP 429). Each
+ * rule's `max` is multiplied by RATE_LIMIT_SCALE (1 by default).
  */
 export function RateLimit(...rules: RateRule[]) {
   return createMethodMiddlewareDecorator<GraphQLContext>(async ({ context, args, info }, next) => {
     const limits: Limit[] = [];
     for (const r of rules) {
       const identity = r.per(context, args);
-      if (identity) limits.push({ scope: r.scope, identity, max: r.max, window: r.window });
+      if (identity) limits.push({ scope: r.scope, identity, max: r.max * context.config.rateLimitScale, window: r.window });
     }
     await enforceLimits(context.em, info.fieldName, limits);
     return next();

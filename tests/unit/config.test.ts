@@ -71,4 +71,11 @@ describe("configuration", () => {
     expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ wsMaxPerAddress: 200, wsIdleTimeoutMs: 60_000, wsCompilesPerMinute: 10 });
     expect(() => loadConfig({ DATA_DIR: tmp(), WS_MAX_PER_ADDRESS: "0", WS_IDLE_TIMEOUT_MS: "10" })).toThrow(/WS_MAX_PER_ADDRESS[\s\S]*WS_IDLE_TIMEOUT_MS/);
   });
+
+  it("scales rate limits only when told to (RATE_LIMIT_SCALE, 1 to 10000)", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).rateLimitScale).toBe(1);
+    expect(loadConfig({ DATA_DIR: tmp(), RATE_LIMIT_SCALE: "1000" }).rateLimitScale).toBe(1000);
+    expect(() => loadConfig({ DATA_DIR: tmp(), RATE_LIMIT_SCALE: "0" })).toThrow(/RATE_LIMIT_SCALE/);
+    expect(() => loadConfig({ DATA_DIR: tmp(), RATE_LIMIT_SCALE: "2.5" })).toThrow(/RATE_LIMIT_SCALE/);
+  });
 });

@@ -52,8 +52,8 @@ export async function inviteBrandMember(ctx: ServiceContext, brandId: string, em
   if (!hasRole(ctx.viewer, { brandId: brand.id }, INVITER[role])) throw forbidden(`Only an owner can invite ${role}s`);
   // Counted here, after the role check, so that outsiders cannot spend a brand's daily budget.
   await enforceLimits(ctx.em, "inviteBrandMember", [
-    { scope: "user", identity: `user:${userId}`, max: INVITES_PER_CALLER_PER_DAY, window: "1d" },
-    { scope: "brand", identity: `brand:${brand.id}`, max: INVITES_PER_BRAND_PER_DAY, window: "1d" },
+    { scope: "user", identity: `user:${userId}`, max: INVITES_PER_CALLER_PER_DAY * ctx.config.rateLimitScale, window: "1d" },
+    { scope: "brand", identity: `brand:${brand.id}`, max: INVITES_PER_BRAND_PER_DAY * ctx.config.rateLimitScale, window: "1d" },
   ]);
   await ctx.em.transactional(async (tx) => {
     // Membership changes of one brand take turns (the brand row lock): the pending count below
