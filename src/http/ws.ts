@@ -75,6 +75,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     },
   });
 
+  const validateDocument = limitedValidate(limitRules(config));
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
@@ -116,6 +117,10 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         if (operation && operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return [new GraphQLError("Only subscriptions go over WebSocket; send queries and mutations to POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
         }
+        // Validation first, as on HTTP: a document that is too deep is refused for its depth even
+        // when it would also cost too much (nested lists are charged their bounds).
+        const invalid = validateDocument(schema, document);
+        if (invalid.length) return [...invalid];
         const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined);
         if (refused) return [refused];
         if (state.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
