@@ -69,6 +69,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   // in a context of its own (fresh EntityManager and loaders: the subscriber's lives as long as
   // the socket, its caches would go stale).
   const subscribe = sharedSubscribe({
+    deadlineMs: config.requestTimeoutMs,
     executionContext(subscriber) {
       const em = orm.em.fork();
       return { ...subscriber, em, loaders: createLoaders(em, sql) };
