@@ -2,6 +2,7 @@ import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import { GraphQLError, printSchema, valueFromASTUntyped, type ExecutionResult, type GraphQLSchema, type VariableDefinitionNode } from "graphql";
 import { getVariableValues } from "graphql/execution/values";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import { underDeadline, type Deadline } from "./deadline";
 
 const MAX_COMPILED = 1_000; // distinct operations kept compiled (least recently used dropped)
 
@@ -25,6 +26,9 @@ export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs:
             const name = rc.operationName ?? rc.request.operationName;
             return { errors: [new GraphQLError(name ? `Unknown operation named "${name}".` : "Must provide operation name if query contains multiple operations.", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })] };
           }
+          // The deadline (REQUEST_TIMEOUT_MS): after it the answer is TIMEOUT (HTTP 503) at once and
+          // the execution's remaining resolvers do not run (deadline.ts); a mutation's fields that
+          // already ran keep their effects (each commits on its own), and its later ones never start.
           const key = `${rc.queryHash}:${rc.operationName ?? ""}`;
           let query = compiled.get(key);
           if (query) {
@@ -40,13 +44,16 @@ export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs:
           // answers as BAD_USER_INPUT naming the variable's path (graphql-jit words them otherwise).
           const coerced = getVariableValues(rc.schema, rc.operation.variableDefinitions ?? [], rc.request.variables ?? {});
           if (coerced.errors) return { errors: coerced.errors };
-          const result = query.query(undefined, rc.context, withDefaults(rc.operation.variableDefinitions, rc.request.variables));
-          if (!(result instanceof Promise)) return withGraphQLErrors(result);
-          return withGraphQLErrors(
-            await withDeadline(result, deadlineMs, () => {
+          const variables = withDefaults(rc.operation.variableDefinitions, rc.request.variables);
+          const result = await underDeadline(
+            rc.context as { deadline?: Deadline & { ms: number } },
+            deadlineMs,
+            () => query.query(undefined, rc.context, variables),
+            () => {
               if (rc.response?.http) rc.response.http.status = 503;
-            }),
+            },
           );
+          return withGraphQLErrors(result);
         },
       };
     },
@@ -56,34 +63,6 @@ export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs:
     },
     async stop() {},
   };
-}
-
-/**
- * The per-request deadline: an execution still running after `ms` is answered with TIMEOUT (the
- * caller may retry). It cannot be cancelled — its statements are bounded by `statement_timeout`
- * and its transaction still commits or rolls back as a whole — so a mutation answered with
- * TIMEOUT may still complete; the message says so.
- */
-async function withDeadline(result: Promise<ExecutionResult>, ms: number, onTimeout: () => void): Promise<ExecutionResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<ExecutionResult>((resolve) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      resolve({
-        data: null, // an execution result (a request error without data would become HTTP 400)
-        errors: [
-          new GraphQLError(`The request took longer than ${ms} ms and was stopped waiting for; a change it made may still complete, check before retrying`, {
-            extensions: { code: "TIMEOUT" },
-          }),
-        ],
-      });
-    }, ms);
-  });
-  try {
-    return await Promise.race([result, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

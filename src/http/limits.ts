@@ -39,6 +39,7 @@ export const QUERY_LIMITS = {
 } as const;
 
 import { MAX_PAGE_SIZE } from "../services/pagination";
+import { LIST_BOUNDS, MAX_ALIAS_LENGTH, TEXT_WEIGHTS } from "./list-bounds";
 
 // Report a refusal as a validation error (the rules throw by default, which Apollo answers as 500).
 const report = { propagateOnRejection: false, exposeLimits: true, onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)] };
@@ -65,9 +66,20 @@ export const NoDirectivesOnSubscriptionRootRule: ValidationRule = (context) => (
   },
 });
 
+/** An alias is the answer's key for every item of its list: longer than MAX_ALIAS_LENGTH is refused. */
+export const MaxAliasLengthRule: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.alias && node.alias.value.length > MAX_ALIAS_LENGTH) {
+      context.reportError(new GraphQLError(`Aliases are limited to ${MAX_ALIAS_LENGTH} characters`, { nodes: [node.alias] }));
+    }
+  },
+});
+
 /** The validation rules added to graphql's own; with introspection off, `__schema`/`__type` are refused too. */
 export const limitRules = (options: { introspection: boolean }): ValidationRule[] =>
-  options.introspection ? [...shapeRules, NoDirectivesOnSubscriptionRootRule] : [...shapeRules, NoDirectivesOnSubscriptionRootRule, NoSchemaIntrospectionCustomRule];
+  options.introspection
+    ? [...shapeRules, MaxAliasLengthRule, NoDirectivesOnSubscriptionRootRule]
+    : [...shapeRules, MaxAliasLengthRule, NoDirectivesOnSubscriptionRootRule, NoSchemaIntrospectionCustomRule];
 
 /**
  * True when the document holds a subscription operation. Over HTTP those are refused before Apollo
@@ -101,6 +113,17 @@ export const limitedValidate = (rules: ValidationRule[]) => (schema: GraphQLSche
 
 const DEFAULT_PAGE = 20;
 
+/**
+ * The largest answer an accepted document can produce. The cost is at least the number of fields
+ * in the answer (every field costs 1 per item its list can hold), so at most `maxCost` fields; and
+ * each unit of cost stands for at most 320 characters of value (longer texts weigh more:
+ * TEXT_WEIGHTS), i.e. ≤ 960 bytes of UTF-8, plus a key of at most 32 characters (MAX_ALIAS_LENGTH;
+ * schema names are shorter): ≤ 1,000 bytes per unit, 5 MB of `data`. A field that fails adds one
+ * error entry (message, path, code) of about the same size at most. Measured worst so far (on a
+ * brand with 100 products and 2,000-character URLs, tests/api/bounded-answers.test.ts): 3.8 MB.
+ */
+export const LARGEST_ANSWER = { fields: QUERY_LIMITS.maxCost, dataBytes: QUERY_LIMITS.maxCost * 1_000 } as const;
+
 export interface OperationCost {
   cost: number;
   /** The first paginated field whose `first` is outside 1..100, with the value it got. */
@@ -108,14 +131,20 @@ export interface OperationCost {
 }
 
 /**
- * The operation's cost with its variables: every field 1 plus its children, a paginated field's
- * children `first` times (default 20); lists without `first` count once (they are bounded by the
- * domain: an order's lines, attempts and events). Undefined when the variables do not coerce.
+ * The operation's cost with its variables: every field 1 plus its children; a paginated field's
+ * children count `first` times (default 20), any other list's children as many times as it can
+ * hold items (LIST_BOUNDS). A list item costs at least 1 even when all its fields are skipped.
+ * Undefined when the variables do not coerce. What this bounds: LARGEST_ANSWER.
  */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): OperationCost | undefined {
   let badPage: OperationCost["badPage"];
-  const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-    if (!field.args.some((a) => a.name === "first")) return 1 + childComplexity;
+  const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+    if (!field.args.some((a) => a.name === "first")) {
+      const key = `${type.name}.${field.name}`;
+      const bound = LIST_BOUNDS[key];
+      if (bound !== undefined) return 1 + bound * Math.max(1, childComplexity);
+      return (TEXT_WEIGHTS[key] ?? 1) + childComplexity;
+    }
     const first = args.first ?? DEFAULT_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       badPage ??= { field: field.name, value: first };

@@ -2,6 +2,7 @@ import { GraphQLError, createSourceEventStream, execute, print, type ExecutionAr
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import type { GraphQLContext } from "../resolvers/context";
 import type { Viewer } from "../services/auth/viewer";
+import { underDeadline } from "./deadline";
 
 const MAX_COMPILED = 1_000; // distinct subscription operations kept compiled (least recently used dropped)
 // ... and at most this much document text: a compiled document keeps ~30 times its text in memory
@@ -38,6 +39,11 @@ export interface SharedSubscribeOptions {
    * graphql-js executes it and nothing is kept. Absent: always.
    */
   mayCompile?: (subscriber: GraphQLContext) => boolean;
+  /**
+   * Each event's execution gets the HTTP request deadline (REQUEST_TIMEOUT_MS): past it the
+   * subscribers get a TIMEOUT result for that event and its remaining resolvers do not run.
+   */
+  deadlineMs?: number;
 }
 
 /**
@@ -52,7 +58,7 @@ export interface SharedSubscribeOptions {
  * of the first subscriber that reaches the event (its request id in logs); errors are masked per
  * subscriber afterwards (onNext).
  */
-export function sharedSubscribe({ executionContext, mayCompile = () => true }: SharedSubscribeOptions) {
+export function sharedSubscribe({ executionContext, mayCompile = () => true, deadlineMs }: SharedSubscribeOptions) {
   const compiled = new Map<string, CompiledQuery | null>(); // null: graphql-jit could not compile it; graphql-js executes
   let compiledChars = 0;
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>(); // event → key → result
@@ -96,7 +102,8 @@ export function sharedSubscribe({ executionContext, mayCompile = () => true }: S
     const key = `${viewerIdentity(subscriber.viewer)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(variables)}\u0000${source}`;
     const run = (event: unknown): Promise<ExecutionResult> => {
       const contextValue = executionContext(subscriber);
-      const result = query ? query.query(event, contextValue, variables) : execute({ ...args, rootValue: event, contextValue });
+      const execution = () => (query ? query.query(event, contextValue, variables) : execute({ ...args, rootValue: event, contextValue }));
+      const result = deadlineMs ? underDeadline(contextValue, deadlineMs, execution) : execution();
       return Promise.resolve(result).then(withGraphQLErrors);
     };
     const resultFor = (event: unknown): Promise<ExecutionResult> => {

@@ -92,6 +92,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   const compileBudget = new CompileBudget(config.wsCompilesPerMinute);
   const socketOf = new WeakMap<object, SocketState>(); // a subscription's context → its socket
   const subscribe = sharedSubscribe({
+    deadlineMs: config.requestTimeoutMs,
     executionContext(subscriber) {
       const em = orm.em.fork();
       return { ...subscriber, em, loaders: createLoaders(em, sql) };
@@ -107,6 +108,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     if (state.subscriptions.size === 0) state.idle.start();
   };
 
+  const validateDocument = limitedValidate(limitRules(config));
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
@@ -150,6 +152,10 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         if (operation && operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return [new GraphQLError("Only subscriptions go over WebSocket; send queries and mutations to POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
         }
+        // Validation first, as on HTTP: a document that is too deep is refused for its depth even
+        // when it would also cost too much (nested lists are charged their bounds).
+        const invalid = validateDocument(schema, document);
+        if (invalid.length) return [...invalid];
         const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined);
         if (refused) return [refused];
         if (state.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {

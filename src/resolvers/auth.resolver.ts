@@ -50,7 +50,7 @@ export class AuthResolver {
 
 @Resolver(() => UserType)
 export class UserFieldsResolver {
-  @FieldResolver(() => [BrandMemberType], { description: "Visible to the user themself and to ADMIN." })
+  @FieldResolver(() => [BrandMemberType], { description: "Visible to the user themself and to ADMIN. An account belongs to at most 100 brands." })
   memberships(@Ctx() ctx: GraphQLContext, @Root() user: User) {
     return userMemberships(ctx, user.id);
   }

@@ -9,7 +9,7 @@ import type { GraphQLContext } from "./context";
 
 @Resolver(() => BrandType)
 export class BrandResolver {
-  @Query(() => [BrandType], { description: "The brands the caller works for (all of them for ADMIN, its own for a brand key)." })
+  @Query(() => [BrandType], { description: "The brands the caller works for (its own for a brand key), oldest first. An account belongs to at most 100 brands; ADMIN gets the newest 100 of all." })
   brands(@Ctx() ctx: GraphQLContext) {
     return brands.listBrands(ctx);
   }
@@ -70,18 +70,18 @@ export class BrandResolver {
   }
 
   @Directive("@auth(requires: COORGANIZER)")
-  @FieldResolver(() => [BrandMemberType], { description: "COORGANIZER+ of the brand." })
+  @FieldResolver(() => [BrandMemberType], { description: "COORGANIZER+ of the brand. At most 100 (addBrandMember refuses more)." })
   members(@Root() brand: Brand) {
     return brands.brandMembers(brand);
   }
 
-  @FieldResolver(() => [ProductType])
+  @FieldResolver(() => [ProductType], { description: "Oldest first. At most 100 (createProduct refuses more)." })
   products(@Root() brand: Brand) {
     return brands.brandProducts(brand);
   }
 
   @Directive("@auth(requires: OWNER)")
-  @FieldResolver(() => [ApiKeyType], { description: "OWNER: the brand's API keys, oldest first, revoked ones included (never their secrets)." })
+  @FieldResolver(() => [ApiKeyType], { description: "OWNER: the brand's newest 50 API keys, oldest first, revoked ones included (never their secrets)." })
   apiKeys(@Root() brand: Brand) {
     return brands.brandApiKeys(brand);
   }

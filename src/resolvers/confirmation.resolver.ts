@@ -18,7 +18,7 @@ export class ConfirmationResolver {
   }
 
   @Directive("@auth(requires: COORGANIZER)")
-  @FieldResolver(() => [EmailType], { description: "Every email of the order and its delivery status (COORGANIZER+)." })
+  @FieldResolver(() => [EmailType], { description: "The newest 200 emails of the order and their delivery status, oldest first (COORGANIZER+)." })
   emails(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return confirmation.orderEmails(ctx, order.id);
   }

@@ -100,7 +100,7 @@ export class FanResolver {
     return fan.coupon ? fan.coupon.load({ dataloader: true }) : null;
   }
 
-  @FieldResolver(() => [CouponDeliveryType], { description: "Pushes of this fan's coupon to the brand's shop, with every try." })
+  @FieldResolver(() => [CouponDeliveryType], { description: "Pushes of this fan's coupon to the brand's shop (at most one: a fan gets one coupon)." })
   couponDeliveries(@Ctx() ctx: GraphQLContext, @Root() fan: Fan) {
     return loyalty.fanDeliveries(ctx, fan.id);
   }
@@ -121,7 +121,7 @@ export class CouponFieldsResolver {
 
 @Resolver(() => CouponDeliveryType)
 export class CouponDeliveryFieldsResolver {
-  @FieldResolver(() => [DeliveryAttemptType], { description: "Every try, oldest first." })
+  @FieldResolver(() => [DeliveryAttemptType], { description: "The newest 10 tries, oldest first (`attempts` counts them all)." })
   tries(@Ctx() ctx: GraphQLContext, @Root() delivery: CouponDelivery) {
     return loyalty.deliveryTries(ctx, delivery.id);
   }

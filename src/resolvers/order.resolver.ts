@@ -95,12 +95,12 @@ export class OrderResolver {
     return { name: order.buyerName, email: order.buyerEmail };
   }
 
-  @FieldResolver(() => [PaymentAttemptType])
+  @FieldResolver(() => [PaymentAttemptType], { description: "Oldest first. At most 20 (attemptToPayForOrder refuses more)." })
   paymentAttempts(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return orders.orderPaymentAttempts(ctx, order);
   }
 
-  @FieldResolver(() => [OrderEventType])
+  @FieldResolver(() => [OrderEventType], { description: "Its status history, oldest first: at most 3 (created, PAID, FULFILLED)." })
   events(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return orders.orderEvents(ctx, order);
   }

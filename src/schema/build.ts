@@ -7,6 +7,7 @@ import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from "type-g
 import { pubSub } from "../pubsub/local";
 import { RESOLVERS } from "../resolvers";
 import { applyAuthDirective, withAuthDirective } from "./auth-directive";
+import { withDeadlineChecks } from "../http/deadline";
 
 let cached: Promise<GraphQLSchema> | undefined;
 
@@ -23,7 +24,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     // Direct field resolvers (below) skip type-graphql's handler, so they would skip these too.
     if (options.globalMiddlewares?.length || options.authChecker) throw new Error("global middlewares or an authChecker need type-graphql's handler on every field");
     const built = await buildSchema(options);
-    return applyAuthDirective(withAuthDirective(withDirectFieldResolvers(withPlainFields(built))));
+    return withDeadlineChecks(applyAuthDirective(withAuthDirective(withDirectFieldResolvers(withPlainFields(built)))));
   })());
 }
 

@@ -25,7 +25,9 @@ describe("query shape limits over HTTP", () => {
     expect(tooDeep.status).toBe(400);
     expect(new Set(codes(tooDeep))).toEqual(new Set(["GRAPHQL_VALIDATION_FAILED"]));
     expect(tooDeep.errors?.[0].message).toMatch(/depth/i);
-    expect(codes(await gql(deepOrderQuery(QUERY_LIMITS.maxDepth - 2), ID))).toEqual(["NOT_FOUND"]); // depth 9: executed
+    // Depth 9 within the cost limit (attempts and products are charged 20 and 100 times): executed.
+    const within = `query D($id: ID!) { paymentAttempt(id: $id) { order { paymentAttempts { order { brand { products { brand { id } } } } } } } }`;
+    expect(codes(await gql(within, ID))).toEqual(["NOT_FOUND"]);
   });
 
   it(`refuses more than ${QUERY_LIMITS.maxAliases} aliases and more than ${QUERY_LIMITS.maxDirectives} directives`, async () => {
@@ -147,7 +149,8 @@ describe("limits that need the variables (before execution)", () => {
 
   it(`refuses an operation costing more than ${QUERY_LIMITS.maxCost} with QUERY_TOO_COMPLEX before any resolver runs`, async () => {
     const user = await signUp("cost");
-    const page = (i: number) => `p${i}: myOrders(first: 100) { edges { node { id number status total currency lines { productName quantity } } } }`;
+    // 701 each (an order's lines would add 100 × 3: a page with them is over the limit on its own).
+    const page = (i: number) => `p${i}: myOrders(first: 100) { edges { node { id number status total currency } } }`;
     const expensive = `{ ${Array.from({ length: 8 }, (_, i) => page(i)).join(" ")} }`;
     const r = await gql(expensive, undefined, { token: user.token });
     expect(r.status).toBe(400);

@@ -34,11 +34,13 @@ afterAll(async () => {
 });
 
 /** Holds an exclusive lock on the orders table until the returned function is called. */
-async function lockOrders(): Promise<() => Promise<void>> {
+const lockOrders = () => lockTable("orders");
+
+async function lockTable(table: "orders" | "product"): Promise<() => Promise<void>> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   await client.query("begin");
-  await client.query("lock table orders in access exclusive mode");
+  await client.query(`lock table ${table} in access exclusive mode`);
   return async () => {
     await client.query("rollback");
     await client.end();
@@ -141,4 +143,66 @@ describe("per-request deadline (REQUEST_TIMEOUT_MS=300)", () => {
     expect(after.status).toBe(200);
     expect(after.data.orders.totalCount).toBe(0);
   });
+
+  it("stops the work itself: fields that had not started by the deadline never run", async () => {
+    // m1 waits for the locked table past the deadline (then succeeds); m2 would create a brand after it.
+    const orderId = await pendingOrder();
+    const name = `late-${Date.now()}`;
+    const doc = `mutation { m1: cancelOrder(orderId: "${orderId}") { id } m2: createBrand(input: { name: "${name}", currency: "EUR" }) { id } }`;
+    const unlock = await lockOrders();
+    let r;
+    try {
+      r = await gql(doc, undefined, { api: deadline.url, token: owner.token });
+    } finally {
+      await unlock();
+    }
+    expect(r.status).toBe(503);
+    expect(codes(r)).toEqual(["TIMEOUT"]);
+    // m1 now ends (NOT_FOUND); then either m2 is stopped (logged) or it creates the brand.
+    const brands = () => pgCount(`select 1 from brand where name = $1`, [name]);
+    const stopped = () => deadline.logs.some((l) => l.includes("execution ended after its deadline") && l.includes('"stoppedFields":1'));
+    await eventually(async () => expect(stopped() || (await brands()) > 0, deadline.logs.filter((l) => /deadline|graphql/.test(l)).join("\n")).toBe(true));
+    expect(await brands()).toBe(0);
+    expect(stopped()).toBe(true);
+  });
+
+  it("gives each subscription event's execution the same deadline over WebSocket", async () => {
+    // The event's selection reads the brand's products, a table the change itself does not touch.
+    const live = await subscribe(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { seq status order { id brand { products { id } } } } }`, { b: owner.brandId }, { token: owner.token, base: deadline.url });
+    try {
+      const orderId = await pendingOrder();
+      await eventually(async () => expect(live.events).toHaveLength(1));
+      expect(live.events[0].data.orderStatusChanged.order.brand.products.length).toBeGreaterThan(0);
+      const unlock = await lockTable("product");
+      try {
+        expect(codes(await gql(`mutation C($id: ID!) { cancelOrder(orderId: $id) { status } }`, { id: orderId }, { api: deadline.url, token: owner.token }))).toEqual([]);
+        // While the products stay locked, the event's execution passes its 300 ms deadline.
+        await eventually(async () => expect(live.events).toHaveLength(2), 5_000);
+        expect(live.events[1].errors?.map((e) => e.extensions?.code)).toEqual(["TIMEOUT"]);
+      } finally {
+        await unlock();
+      }
+    } finally {
+      await live.close();
+    }
+  });
 });
+
+/** A new PENDING order of the owner's brand, placed on the deadline API. */
+async function pendingOrder(): Promise<string> {
+  const auth = { api: deadline.url, token: owner.token };
+  const product = await gql(`mutation P($b: ID!) { createProduct(input: { brandId: $b, name: "Ticket", unitPrice: 100 }) { id } }`, { b: owner.brandId }, auth);
+  const input = { brandId: owner.brandId, lines: [{ productId: product.data.createProduct.id, quantity: 1 }], buyer: { name: "Ada", email: "ada@example.test" } };
+  const created = await gql(`mutation O($input: CreateOrderInput!) { createOrder(input: $input) { id } }`, { input }, auth);
+  return created.data.createOrder.id;
+}
+
+async function pgCount(sql: string, params: unknown[]): Promise<number> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}

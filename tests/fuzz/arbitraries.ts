@@ -26,6 +26,7 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { readFileSync } from "node:fs";
+import { LIST_BOUNDS } from "../../src/http/list-bounds";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -201,6 +202,22 @@ export interface Pool {
   couponCodes: string[];
   fanTokens: string[];
   apiKeyIds: string[];
+  /** The data-heavy world's ids: a brand with the most products, an order with the most attempts. */
+  heavy?: Partial<Record<IdKind, string>>;
+}
+
+/**
+ * A root field's required arguments pointing at the data-heavy world (brand(id:), orders(brandId:),
+ * order(id:), orderStatusChanged(brandId:) …), or undefined when it needs others.
+ */
+function heavyArgs(f: GraphQLField<unknown, unknown>, pool: Pool): ArgIR[] | undefined {
+  const args: ArgIR[] = [];
+  for (const a of f.args.filter((x) => isNonNullType(x.type))) {
+    const id = pool.heavy?.[a.name === "id" ? ROOT_ID_KIND[f.name] : ID_ARG_KIND[a.name]];
+    if (!id) return undefined;
+    args.push({ name: a.name, value: id, mode: "inline", varType: "ID!", omitValue: false });
+  }
+  return args;
 }
 
 const ID_ARG_KIND: Record<string, IdKind> = { brandId: "brand", orderId: "order", productId: "product", discountId: "discount" };
@@ -698,6 +715,36 @@ function fieldSelArb(g: DocGen, field: GraphQLField<unknown, unknown>, depth: nu
   return fc.tuple(nameA, aliasA, argsA, dirsArb(g), subA).map(([name, alias, args, dirs, sub]): Sel => ({ k: "field", name, alias, args, dirs, sub }));
 }
 
+/**
+ * Chains through object fields that lean on lists (a brand's products → their brand → its
+ * products …, an order's attempts → their order → …), 2 to 6 levels, sometimes aliased twice at
+ * one level: the documents whose answers multiply with the data (issue #12 item 4). On the
+ * data-heavy world (brands with the most products, orders with the most attempts) they either
+ * cost too much or stay under LARGEST_ANSWER, which the fuzz test checks on every answer.
+ */
+function listChainArb(g: DocGen, type: GraphQLObjectType, levels: number): fc.Arbitrary<Sel[]> {
+  const key = `chain/${type.name}/${levels}`;
+  const hit = g.memo.get(key) as fc.Arbitrary<Sel[]> | undefined;
+  if (hit) return hit;
+  const objectFields = Object.values(type.getFields()).filter((f) => isObjectType(getNamedType(f.type)) && !f.args.some((a) => isNonNullType(a.type)));
+  const leaf = c<Sel[]>([{ k: "field", name: "id" in type.getFields() ? "id" : "__typename", args: [], dirs: [] }]);
+  if (levels <= 0 || !objectFields.length) {
+    g.memo.set(key, leaf);
+    return leaf;
+  }
+  const step = (f: GraphQLField<unknown, unknown>) =>
+    fc.boolean().chain((twice) => {
+      const sub = fc.oneof(w(4, lazy(() => listChainArb(g, getNamedType(f.type) as GraphQLObjectType, levels - 1))), w(1, leaf));
+      const one = (alias?: string) => sub.map((s): Sel => ({ k: "field", name: f.name, alias, args: [], dirs: [], sub: s }));
+      return twice ? fc.tuple(one("x1"), one("x2")) : one().map((s) => [s]);
+    });
+  // Lists that can hold many items are picked most often (their bound, in tens).
+  const weight = (f: GraphQLField<unknown, unknown>) => (isListType(isNonNullType(f.type) ? f.type.ofType : f.type) ? 1 + Math.ceil((LIST_BOUNDS[`${type.name}.${f.name}`] ?? 10) / 10) : 2);
+  const arb = fc.oneof(...objectFields.map((f) => w(weight(f), step(f))));
+  g.memo.set(key, arb);
+  return arb;
+}
+
 const depthArb = fc.oneof(w(10, fc.integer({ min: 0, max: 3 })), w(3, fc.integer({ min: 4, max: 6 })), w(1, fc.integer({ min: 8, max: 12 })));
 
 /**
@@ -718,9 +765,19 @@ function rootFieldArb(g: DocGen, opType: OpIR["type"]): fc.Arbitrary<Sel> {
     const subA: fc.Arbitrary<Sel[] | undefined> = isLeafType(named)
       ? fc.oneof(w(40, c(undefined)), w(n, c([{ k: "field", name: "id", args: [], dirs: [] }] as Sel[])))
       : fc.oneof(w(40, (g.noisy ? depthArb : depthArb.filter((d) => d <= 7)).chain((d) => selectionSetArb(g, named as GraphQLObjectType, d, d > 6 ? 1 : 3))), w(n, c(undefined)));
-    return fc
+    const fieldArb = fc
       .tuple(fc.oneof(w(40, c(f.name)), w(n, typoArb(f.name))), fc.oneof(w(12, c(undefined)), w(1, nameArb.map((a) => `a_${a}`))), argsArb(f.args, g, f.name), dirsArb(g), subA)
       .map(([name, alias, args, dirs, sub]): Sel => ({ k: "field", name, alias, args, dirs, sub }));
+    if (isLeafType(named) || opType === "mutation") return fieldArb;
+    const chain = fc.tuple(argsArb(f.args, g, f.name), fc.integer({ min: 2, max: 6 }).chain((d) => listChainArb(g, named as GraphQLObjectType, d)));
+    return fc.oneof(w(10, fieldArb), w(2, chain.map(([args, sub]): Sel => ({ k: "field", name: f.name, args, dirs: [], sub }))));
+  });
+  // The same chains from the roots that reach the data-heavy world's brand and order.
+  const heavyChains = fields.flatMap((f) => {
+    const args = heavyArgs(f, g.pool);
+    const named = getNamedType(f.type);
+    if (!args || !isObjectType(named)) return [];
+    return [fc.integer({ min: 2, max: 6 }).chain((d) => listChainArb(g, named, d)).map((sub): Sel => ({ k: "field", name: f.name, args, dirs: [], sub }))];
   });
   const introspection: fc.Arbitrary<Sel>[] =
     opType === "query"
@@ -731,7 +788,8 @@ function rootFieldArb(g: DocGen, opType: OpIR["type"]): fc.Arbitrary<Sel> {
           c<Sel>({ k: "field", name: "__schema", args: [], dirs: [], sub: [{ k: "raw", text: "queryType { name } directives { name args { name } } types { name kind }" }] }),
         ]
       : [];
-  const arb = fc.oneof(w(40, fc.oneof(...perField)), ...introspection.map((a) => w(1, a)));
+  const heavy = opType !== "mutation" && heavyChains.length ? [w(6, fc.oneof(...heavyChains))] : [];
+  const arb = fc.oneof(w(40, fc.oneof(...perField)), ...heavy, ...introspection.map((a) => w(1, a)));
   g.roots.set(opType, arb);
   return arb;
 }

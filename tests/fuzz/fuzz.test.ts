@@ -12,6 +12,8 @@
  *  - no error leaks internals — SQL, stack frames, file paths, ORM / driver names, JS error names —
  *    once whatever the request itself contained is taken out of the message (a BAD_USER_INPUT
  *    may quote the value it refuses, and the fuzzer sends SQL-looking strings on purpose);
+ *  - no answer over LARGEST_ANSWER (fields, bytes): the world is data-heavy (a brand with the most
+ *    products, an order with the most payment attempts) and documents chain through lists;
  *  - over WebSocket: no close with 4500/1011, and the same rules for `error` and `next` payloads;
  *  - the API logs no error-level line while the cases run, and still answers /healthz at the end.
  *
@@ -40,6 +42,8 @@ import { ok, uniqueEmail } from "../helpers/api";
 import { anonymous, apiKey, brandWithProducts, member, payOrder, placeOrder, promoteToAdmin, signUp, startPayment } from "../helpers/fixtures";
 import { delivered, eventually } from "../helpers/mail";
 import { startApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
+import { LIST_BOUNDS } from "../../src/http/list-bounds";
+import { LARGEST_ANSWER } from "../../src/http/limits";
 import { caseArb, loadSchema, render, rootFieldsOf, stringsIn, type BadAuth, type FuzzCase, type HttpCase, type Pool, type RawCase, type WsCase } from "./arbitraries";
 
 const RUNS = Number(process.env.FUZZ_RUNS || 1_000);
@@ -56,7 +60,24 @@ const caseSeed = (i: number) => (SEED ^ Math.imul(i + 1, 0x9e3779b1)) | 0;
 
 // ---- what counts as a failure ------------------------------------------------------------------
 
-type ProblemKind = "harness" | "5xx" | "internal" | "no-code" | "leak" | "bad-shape" | "timeout" | "network" | "ws-close" | "ws-message" | "server-log";
+/**
+ * An answer over the stated largest one (issue #12 item 4): more fields than LARGEST_ANSWER, or
+ * more bytes than its data bound plus as much again for error entries.
+ */
+function oversized(text: string, data: unknown): Problem[] {
+  const bytes = Buffer.byteLength(text);
+  const fields = countFields(data);
+  if (bytes <= 2 * LARGEST_ANSWER.dataBytes && fields <= LARGEST_ANSWER.fields) return [];
+  return [{ kind: "oversized", detail: `${fields} fields, ${bytes} bytes (bound ${LARGEST_ANSWER.fields} fields, ${LARGEST_ANSWER.dataBytes} bytes of data)` }];
+}
+
+function countFields(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + countFields(v), 0);
+  if (value && typeof value === "object") return Object.values(value).reduce((n: number, v) => n + 1 + countFields(v), 0);
+  return 0;
+}
+
+type ProblemKind = "harness" | "oversized" | "5xx" | "internal" | "no-code" | "leak" | "bad-shape" | "timeout" | "network" | "ws-close" | "ws-message" | "server-log";
 interface Problem {
   kind: ProblemKind;
   detail: string;
@@ -295,6 +316,7 @@ async function runHttp(c: HttpCase | RawCase): Promise<Outcome> {
       codes = Array.isArray(body.errors) ? body.errors.map((e: any) => String(e?.extensions?.code)) : [];
     }
     executed = body.data !== undefined && body.data !== null;
+    if (executed) problems.push(...oversized(reply.text, body.data));
     if (executed && c.kind === "http" && typeof body.data === "object") {
       const fields = c.doc.ops.flatMap((o) => o.sels.flatMap((sel) => (sel.k === "field" ? [sel] : [])));
       succeeded = fields.filter((f) => body.data[f.alias ?? f.name] != null).map((f) => f.name);
@@ -384,7 +406,10 @@ async function runWs(c: WsCase): Promise<Outcome> {
         problems.push(...checkErrors(msg.payload.errors, inputs, "WS next"));
         if (Array.isArray(msg.payload.errors)) codes.push(...msg.payload.errors.map((e: any) => String(e?.extensions?.code)));
       }
-      if (msg.payload?.data) executed = true;
+      if (msg.payload?.data) {
+        executed = true;
+        problems.push(...oversized(JSON.stringify(msg.payload), msg.payload.data));
+      }
     }
   }
   if (closed) {
@@ -475,6 +500,13 @@ async function buildWorld(): Promise<World> {
   const anonOrder = await placeOrder(brandA, anon.token);
   const orderB = await placeOrder(brandB, customer.token);
   const attempt = await startPayment(pending.id, customer.token);
+  // Data-heavy: brand A holds the most products a brand may have and the pending order the most
+  // payment attempts, so documents that nest those lists meet their real maximum (#12 item 4).
+  // (Sequential: each creation takes the brand's or the order's row lock anyway.)
+  for (let i = brandA.products.length; i < LIST_BOUNDS["Brand.products"]; i++) {
+    await ok(`mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }`, { input: { brandId: brandA.brandId, name: `${"Fuzz ".repeat(39)}${i}`, unitPrice: 100 + i } }, owner);
+  }
+  for (let i = 1; i < LIST_BOUNDS["Order.paymentAttempts"]; i++) await startPayment(pending.id, customer.token);
 
   await ok(`mutation ($id: ID!) { updateBrand(id: $id, input: { couponWebhookUrl: "http://127.0.0.1:9/coupons" }) { id } }`, { id: brandA.brandId }, owner);
   const createDiscount = `mutation ($input: CreateDiscountInput!) { createDiscount(input: $input) { id } }`;
@@ -527,6 +559,7 @@ async function buildWorld(): Promise<World> {
     couponCodes: ["FUZZ-10"],
     fanTokens,
     apiKeyIds: [/^olk_([0-9a-f-]{36})_/.exec(key)![1]],
+    heavy: { brand: brandA.brandId, order: pending.id, attempt: attempt.id },
   };
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const identities: Record<string, Record<string, string>> = {

@@ -40,9 +40,9 @@ export class OrderType extends Node {
   @Field(() => BuyerType, { description: "The order's owner and COORGANIZER+ of the brand only." })
   buyer!: BuyerType;
   @Directive("@auth(requires: USER)")
-  @Field(() => [AttendeeType], { description: "The order's owner and COORGANIZER+ of the brand only." })
+  @Field(() => [AttendeeType], { description: "The order's owner and COORGANIZER+ of the brand only. At most 100." })
   attendees!: AttendeeType[];
-  @Field(() => [OrderLineType], { description: "After payment: the immutable snapshot taken when it was paid." })
+  @Field(() => [OrderLineType], { description: "After payment: the immutable snapshot taken when it was paid. At most 100." })
   lines!: OrderLineType[];
   @Field(() => Int) subtotal!: number;
   @Field(() => Int) discountTotal!: number;
@@ -98,5 +98,5 @@ export class OrderStatusEventType {
 @ObjectType("ResendConfirmationPayload")
 export class ResendConfirmationPayload {
   @Field(() => OrderType) order!: OrderType;
-  @Field(() => [String]) sentTo!: string[];
+  @Field(() => [String], { description: "The buyer and each distinct attendee: at most 101." }) sentTo!: string[];
 }

@@ -1,4 +1,5 @@
 import { ref } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomBytes } from "node:crypto";
 import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../../entities";
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden } from "../../errors";
@@ -14,13 +15,26 @@ import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text
 
 export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
 
+// Bounds of the lists a brand and an account answer with (src/http/list-bounds.ts charges them).
+/** Brands one account may belong to (createBrand and addBrandMember refuse more); ADMIN sees the newest this many. */
+export const MAX_BRANDS_PER_ACCOUNT = 100;
+/** Members of one brand (addBrandMember refuses more). */
+export const MAX_MEMBERS_PER_BRAND = 100;
+/** Products of one brand (createProduct refuses more): an order of every product still fits its 100 lines. */
+export const MAX_PRODUCTS_PER_BRAND = 100;
+/** Brand.apiKeys answers the newest this many (keys are never deleted; revoked ones stay listed). */
+export const MAX_API_KEYS_SHOWN = 50;
+
 /** Brands the caller works for: all for ADMIN, its own for a brand key, memberships for a user. */
 export async function listBrands(ctx: ServiceContext): Promise<Brand[]> {
   const v = ctx.viewer;
-  if (v.kind === "user" && v.isAdmin) return ctx.em.find(Brand, {}, { orderBy: { createdAt: "asc" } });
+  if (v.kind === "user" && v.isAdmin) {
+    const newest = await ctx.em.find(Brand, {}, { orderBy: { createdAt: "desc", id: "desc" }, limit: MAX_BRANDS_PER_ACCOUNT });
+    return newest.reverse();
+  }
   if (v.kind === "apiKey") return ctx.em.find(Brand, { id: v.brandId });
   if (v.kind === "user" && v.brandRoles.size) {
-    return ctx.em.find(Brand, { id: { $in: [...v.brandRoles.keys()] } }, { orderBy: { createdAt: "asc" } });
+    return ctx.em.find(Brand, { id: { $in: [...v.brandRoles.keys()] } }, { orderBy: { createdAt: "asc" }, limit: MAX_BRANDS_PER_ACCOUNT });
   }
   return [];
 }
@@ -72,6 +86,7 @@ export async function createBrand(
   check.throwIfAny();
   const em = ctx.em;
   return em.transactional(async (tx) => {
+    await refuseMoreBrands(tx, userId);
     const brand = new Brand(name, currency, newWebhookSecret());
     brand.couponWebhookUrl = couponWebhookUrl;
     tx.persist(brand);
@@ -118,6 +133,7 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
       // were authorised under the old role).
       if (changed) await notifyRolesChanged(tx, user.id);
     } else {
+      await refuseNewMember(tx, brand.id, user.id);
       member = new BrandMember(ref(brand), ref(user), role);
       tx.persist(member);
     }
@@ -129,6 +145,27 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
     else forgetAccount(member.user.id);
     return member;
   });
+}
+
+/**
+ * Refuses a new membership beyond a brand's MAX_MEMBERS_PER_BRAND or an account's
+ * MAX_BRANDS_PER_ACCOUNT (addBrandMember, acceptBrandInvitation). The caller holds the brand's row
+ * lock, so the member count stays true until commit.
+ */
+export async function refuseNewMember(tx: EntityManager, brandId: string, userId: string): Promise<void> {
+  const members = await tx.count(BrandMember, { brand: brandId });
+  if (members >= MAX_MEMBERS_PER_BRAND) throw failedPrecondition(`A brand has at most ${MAX_MEMBERS_PER_BRAND} members`);
+  await refuseMoreBrands(tx, userId);
+}
+
+/**
+ * Refuses an account's brand beyond MAX_BRANDS_PER_ACCOUNT. Holds the account's row lock until
+ * commit, so concurrent createBrand/addBrandMember for one account take turns and cannot pass it.
+ */
+async function refuseMoreBrands(tx: EntityManager, userId: string): Promise<void> {
+  await tx.execute("select 1 from users where id = ? for update", [userId]);
+  const brands = await tx.count(BrandMember, { user: userId });
+  if (brands >= MAX_BRANDS_PER_ACCOUNT) throw failedPrecondition(`An account belongs to at most ${MAX_BRANDS_PER_ACCOUNT} brands`);
 }
 
 /**
@@ -186,7 +223,7 @@ export async function createApiKey(ctx: ServiceContext, brandId: string): Promis
 
 /** A brand's keys, oldest first, revoked ones included (through the collection dataloader). */
 export async function brandApiKeys(brand: Brand): Promise<ApiKey[]> {
-  return (await brand.apiKeys.load({ dataloader: true })).getItems();
+  return (await brand.apiKeys.load({ dataloader: true })).getItems().slice(-MAX_API_KEYS_SHOWN);
 }
 
 /** Who created a key: a platform ADMIN who did stays anonymous to anyone but another ADMIN. */
@@ -222,26 +259,32 @@ export async function createProduct(ctx: ServiceContext, input: { brandId: strin
   const name = text(check, "input.name", input.name, 200);
   intRange(check, "input.unitPrice", input.unitPrice, 0, MAX_UNIT_PRICE);
   check.throwIfAny();
-  const em = ctx.em;
-  const product = new Product(ref(brand), name, input.unitPrice, brand.currency);
-  await em.persistAndFlush(product);
-  return product;
+  return ctx.em.transactional(async (tx) => {
+    // The brand's row lock: concurrent creations take turns, so the count holds until commit.
+    await tx.execute("select 1 from brand where id = ? for update", [brand.id]);
+    const products = await tx.count(Product, { brand: brand.id });
+    if (products >= MAX_PRODUCTS_PER_BRAND) throw failedPrecondition(`A brand has at most ${MAX_PRODUCTS_PER_BRAND} products`);
+    const product = new Product(ref(brand), name, input.unitPrice, brand.currency);
+    tx.persist(product);
+    return product;
+  });
 }
 
 /** Loaded through the collection dataloader: one query for all brands of a response. */
 export async function brandProducts(brand: Brand): Promise<Product[]> {
-  return (await brand.products.load({ dataloader: true })).getItems();
+  // At most MAX_PRODUCTS_PER_BRAND by createProduct; the slice keeps the answer's bound if older data has more.
+  return (await brand.products.load({ dataloader: true })).getItems().slice(0, MAX_PRODUCTS_PER_BRAND);
 }
 
 export async function brandMembers(brand: Brand): Promise<BrandMember[]> {
-  return (await brand.members.load({ dataloader: true })).getItems();
+  return (await brand.members.load({ dataloader: true })).getItems().slice(0, MAX_MEMBERS_PER_BRAND);
 }
 
 /** A user's memberships, visible to the user themself and to ADMIN. */
 export function userMemberships(ctx: ServiceContext, userId: string): Promise<BrandMember[]> {
   const v = ctx.viewer;
   if (!(v.kind === "user" && (v.userId === userId || v.isAdmin))) return Promise.resolve([]);
-  return ctx.em.find(BrandMember, { user: userId }, { orderBy: { createdAt: "asc" } });
+  return ctx.em.find(BrandMember, { user: userId }, { orderBy: { createdAt: "asc" }, limit: MAX_BRANDS_PER_ACCOUNT });
 }
 
 export function newWebhookSecret(): string {

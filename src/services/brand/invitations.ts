@@ -10,7 +10,7 @@ import { forgetAccount, hasRole } from "../auth/viewer";
 import { queueEmail } from "../confirmation/confirmation";
 import type { ServiceContext } from "../context";
 import { email as checkEmail } from "../validation";
-import { brandWithRole } from "./brands";
+import { brandWithRole, refuseNewMember } from "./brands";
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000; // 7 days
 /** Invitations sent per day: by one account, and to one brand (by all its members together). */
@@ -112,6 +112,7 @@ export async function acceptBrandInvitation(ctx: ServiceContext, token: string):
     if (!used.length) throw invalidInvitation(); // accepted or replaced while this call waited for the lock
     let member = await tx.findOne(BrandMember, { brand: found.brand_id, user: userId });
     if (!member) {
+      await refuseNewMember(tx, found.brand_id, userId);
       member = new BrandMember(tx.getReference(Brand, found.brand_id, { wrapped: true }), ref(user), found.role);
       tx.persist(member);
       return { member, changed: false };

@@ -63,7 +63,11 @@ export function emailLastError(email: EmailMessage): string | null {
   return shownEmailError(email.lastError);
 }
 
-/** The emails of an order, oldest first (COORGANIZER+ through @auth on Order.emails). */
-export function orderEmails(ctx: ServiceContext, orderId: string): Promise<EmailMessage[]> {
-  return ctx.em.find(EmailMessage, { order: orderId }, { orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+/** Order.emails answers the newest this many: a confirmation is one email per recipient, and resends add more. */
+export const MAX_EMAILS_SHOWN = 200;
+
+/** The newest MAX_EMAILS_SHOWN emails of an order, oldest first (COORGANIZER+ through @auth on Order.emails). */
+export async function orderEmails(ctx: ServiceContext, orderId: string): Promise<EmailMessage[]> {
+  const newest = await ctx.em.find(EmailMessage, { order: orderId }, { orderBy: [{ createdAt: "desc" }, { id: "desc" }], limit: MAX_EMAILS_SHOWN });
+  return newest.reverse();
 }

@@ -16,7 +16,8 @@ import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
 
 export const MAX_LINES = 100;
 export const MAX_QUANTITY = 999;
-export const MAX_ATTENDEES = 1000;
+/** Named ticket holders per order (was 1,000): a page of 20 orders with their attendees fits the query cost limit. */
+export const MAX_ATTENDEES = 100;
 
 export interface CreateOrderData {
   brandId: string;

@@ -13,6 +13,13 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
   [OrderStatus.EXPIRED]: [],
 };
 
+/** The longest history an order can have: its creation and the longest path of transitions (PAID, FULFILLED). */
+export const MAX_ORDER_EVENTS = 1 + longestPath(OrderStatus.PENDING);
+
+function longestPath(from: OrderStatus): number {
+  return Math.max(0, ...TRANSITIONS[from].map((to) => 1 + longestPath(to)));
+}
+
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }

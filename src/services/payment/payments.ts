@@ -11,12 +11,17 @@ import { queueConfirmation } from "../confirmation/confirmation";
 import { attemptById, type AttemptView } from "../order/read-model";
 import { createCheckout } from "./provider";
 
-/** Creates a payment attempt with the provider for a PENDING order the caller may see. */
+/** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
+export const MAX_ATTEMPTS_PER_ORDER = 20;
+
+/** Creates a payment attempt with the provider for a PENDING order the caller may see (its row lock makes the count exact). */
 export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string): Promise<PaymentAttempt> {
   return ctx.em.transactional(async (tx) => {
     const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
     if (order.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be paid; this one is ${order.status}`);
     if (isPastDue(order)) throw failedPrecondition("This order has expired and can no longer be paid");
+    const attempts = await tx.count(PaymentAttempt, { order: order.id });
+    if (attempts >= MAX_ATTEMPTS_PER_ORDER) throw failedPrecondition(`An order can have at most ${MAX_ATTEMPTS_PER_ORDER} payment attempts; place a new order`);
     const { externalId } = createCheckout(ctx.config);
     const attempt = new PaymentAttempt(ref(order), externalId, order.total, order.currency);
     tx.persist(attempt);

@@ -1,0 +1,68 @@
+import { MAX_API_KEYS_SHOWN, MAX_BRANDS_PER_ACCOUNT, MAX_MEMBERS_PER_BRAND, MAX_PRODUCTS_PER_BRAND } from "../services/brand/brands";
+import { MAX_PENDING_INVITATIONS } from "../services/brand/invitations";
+import { MAX_EMAILS_SHOWN } from "../services/confirmation/confirmation";
+import { MAX_DELIVERIES_PER_FAN, MAX_TRIES_SHOWN } from "../services/loyalty/read";
+import { MAX_ATTENDEES, MAX_LINES } from "../services/order/orders";
+import { MAX_ORDER_EVENTS } from "../services/order/status";
+import { MAX_ATTEMPTS_PER_ORDER } from "../services/payment/payments";
+
+/**
+ * The most items each list field without a `first` argument can return. The cost rule
+ * (limits.ts) charges a list's children this many times, so an accepted document's answer is
+ * bounded by what it was charged (see LARGEST_ANSWER there). Every list field of the schema needs
+ * either a `first` argument or an entry here: tests/unit/list-bounds.test.ts walks the printed
+ * schema and fails for a list that has neither.
+ *
+ * Each bound is either enforced when writing (a write that would pass it is refused with
+ * FAILED_PRECONDITION or BAD_USER_INPUT) or by the read (the field returns at most that many, as
+ * its description says). `PAGE` marks a connection's edges: at most the parent's `first`, which
+ * the parent is already charged for.
+ */
+export const PAGE = 1;
+
+export const LIST_BOUNDS: Readonly<Record<string, number>> = {
+  // Enforced on write: createBrand/addBrandMember refuse an account's 101st brand; ADMIN sees the newest 100.
+  "Query.brands": MAX_BRANDS_PER_ACCOUNT,
+  "User.memberships": MAX_BRANDS_PER_ACCOUNT,
+  // Enforced on write: addBrandMember and acceptBrandInvitation refuse a brand's 101st member, createProduct its 101st product.
+  "Brand.members": MAX_MEMBERS_PER_BRAND,
+  "Brand.products": MAX_PRODUCTS_PER_BRAND,
+  // Enforced on write: inviteBrandMember refuses a brand's 101st pending invitation.
+  "Brand.invitations": MAX_PENDING_INVITATIONS,
+  // Read: the newest 50 keys (revoked ones included); keys are never deleted.
+  "Brand.apiKeys": MAX_API_KEYS_SHOWN,
+  // Enforced by createOrder's validation: 100 attendees, 100 lines.
+  "Order.attendees": MAX_ATTENDEES,
+  "Order.lines": MAX_LINES,
+  // Enforced on write: attemptToPayForOrder refuses an order's 21st attempt.
+  "Order.paymentAttempts": MAX_ATTEMPTS_PER_ORDER,
+  // The status machine: created, then at most two transitions (PAID → FULFILLED).
+  "Order.events": MAX_ORDER_EVENTS,
+  // Read: the newest 200 emails (a confirmation is one per recipient, and resends add more).
+  "Order.emails": MAX_EMAILS_SHOWN,
+  // The buyer and each distinct attendee.
+  "ResendConfirmationPayload.sentTo": MAX_ATTENDEES + 1,
+  // A fan gets one coupon, pushed once; the read returns at most one.
+  "Fan.couponDeliveries": MAX_DELIVERIES_PER_FAN,
+  // Read: the newest 10 tries (`attempts` counts them all).
+  "CouponDelivery.tries": MAX_TRIES_SHOWN,
+  "OrderConnection.edges": PAGE,
+  "DiscountConnection.edges": PAGE,
+  "FanConnection.edges": PAGE,
+};
+
+/**
+ * Text fields that can hold more than 320 characters (the longest email), charged one unit per 320
+ * characters they may hold, so that every unit of cost stands for at most 320 characters of value.
+ */
+export const TEXT_WEIGHTS: Readonly<Record<string, number>> = {
+  "Brand.couponWebhookUrl": 7, // 2,000 (httpUrl)
+  "CouponDelivery.url": 7, // 2,000 (the brand's URL when it was issued)
+  "Discount.description": 7, // 2,000
+  "CouponDelivery.lastError": 4, // 1,000 (cut when stored)
+  "DeliveryAttempt.error": 4, // 1,000 (cut when read)
+  "Email.lastError": 4, // 1,000 (cut when stored)
+};
+
+/** Aliases are answer keys repeated for every item: kept short. */
+export const MAX_ALIAS_LENGTH = 32;
