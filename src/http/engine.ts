@@ -6,19 +6,23 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ValidationRule,
   type VariableDefinitionNode,
 } from "graphql";
 import { getVariableValues } from "graphql/execution/values";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { underDeadline, type Deadline } from "./deadline";
+import { limitedParse, limitedValidate } from "./limits";
 
 /**
- * The GraphQL engine behind both transports: compiling operations with graphql-jit (one LRU cache
- * class), coercing variables, executing under the request deadline and normalising graphql-jit's
- * errors. HTTP reaches it through Apollo's gateway interface (jit-executor.ts: Apollo parses,
- * validates, runs the cost check in a plugin and formats errors); WebSocket subscriptions through
- * graphql-ws's `subscribe` (ws-subscribe.ts, which shares one execution per event among
- * subscribers). Parse limits, validation rules and the cost check are limits.ts's, the same on both.
+ * The GraphQL engine behind both transports: parsing and validating documents once per text
+ * (`ValidatedDocuments`), compiling operations with graphql-jit (`CompiledOperations`, one LRU
+ * cache class), coercing variables, executing under the request deadline and normalising
+ * graphql-jit's errors (`withGraphQLErrors`). HTTP reaches it through Apollo's gateway interface
+ * (jit-executor.ts; Apollo parses and validates with its own document cache, with the same limits,
+ * and runs the cost check in a plugin); WebSocket subscriptions through graphql-ws's `onSubscribe`
+ * and `subscribe` (ws.ts, ws-subscribe.ts, which shares one execution per event among
+ * subscribers). Parse limits, validation rules and the cost check (checkOperation) are limits.ts's.
  */
 
 /** Distinct operations kept compiled per cache (least recently used dropped). */
@@ -30,6 +34,43 @@ export const MAX_COMPILED = 1_000;
  */
 export const MAX_COMPILED_CHARS = 512 * 1024;
 
+/** Parsed and validated documents kept per transport (WebSocket; Apollo keeps its own for HTTP). */
+export const MAX_DOCUMENTS = 1_000;
+export const MAX_DOCUMENT_CHARS = 1024 * 1024;
+
+/** A map that drops its least recently used entries past `maxEntries` entries or `maxWeight` in total. */
+export class Lru<V> {
+  private readonly entries = new Map<string, { value: V; weight: number }>();
+  private weight = 0;
+
+  constructor(private readonly limits: { maxEntries: number; maxWeight: number }) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): V | undefined {
+    const known = this.entries.get(key);
+    if (!known) return undefined;
+    this.entries.delete(key); // refresh its place in the LRU order
+    this.entries.set(key, known);
+    return known.value;
+  }
+
+  set(key: string, value: V, weight: number): void {
+    const known = this.entries.get(key);
+    if (known) this.weight -= known.weight;
+    this.entries.delete(key);
+    this.entries.set(key, { value, weight });
+    this.weight += weight;
+    while (this.entries.size > this.limits.maxEntries || this.weight > this.limits.maxWeight) {
+      const [oldest, entry] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.weight -= entry.weight;
+    }
+  }
+}
+
 export interface OperationToCompile {
   schema: GraphQLSchema;
   document: DocumentNode;
@@ -38,30 +79,27 @@ export interface OperationToCompile {
 
 /**
  * graphql-jit's compiled operations, least recently used dropped past `maxOperations` entries or
- * `maxChars` of key weight (each entry weighs what `get` is told). An operation graphql-jit cannot
+ * `maxChars` of weight (each entry weighs what `get` is told). An operation graphql-jit cannot
  * compile is kept as null: graphql-js executes it (`execute`).
  */
 export class CompiledOperations {
-  private readonly entries = new Map<string, { query: CompiledQuery | null; weight: number }>();
-  private chars = 0;
+  private readonly cache: Lru<CompiledQuery | null>;
 
-  constructor(private readonly limits: { maxOperations: number; maxChars: number } = { maxOperations: MAX_COMPILED, maxChars: Infinity }) {}
+  constructor({ maxOperations, maxChars }: { maxOperations: number; maxChars: number } = { maxOperations: MAX_COMPILED, maxChars: Infinity }) {
+    this.cache = new Lru({ maxEntries: maxOperations, maxWeight: maxChars });
+  }
 
   get size(): number {
-    return this.entries.size;
+    return this.cache.size;
   }
 
   /**
-   * The operation compiled, from the cache (refreshing its place) or compiled now and kept. When
-   * `mayCompile` says no (a budget), null and nothing is kept; a compiler that throws gives null too.
+   * The operation compiled, from the cache or compiled now and kept. When `mayCompile` says no (a
+   * budget), null and nothing is kept; a compiler that throws gives null too (nothing kept).
    */
   get(key: string, weight: number, operation: OperationToCompile, mayCompile: () => boolean = () => true): CompiledQuery | null {
-    const known = this.entries.get(key);
-    if (known) {
-      this.entries.delete(key); // refresh its place in the LRU order
-      this.entries.set(key, known);
-      return known.query;
-    }
+    const known = this.cache.get(key);
+    if (known !== undefined) return known;
     if (!mayCompile()) return null; // over budget: graphql-js, nothing kept
     let query: CompiledQuery | null;
     try {
@@ -70,14 +108,38 @@ export class CompiledOperations {
     } catch {
       return null; // graphql-js executes it
     }
-    this.entries.set(key, { query, weight });
-    this.chars += weight;
-    while (this.entries.size > this.limits.maxOperations || this.chars > this.limits.maxChars) {
-      const [oldest, entry] = this.entries.entries().next().value!;
-      this.entries.delete(oldest);
-      this.chars -= entry.weight;
-    }
+    this.cache.set(key, query, weight);
     return query;
+  }
+}
+
+/**
+ * Documents parsed (limits.ts's token limit) and validated (graphql's rules and ours) once per
+ * text: a board's sockets subscribe with the same few documents, and the cost check's cache
+ * (limits.ts, per parsed document) then hits too. Parse errors are not kept.
+ */
+export class ValidatedDocuments {
+  private readonly cache: Lru<{ document: DocumentNode; errors: readonly GraphQLError[] }>;
+  private readonly validateDocument: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    rules: ValidationRule[],
+    limits = { maxEntries: MAX_DOCUMENTS, maxWeight: MAX_DOCUMENT_CHARS },
+  ) {
+    this.cache = new Lru(limits);
+    this.validateDocument = limitedValidate(rules);
+  }
+
+  /** The document and its validation errors (none: valid). Throws the parse error, as graphql's `parse`. */
+  get(source: string): { document: DocumentNode; errors: readonly GraphQLError[] } {
+    let entry = this.cache.get(source);
+    if (!entry) {
+      const document = limitedParse(source);
+      entry = { document, errors: this.validateDocument(this.schema, document) };
+      this.cache.set(source, entry, source.length);
+    }
+    return entry;
   }
 }
 

@@ -1,6 +1,7 @@
 import { GraphQLError, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from "graphql";
 import { describe, expect, it } from "vitest";
-import { CompiledOperations, withGraphQLErrors } from "../../src/http/engine";
+import { CompiledOperations, ValidatedDocuments, withGraphQLErrors } from "../../src/http/engine";
+import { limitRules } from "../../src/http/limits";
 import { sharedSubscribe } from "../../src/http/ws-subscribe";
 import { EventStream } from "../../src/pubsub/event-stream";
 import type { GraphQLContext } from "../../src/resolvers/context";
@@ -98,5 +99,16 @@ describe("CompiledOperations", () => {
     const cache = new CompiledOperations();
     expect(cache.get("k", 1, operation, () => false)).toBeNull();
     expect(cache.size).toBe(0);
+  });
+});
+
+describe("ValidatedDocuments", () => {
+  it("parses and validates a text once, keeps its errors, and throws a parse error without keeping it", () => {
+    const documents = new ValidatedDocuments(schema, limitRules({ introspection: false }));
+    const first = documents.get("subscription { ticks { n } }");
+    expect(first.errors).toEqual([]);
+    expect(documents.get("subscription { ticks { n } }").document).toBe(first.document);
+    expect(documents.get("{ __schema { types { name } } }").errors.length).toBeGreaterThan(0); // introspection off
+    expect(() => documents.get("subscription {")).toThrow(/Syntax Error/);
   });
 });
