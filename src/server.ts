@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/env";
 import { createApp } from "./http/app";
-import { fastGraphQL } from "./http/fast-graphql";
+import { fastGraphQL, serveGraphQL } from "./http/fast-graphql";
 import { contextFactory, createGraphQLServer } from "./http/graphql";
 import { attachWebSocket } from "./http/ws";
 import { buildAppSchema } from "./schema/build";
@@ -31,7 +31,7 @@ export async function startServer(config: Config, orm: MikroORM, sql: Sql, healt
   const makeContext = contextFactory(orm, sql, config);
   const app = createApp(apollo, orm, sql, config, health, makeContext);
   // POST /graphql with JSON goes straight to Apollo; everything else through Express.
-  const fast = fastGraphQL(apollo, makeContext, app.get("trust proxy fn"));
+  const fast = fastGraphQL(serveGraphQL(apollo, makeContext), app.get("trust proxy fn"));
   httpServer.on("request", (req, res) => {
     if (!fast(req, res)) app(req, res);
   });

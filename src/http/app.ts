@@ -5,7 +5,7 @@ import type { Config } from "../config/env";
 import { logger } from "../logger";
 import { metricsHandler } from "../observability";
 import type { GraphQLContext } from "../resolvers/context";
-import { BODY_LIMITS, refuseTooLarge, rejectLargeBodies, tooLargeBody } from "./body-limit";
+import { BODY_LIMITS, NOT_JSON_MESSAGE, errorBody, refuseTooLarge, rejectLargeBodies, tooLargeBody } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
 import { localOnly } from "./local-only";
@@ -87,12 +87,7 @@ const bodyErrors: ErrorRequestHandler = (err, req, res, _next) => {
   // A streamed body that grew past the parser's limit: the same early answer and bounded discard.
   if (status === 413 && !res.headersSent) return refuseTooLarge(req, res, tooLargeBody(req.path));
   if (status === 500) logger().error({ err, requestId }, "unhandled HTTP error");
-  const message =
-    status === 413 ? "request body too large" : err?.type === "entity.parse.failed" ? "request body is not valid JSON" : status === 500 ? "internal error" : "bad request";
-  if (req.path.startsWith("/graphql")) {
-    const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
-    res.status(status).json({ errors: [{ message, extensions: { code, ...(status === 500 ? { requestId } : {}) } }] });
-  } else {
-    res.status(status).json({ error: message, ...(status === 500 ? { requestId } : {}) });
-  }
+  const message = status === 413 ? "request body too large" : err?.type === "entity.parse.failed" ? NOT_JSON_MESSAGE : status === 500 ? "internal error" : "bad request";
+  const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
+  res.status(status).json(errorBody(req.path, message, code, status === 500 ? requestId : undefined));
 };

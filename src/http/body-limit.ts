@@ -18,11 +18,28 @@ export const BODY_LIMITS = {
  */
 export const DISCARD_AFTER_413 = { bytes: 32 * 1024 * 1024, ms: 10_000 } as const;
 
-/** The 413 answer's body: a coded GraphQL error on /graphql, `{ error }` elsewhere. */
-export function tooLargeBody(path: string): unknown {
+/**
+ * The body of an answer refusing a request before GraphQL runs (too large, not JSON, a transport
+ * fault): a coded GraphQL error on /graphql, `{ error }` elsewhere. `requestId` goes with a 500.
+ */
+export function errorBody(path: string, message: string, code = "BAD_REQUEST", requestId?: string): unknown {
   return path.startsWith("/graphql")
-    ? { errors: [{ message: "request body too large", extensions: { code: "BAD_REQUEST" } }] }
-    : { error: "request body too large" };
+    ? { errors: [{ message, extensions: { code, ...(requestId ? { requestId } : {}) } }] }
+    : { error: message, ...(requestId ? { requestId } : {}) };
+}
+
+export const NOT_JSON_MESSAGE = "request body is not valid JSON";
+
+/** The 413 answer's body. */
+export const tooLargeBody = (path: string): unknown => errorBody(path, "request body too large");
+
+/** Answers `status` with `body` as JSON (what Express's `res.json` does, without Express). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("content-length", Buffer.byteLength(json));
+  res.end(json);
 }
 
 /**

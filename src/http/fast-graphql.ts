@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import proxyAddr from "proxy-addr";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
-import { BODY_LIMITS, refuseTooLarge, tooLargeBody } from "./body-limit";
+import { BODY_LIMITS, NOT_JSON_MESSAGE, errorBody, refuseTooLarge, sendJson, tooLargeBody } from "./body-limit";
 import { INTERNAL_MESSAGE } from "./errors";
 import type { ContextFactory } from "./graphql";
 import { SUBSCRIPTION_OVER_HTTP, hasSubscription } from "./limits";
@@ -14,41 +14,27 @@ type TrustFn = (address: string, hop: number) => boolean;
 const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /**
- * `POST /graphql` with a JSON body, straight from Node's HTTP server to Apollo's
- * `executeHTTPGraphQLRequest` — the same call `@as-integrations/express5` makes, without Express's
- * router, body-parser and `res.send` (which hashes every response for an ETag nobody uses on a
- * POST). Everything Apollo does (CSRF prevention, plugins, limits, masking, status codes) is
- * unchanged; so are the answers to bodies that are too large (413) or not JSON (400). Returns
- * false for anything else (GET, other paths, content types or charsets), which Express serves.
+ * `/graphql` over HTTP, the one way: a request with its body (parsed JSON, or Express's for GET and
+ * other content types) goes to Apollo's `executeHTTPGraphQLRequest` (the call
+ * `@as-integrations/express5` makes) and the answer is written back; a subscription is refused
+ * first (it goes over WebSocket). Apollo does the rest (CSRF prevention, plugins, limits, masking,
+ * status codes), and executes with the engine (jit-executor.ts, engine.ts).
  */
-export function fastGraphQL(apollo: ApolloServer<GraphQLContext>, makeContext: ContextFactory, trustProxy: TrustFn) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== "POST" || (req.url !== "/graphql" && !req.url?.startsWith("/graphql?"))) return false;
-    if (!JSON_TYPE.test(req.headers["content-type"] ?? "")) return false;
-    void serve(req, res).catch((err) => {
-      const requestId = requestIdOf(req, res);
-      logger().error({ err, requestId }, "unhandled error on the GraphQL fast path");
-      if (!res.headersSent) send(res, 500, { errors: [{ message: INTERNAL_MESSAGE, extensions: { code: "INTERNAL_SERVER_ERROR", requestId } }] });
-      else res.destroy();
-    });
-    return true;
-  };
+export type ServeGraphQL = (req: IncomingMessage, res: ServerResponse, body: unknown, query: unknown, clientIp: string) => Promise<void>;
 
-  async function serve(req: IncomingMessage, res: ServerResponse) {
-    const body = await readJson(req, res);
-    if (body === undefined) return; // already answered
-    if (hasSubscription((body as { query?: unknown }).query)) {
+export function serveGraphQL(apollo: ApolloServer<GraphQLContext>, makeContext: ContextFactory): ServeGraphQL {
+  return async (req, res, body, query, clientIp) => {
+    if (hasSubscription(query)) {
       requestIdOf(req, res);
-      return send(res, 400, { errors: [{ message: SUBSCRIPTION_OVER_HTTP, extensions: { code: "BAD_REQUEST" } }] });
+      return sendJson(res, 400, errorBody("/graphql", SUBSCRIPTION_OVER_HTTP));
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
     const q = req.url!.indexOf("?");
-    const clientIp = proxyAddr(req, trustProxy);
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: "POST", headers, search: q >= 0 ? req.url!.slice(q) : "", body },
+      httpGraphQLRequest: { method: req.method!, headers, search: q >= 0 ? req.url!.slice(q) : "", body },
       context: () => makeContext(req, res, clientIp),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -62,6 +48,33 @@ export function fastGraphQL(apollo: ApolloServer<GraphQLContext>, makeContext: C
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
+  };
+}
+
+/**
+ * `POST /graphql` with a JSON body, straight from Node's HTTP server to `serveGraphQL`, without
+ * Express's router, body-parser and `res.send` (which hashes every response for an ETag nobody uses
+ * on a POST). The answers to bodies that are too large (413) or not JSON (400) are Express's.
+ * Returns false for anything else (GET, other paths, content types or charsets), which Express
+ * serves (graphqlMiddleware), through the same `serveGraphQL`.
+ */
+export function fastGraphQL(serve: ServeGraphQL, trustProxy: TrustFn) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== "POST" || (req.url !== "/graphql" && !req.url?.startsWith("/graphql?"))) return false;
+    if (!JSON_TYPE.test(req.headers["content-type"] ?? "")) return false;
+    void handle(req, res).catch((err) => {
+      const requestId = requestIdOf(req, res);
+      logger().error({ err, requestId }, "unhandled error on the GraphQL fast path");
+      if (!res.headersSent) sendJson(res, 500, errorBody("/graphql", INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", requestId));
+      else res.destroy();
+    });
+    return true;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const body = await readJson(req, res);
+    if (body === undefined) return; // already answered
+    await serve(req, res, body, (body as { query?: unknown }).query, proxyAddr(req, trustProxy));
   }
 }
 
@@ -94,15 +107,7 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unkn
     return JSON.parse(text);
   } catch {
     requestIdOf(req, res);
-    send(res, 400, { errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+    sendJson(res, 400, errorBody("/graphql", NOT_JSON_MESSAGE));
     return undefined;
   }
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  const json = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json; charset=utf-8");
-  res.setHeader("content-length", Buffer.byteLength(json));
-  res.end(json);
 }

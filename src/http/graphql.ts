@@ -5,7 +5,6 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
-import { expressMiddleware } from "@as-integrations/express5";
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Logger } from "pino";
 import express, { type RequestHandler } from "express";
@@ -22,7 +21,8 @@ import { createLoaders, type Loaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { jitExecutor } from "./jit-executor";
 import { BODY_LIMITS } from "./body-limit";
-import { SUBSCRIPTION_OVER_HTTP, checkOperation, hasSubscription, limitRules, parseOptions } from "./limits";
+import { serveGraphQL } from "./fast-graphql";
+import { checkOperation, limitRules, parseOptions } from "./limits";
 import { requestIdOf } from "./request-id";
 
 
@@ -192,17 +192,15 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 
 /**
  * `/graphql` through Express, for what the fast path (fast-graphql.ts) leaves to it: GET, other
- * content types and charsets. JSON body (≤ 1 MiB).
+ * content types and charsets. JSON body (≤ 1 MiB); then the same `serveGraphQL` as the fast path.
  */
 export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, makeContext: ContextFactory): RequestHandler[] {
+  const serve = serveGraphQL(apollo, makeContext);
   return [
     express.json({ limit: BODY_LIMITS.graphql }),
     (req, res, next) => {
       const query = req.method === "GET" ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
-      if (!hasSubscription(query)) return next();
-      requestIdOf(req, res);
-      res.status(400).json({ errors: [{ message: SUBSCRIPTION_OVER_HTTP, extensions: { code: "BAD_REQUEST" } }] });
+      serve(req, res, req.body, query, req.ip ?? req.socket.remoteAddress ?? "unknown").catch(next);
     },
-    expressMiddleware(apollo, { context: ({ req, res }) => makeContext(req, res, req.ip ?? req.socket.remoteAddress ?? "unknown") }),
   ];
 }

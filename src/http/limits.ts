@@ -16,6 +16,8 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from "graphql";
+import { MAX_PAGE_SIZE } from "../services/pagination";
+import { LIST_BOUNDS, MAX_ALIAS_LENGTH, TEXT_WEIGHTS } from "./list-bounds";
 
 /**
  * Query shape limits, the same on HTTP and WebSocket. Set from our real clients with room to spare:
@@ -37,9 +39,6 @@ export const QUERY_LIMITS = {
    */
   maxCost: 5_000,
 } as const;
-
-import { MAX_PAGE_SIZE } from "../services/pagination";
-import { LIST_BOUNDS, MAX_ALIAS_LENGTH, TEXT_WEIGHTS } from "./list-bounds";
 
 // Report a refusal as a validation error (the rules throw by default, which Apollo answers as 500).
 const report = { propagateOnRejection: false, exposeLimits: true, onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)] };

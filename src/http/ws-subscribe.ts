@@ -1,14 +1,9 @@
-import { GraphQLError, createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from "graphql";
-import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import { createSourceEventStream, getOperationAST, print, type ExecutionArgs, type ExecutionResult } from "graphql";
+import type { CompiledQuery } from "graphql-jit";
 import type { GraphQLContext } from "../resolvers/context";
 import type { Viewer } from "../services/auth/viewer";
-import { underDeadline } from "./deadline";
+import { CompiledOperations, MAX_COMPILED, MAX_COMPILED_CHARS, execute, withDefaults } from "./engine";
 
-const MAX_COMPILED = 1_000; // distinct subscription operations kept compiled (least recently used dropped)
-// ... and at most this much document text: a compiled document keeps ~30 times its text in memory
-// (7 KB for the board's, 210 KB for 15 aliases of a whole order: bench/jit-compile.cjs), so 1,000
-// of the largest would hold 200 MB; this bounds it to ~15 MB.
-const MAX_COMPILED_CHARS = 512 * 1024;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /**
@@ -59,30 +54,9 @@ export interface SharedSubscribeOptions {
  * subscriber afterwards (onNext).
  */
 export function sharedSubscribe({ executionContext, mayCompile = () => true, deadlineMs }: SharedSubscribeOptions) {
-  const compiled = new Map<string, CompiledQuery | null>(); // null: graphql-jit could not compile it; graphql-js executes
-  let compiledChars = 0;
+  // Keyed by the document's text, weighed by it too: at most MAX_COMPILED_CHARS of text kept compiled.
+  const compiled = new CompiledOperations({ maxOperations: MAX_COMPILED, maxChars: MAX_COMPILED_CHARS });
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>(); // event → key → result
-
-  function compiledFor(args: ExecutionArgs, source: string): CompiledQuery | null {
-    const key = `${args.operationName ?? ""}\u0000${source}`;
-    let query = compiled.get(key);
-    if (query !== undefined) {
-      compiled.delete(key); // refresh its place in the LRU order
-      compiled.set(key, query);
-      return query;
-    }
-    if (!mayCompile(args.contextValue as GraphQLContext)) return null; // over budget: graphql-js, nothing kept
-    const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-    query = isCompiledQuery(result) ? result : null;
-    compiled.set(key, query);
-    compiledChars += key.length;
-    while (compiled.size > MAX_COMPILED || compiledChars > MAX_COMPILED_CHARS) {
-      const oldest = compiled.keys().next().value!;
-      compiled.delete(oldest);
-      compiledChars -= oldest.length;
-    }
-    return query;
-  }
 
   return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     // Per subscriber: variables, the subscribe resolver (permission check), its errors.
@@ -90,21 +64,15 @@ export function sharedSubscribe({ executionContext, mayCompile = () => true, dea
     if (!isAsyncIterable(stream)) return stream;
     // Compiled once the subscription is accepted (a refused one costs no compilation).
     const source = args.document.loc?.source.body ?? print(args.document);
-    let query: CompiledQuery | null;
-    try {
-      query = compiledFor(args, source);
-    } catch {
-      query = null; // graphql-js executes it
-    }
-
     const subscriber = args.contextValue as GraphQLContext;
-    const variables = args.variableValues ?? {};
+    const compileKey = `${args.operationName ?? ""}\u0000${source}`;
+    const query: CompiledQuery | null = compiled.get(compileKey, compileKey.length, args, () => mayCompile(subscriber));
+    // Already coerced by createSourceEventStream above; defaults filled in as on HTTP.
+    const variables = withDefaults(getOperationAST(args.document, args.operationName)?.variableDefinitions, args.variableValues ?? undefined);
     const key = `${viewerIdentity(subscriber.viewer)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(variables)}\u0000${source}`;
     const run = (event: unknown): Promise<ExecutionResult> => {
       const contextValue = executionContext(subscriber);
-      const execution = () => (query ? query.query(event, contextValue, variables) : execute({ ...args, rootValue: event, contextValue }));
-      const result = deadlineMs ? underDeadline(contextValue, deadlineMs, execution) : execution();
-      return Promise.resolve(result).then(withGraphQLErrors);
+      return execute({ schema: args.schema, document: args.document, operationName: args.operationName, query, rootValue: event, contextValue, variables, deadlineMs });
     };
     const resultFor = (event: unknown): Promise<ExecutionResult> => {
       if (event === null || typeof event !== "object") return run(event);
@@ -193,20 +161,4 @@ class MappedStream<T, R> implements AsyncIterableIterator<R> {
   [Symbol.asyncIterator](): this {
     return this;
   }
-}
-
-/**
- * graphql-jit reports a resolver's unexpected error (a database error, a bug) as its own error
- * object without `extensions`; such errors become graphql-js GraphQLErrors (same message, path,
- * locations, original error) as in the HTTP executor, so masking treats them alike.
- */
-function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
-  if (!result.errors?.some((e) => e.extensions === undefined)) return result;
-  const errors = result.errors.map((e) => {
-    if (e.extensions !== undefined) return e;
-    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? e });
-    (error as { locations?: unknown }).locations = e.locations;
-    return error;
-  });
-  return { ...result, errors };
 }

@@ -1,5 +1,5 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
-import { GraphQLError, OperationTypeNode, getOperationAST, parse, type DocumentNode } from "graphql";
+import { GraphQLError, OperationTypeNode, getOperationAST, type DocumentNode } from "graphql";
 import type { GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { randomUUID } from "node:crypto";
@@ -14,7 +14,8 @@ import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
 import type { Sql } from "../services/context";
 import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
-import { checkOperation, limitRules, limitedParse, limitedValidate } from "./limits";
+import { ValidatedDocuments } from "./engine";
+import { checkOperation, limitRules } from "./limits";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
 import { sessionsMark, sweepRevokedKeys, trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
@@ -108,13 +109,12 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     if (state.subscriptions.size === 0) state.idle.start();
   };
 
-  const validateDocument = limitedValidate(limitRules(config));
+  // Parsed and validated once per document text (onSubscribe hands graphql-ws the result).
+  const documents = new ValidatedDocuments(schema, limitRules(config));
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
       subscribe,
-      parse: limitedParse as typeof parse,
-      validate: limitedValidate(limitRules(config)) as never,
       connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
@@ -140,8 +140,9 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
       onSubscribe(ctx, id, payload) {
         const state = ctx.extra.state!;
         let document: DocumentNode;
+        let invalid: readonly GraphQLError[];
         try {
-          document = limitedParse(payload.query);
+          ({ document, errors: invalid } = documents.get(payload.query));
         } catch (e) {
           recordOperation(null, "ws");
           // An error for this subscription (graphql-ws would close the whole socket with 4400).
@@ -154,7 +155,6 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         }
         // Validation first, as on HTTP: a document that is too deep is refused for its depth even
         // when it would also cost too much (nested lists are charged their bounds).
-        const invalid = validateDocument(schema, document);
         if (invalid.length) return [...invalid];
         const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined);
         if (refused) return [refused];
@@ -163,6 +163,8 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         }
         state.subscriptions.add(id);
         state.idle.stop();
+        // Ready to execute: graphql-ws does not parse and validate it again.
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
       context(ctx, id, _payload, args): GraphQLContext {
         const requestId = randomUUID();
