@@ -1,7 +1,7 @@
 import { EmailKind, OrderStatus, Role, type Order } from "../../entities";
 import { failedPrecondition, forbidden } from "../../errors";
 import { actorOf, hasRole } from "../auth/viewer";
-import { queueEmail } from "../confirmation/confirmation";
+import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { findVisibleOrder } from "../order/orders";
 import { transition } from "../order/status";
