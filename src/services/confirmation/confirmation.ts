@@ -4,7 +4,7 @@ import { failedPrecondition, forbidden } from "../../errors";
 import { queueEmail } from "../../email/queue";
 import { hasRole } from "../auth/viewer";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "../order/orders";
+import { findVisibleOrder } from "../order/access";
 import { sameAddress, ticketHolders } from "./tickets";
 import { shownEmailError } from "../../webhooks/delivery-errors";
 

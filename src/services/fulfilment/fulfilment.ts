@@ -3,7 +3,7 @@ import { failedPrecondition, forbidden } from "../../errors";
 import { actorOf, hasRole } from "../auth/viewer";
 import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "../order/orders";
+import { findVisibleOrder } from "../order/access";
 import { transition } from "../order/status";
 
 /**
