@@ -7,7 +7,7 @@ import { openSocketCount } from "../http/ws";
 import { Task } from "../jobs/queue";
 import { logger } from "../logger";
 import { activeSubscriptions } from "../pubsub/order-events";
-import type { Sql } from "../services/context";
+import type { Sql } from "../db/sql";
 import { METRIC_PREFIX, enableDefaultMetrics, registry } from "./metrics";
 
 /** A scrape waits at most this long for the job queue query; then the queue gauges are left out. */

@@ -1,4 +1,4 @@
-import type { Sql } from "../context";
+import type { Sql } from "../../db/sql";
 import type { Order, OrderLineData, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PersonData } from "../../entities";
 import type { Cursor } from "../pagination";
 
