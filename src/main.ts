@@ -22,6 +22,8 @@ async function main() {
   const db = await openDatabase(config);
   const orm = db.orm;
   const listener = startListener(db.url);
+  // Assigned once, after the server starts; /readyz reads it meanwhile, so it cannot be a const.
+  // eslint-disable-next-line prefer-const
   let worker: JobWorker | undefined;
   const server = await startServer(config, orm, db.readPool, {
     listenerConnected: () => listener.connected,

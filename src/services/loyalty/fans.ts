@@ -8,7 +8,7 @@ import { brandWithRole } from "../brand/brands";
 import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, keysetPage, pageSize, type Connection } from "../pagination";
-import { email as checkEmail, isCleanText, text } from "../validation";
+import { email as checkEmail, text } from "../validation";
 import { isLive } from "./discounts";
 import { issueCoupon } from "./coupons";
 
