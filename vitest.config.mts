@@ -6,7 +6,9 @@ const require = createRequire(import.meta.url);
 
 export default defineConfig({
   resolve: {
-    // One copy of graphql for the app code and the tests (STACK-NOTES §5).
+    // One copy of graphql for the app code, the tests and CommonJS dependencies: without the alias,
+    // ESM imports load graphql's .mjs build beside the .js one that require() loads, and graphql
+    // refuses types made by the other copy ("Cannot use GraphQLSchema ... from another module or realm").
     alias: [
       { find: /^graphql$/, replacement: require.resolve("graphql") },
       // graphql-query-complexity's ESM build imports graphql's .mjs files by name.

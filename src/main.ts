@@ -4,7 +4,9 @@ import { openDatabase } from "./db/database";
 import { EmbeddedPostgresError } from "./db/embedded-root";
 import { initLogger, logger } from "./logger";
 import { startServer } from "./server";
-import { startExpirySweeper } from "./services/order/expiry";
+import { startSweeper } from "./jobs/sweeper";
+import { orderExpirySweep } from "./services/order/expiry";
+import { rateLimitPruning } from "./rate-limit/pruning";
 import { startWorker, type JobWorker } from "./jobs/worker";
 import { startListener } from "./pubsub/listener";
 import { dummyPasswordHash } from "./services/auth/password";
@@ -20,6 +22,8 @@ async function main() {
   const db = await openDatabase(config);
   const orm = db.orm;
   const listener = startListener(db.url);
+  // Assigned once, after the server starts; /readyz reads it meanwhile, so it cannot be a const.
+  // eslint-disable-next-line prefer-const
   let worker: JobWorker | undefined;
   const server = await startServer(config, orm, db.readPool, {
     listenerConnected: () => listener.connected,
@@ -28,7 +32,7 @@ async function main() {
   });
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
-  const sweeper = startExpirySweeper(orm);
+  const sweeper = startSweeper(orm, [orderExpirySweep, rateLimitPruning]);
   worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
 
   const url = `http://localhost:${server.port}/graphql`;

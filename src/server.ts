@@ -2,25 +2,18 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/env";
-import { createApp } from "./http/app";
+import { createApp, type Health } from "./http/app";
 import { fastGraphQL, serveGraphQL } from "./http/fast-graphql";
 import { contextFactory, createGraphQLServer } from "./http/graphql";
 import { attachWebSocket } from "./http/ws";
 import { buildAppSchema } from "./schema/build";
-import type { Sql } from "./services/context";
+import type { Sql } from "./db/sql";
 
 export interface RunningServer {
   httpServer: Server;
   port: number;
   /** Closes sockets (1001), stops accepting connections and waits for in-flight requests. */
   close(): Promise<void>;
-}
-
-/** What /readyz reports besides the database. */
-export interface Health {
-  listenerConnected(): boolean;
-  /** Set when this process runs the job worker (RUN_WORKER): whether its runner is running. */
-  workerRunning?: () => boolean;
 }
 
 /** Builds the schema, mounts everything on one HTTP server and listens on `config.port` (0: any free port). */

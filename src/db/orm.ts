@@ -9,7 +9,11 @@ import { MIGRATIONS } from "../migrations";
 
 export type Orm = MikroORM;
 
-/** MikroORM options for one database URL. Migrations are listed explicitly (see STACK-NOTES §7). */
+/**
+ * MikroORM options for one database URL. Migrations come from the explicit list in
+ * src/migrations/index.ts (`migrationsList`), not from MikroORM scanning a folder: the same list
+ * works from dist/ and from the TypeScript sources under vitest, and only listed migrations run.
+ */
 export function ormOptions(clientUrl: string, extra: Partial<Options<PostgreSqlDriver>> = {}): Options<PostgreSqlDriver> {
   return {
     driver: PostgreSqlDriver,

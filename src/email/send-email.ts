@@ -4,6 +4,7 @@ import type { Task as WorkerTask } from "graphile-worker";
 import type { Config } from "../config/env";
 import { EmailMessage, EmailStatus } from "../entities";
 import { Task, enqueue } from "../jobs/queue";
+import { retryDelayMs } from "../jobs/retry";
 import { logger } from "../logger";
 import { recordEmailOutcome } from "../observability/metrics";
 import { composeEmail } from "../services/confirmation/messages";
@@ -11,13 +12,6 @@ import { MailError, type Mailer } from "./mailer";
 
 /** Deliveries tried before an email is marked FAILED (retryable failures only). */
 export const MAX_EMAIL_ATTEMPTS = 10;
-const MAX_DELAY_MS = 60 * 60_000; // 1 hour
-
-/** Exponential backoff with ±20 % jitter: base, 2·base, 4·base … capped at one hour. */
-export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
-  const raw = Math.min(MAX_DELAY_MS, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(raw * (0.8 + 0.4 * random()));
-}
 
 /**
  * The `send_email` job: re-reads the email (skips it unless still QUEUED), renders it from the

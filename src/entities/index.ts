@@ -5,14 +5,16 @@ export { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 export { BrandInvitation } from "./invitation.entity";
 export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
-export { EmailMessage, EmailKind, EmailStatus, OutboxMessage, RateLimitHits } from "./email.entity";
+export { EmailMessage, EmailKind, EmailStatus, OutboxMessage } from "./email.entity";
+export { RateLimitHits } from "./rate-limit.entity";
 export { Discount, DiscountType, Coupon, Fan, FanStatus, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "./loyalty.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 import { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 import { BaseEntity } from "./base";
-import { EmailMessage, OutboxMessage, RateLimitHits } from "./email.entity";
+import { EmailMessage, OutboxMessage } from "./email.entity";
+import { RateLimitHits } from "./rate-limit.entity";
 import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
 import { BrandInvitation } from "./invitation.entity";
 

@@ -17,8 +17,14 @@ import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
 import { openSocketCount } from "./ws";
 import { activeSubscriptions, openedSubscriptions } from "../pubsub/order-events";
-import type { Health } from "../server";
-import type { Sql } from "../services/context";
+import type { Sql } from "../db/sql";
+
+/** What /readyz reports besides the database. */
+export interface Health {
+  listenerConnected(): boolean;
+  /** Set when this process runs the job worker (RUN_WORKER): whether its runner is running. */
+  workerRunning?: () => boolean;
+}
 
 /** /readyz reports the database "down" when `select 1` takes longer than this. */
 const READY_DB_TIMEOUT_MS = 2_000;

@@ -16,7 +16,7 @@ import { logger } from "../logger";
 import { metricsPlugin } from "../observability/graphql-plugin";
 import type { GraphQLContext } from "../resolvers/context";
 import { resolveViewer } from "../services/auth/viewer";
-import type { Sql } from "../services/context";
+import type { Sql } from "../db/sql";
 import { createLoaders, type Loaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { jitExecutor } from "./jit-executor";

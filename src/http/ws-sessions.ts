@@ -1,7 +1,7 @@
 import type { WebSocket } from "ws";
 import { onRolesChanged, onSessionsEnded } from "../pubsub/sessions";
 import type { Viewer } from "../services/auth/viewer";
-import type { Sql } from "../services/context";
+import type { Sql } from "../db/sql";
 
 /** How a socket is closed when the credential it was opened with ends (the code of a bad credential). */
 export const SESSION_CLOSE_CODE = 4403;

@@ -11,7 +11,7 @@ import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { GraphQLContext } from "../resolvers/context";
 import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
-import type { Sql } from "../services/context";
+import type { Sql } from "../db/sql";
 import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import { ValidatedDocuments } from "./engine";

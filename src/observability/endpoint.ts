@@ -7,7 +7,7 @@ import { openSocketCount } from "../http/ws";
 import { Task } from "../jobs/queue";
 import { logger } from "../logger";
 import { activeSubscriptions } from "../pubsub/order-events";
-import type { Sql } from "../services/context";
+import type { Sql } from "../db/sql";
 import { METRIC_PREFIX, enableDefaultMetrics, registry } from "./metrics";
 
 /** A scrape waits at most this long for the job queue query; then the queue gauges are left out. */
@@ -162,6 +162,9 @@ from graphile_worker._private_jobs j
 join graphile_worker._private_tasks t on t.id = j.task_id
 group by t.identifier`;
 
+/** A row of QUEUE_SQL. */
+type QueueSqlRow = { task: string; waiting: number; scheduled: number; running: number; failed: number; erroring: number; oldest_waiting_seconds: number };
+
 const KNOWN_TASKS: readonly string[] = Object.values(Task);
 let cached: { at: number; promise: Promise<QueueSnapshot | null> } | undefined;
 
@@ -181,7 +184,7 @@ async function readQueue(): Promise<QueueSnapshot | null> {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer in ${QUEUE_QUERY_TIMEOUT_MS} ms`)), QUEUE_QUERY_TIMEOUT_MS);
     });
-    const { rows } = await Promise.race([source.query<Record<string, any>>(QUEUE_SQL), timeout]);
+    const { rows } = await Promise.race([source.query<QueueSqlRow>(QUEUE_SQL), timeout]);
     const snapshot: QueueSnapshot = new Map();
     const empty = (): QueueRow => ({ waiting: 0, scheduled: 0, running: 0, failed: 0, erroring: 0, oldestWaitingSeconds: 0 });
     for (const task of KNOWN_TASKS) snapshot.set(task, empty());

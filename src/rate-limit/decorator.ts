@@ -54,6 +54,24 @@ export const perArg =
     return typeof v === "string" && v.trim() ? `${path}:${v.trim().toLowerCase()}` : null;
   };
 
+const SCOPE_WORDS: Record<string, string> = { user: "user", ip: "client IP", "api-key": "brand API key" };
+const UNIT_WORDS: Record<string, string> = { s: "second", m: "minute", h: "hour", d: "day" };
+
+/**
+ * The rules as a field description says them, from the numbers themselves: "At most 5 per minute
+ * per user and 60 per minute per client IP." (`max` before RATE_LIMIT_SCALE, which only tests and
+ * benchmarks change).
+ */
+export function describeLimits(rules: RateRule[]): string {
+  const parts = rules.map((r) => {
+    const [, count, unit] = /^(\d+)([smhd])$/.exec(r.window) ?? [];
+    if (!unit) throw new Error(`describeLimits: window ${JSON.stringify(r.window)} is not <number><s|m|h|d>`);
+    const window = count === "1" ? UNIT_WORDS[unit] : `${count} ${UNIT_WORDS[unit]}s`;
+    return `${r.max.toLocaleString("en-US")} per ${window} per ${SCOPE_WORDS[r.scope] ?? r.scope}`;
+  });
+  return `At most ${parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts[0]}.`;
+}
+
 /**
  * `@RateLimit(rules)` on a resolver method: every rule is checked and recorded exactly (see
  * enforceLimits) before the method runs; over a limit the call is RATE_LIMITED (HTTP 429). Each

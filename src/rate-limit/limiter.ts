@@ -81,12 +81,6 @@ function limitError(limit: Limit, retryAfter: number): AppError {
   });
 }
 
-/** Forgets windows nobody has touched for a day. */
-export async function pruneRateLimits(em: EntityManager): Promise<number> {
-  const rows = await em.execute("delete from rate_limit_hits where updated_at < now() - interval '1 day' returning key");
-  return rows.length;
-}
-
 // ---- reservations: limits on failures, counted exactly -------------------------------------------
 
 /** A hit recorded by `reserve`: `release` takes it back when the attempt turned out not to fail. */

@@ -1,4 +1,4 @@
-import { perAccount, perApiKey, perIpUnlessKey, when, type RateRule } from "./decorator";
+import { perAccount, perApiKey, perCaller, perIp, perIpUnlessKey, when, type RateRule } from "./decorator";
 
 /*
  * The limits on writes, in one place (README "Rate limits" lists them). A person (account or
@@ -38,6 +38,12 @@ export const CREATE_PRODUCT: RateRule[] = [
   { scope: "user", per: perAccount, max: 300, window: "1h" },
   { scope: "api-key", per: perApiKey, max: 1000, window: "1h" },
   { scope: "ip", per: perIpUnlessKey, max: 1000, window: "1h" },
+];
+
+/** resendConfirmation: each call emails the buyer and every ticket holder again. */
+export const RESEND_CONFIRMATION: RateRule[] = [
+  { scope: "user", per: perCaller, max: 5, window: "1m" },
+  { scope: "ip", per: perIp, max: 60, window: "1m" },
 ];
 
 /**

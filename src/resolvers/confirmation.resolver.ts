@@ -1,6 +1,7 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { orderView, type OrderView } from "../services/order/read-model";
-import { RateLimit, perCaller, perIp } from "../rate-limit/decorator";
+import { RateLimit, describeLimits } from "../rate-limit/decorator";
+import { RESEND_CONFIRMATION } from "../rate-limit/rules";
 import { EmailType } from "../schema/types/email";
 import { OrderType, ResendConfirmationPayload } from "../schema/types/order";
 import * as confirmation from "../services/confirmation/confirmation";
@@ -10,9 +11,9 @@ import type { GraphQLContext } from "./context";
 @Resolver(() => OrderType)
 export class ConfirmationResolver {
   @Mutation(() => ResendConfirmationPayload, {
-    description: "COORGANIZER+; PAID or FULFILLED orders. At most 5 per minute per user and 60 per minute per client IP. Returns the addresses queued.",
+    description: `COORGANIZER+; PAID or FULFILLED orders. ${describeLimits(RESEND_CONFIRMATION)} Returns the addresses queued.`,
   })
-  @RateLimit({ scope: "user", per: perCaller, max: 5, window: "1m" }, { scope: "ip", per: perIp, max: 60, window: "1m" })
+  @RateLimit(...RESEND_CONFIRMATION)
   resendConfirmation(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
     return confirmation.resendConfirmation(ctx, orderId).then((r) => ({ ...r, order: orderView(r.order) }));
   }

@@ -1,4 +1,4 @@
-import type { NonEmptyArray } from "type-graphql";
+import type { BuildSchemaOptions } from "type-graphql";
 import { AuthResolver, UserFieldsResolver } from "./auth.resolver";
 import { ApiKeyFieldsResolver, BrandMemberFieldsResolver, BrandResolver, ProductFieldsResolver } from "./brand.resolver";
 import { OrderResolver, PaymentAttemptFieldsResolver } from "./order.resolver";
@@ -7,7 +7,7 @@ import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, F
 import { LiveResolver } from "./live.resolver";
 import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
 
-export const RESOLVERS: NonEmptyArray<Function> = [
+export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   AuthResolver,
   UserFieldsResolver,
   BrandResolver,

@@ -37,6 +37,8 @@ export const authDirective = new GraphQLDirective({
  * How to find the brand and the customer of each object type that carries @auth. A type or a
  * field with @auth on a type missing here fails schema construction (fail closed).
  */
+// A parent is whatever the type's resolvers return (an OrderView, an entity); each entry knows its own.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SubjectOf = (parent: any) => Subject;
 const ref = (r: { id: string } | null | undefined) => r?.id ?? null;
 export const AUTH_SUBJECTS: Record<string, SubjectOf> = {
@@ -65,11 +67,13 @@ export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
-function guard(field: GraphQLFieldConfig<any, any>, required: Role, orCustomer: boolean, subjectOf: SubjectOf, coordinate: string): GraphQLFieldConfig<any, any> {
+type AuthContext = { viewer: Viewer };
+
+function guard(field: GraphQLFieldConfig<unknown, AuthContext>, required: Role, orCustomer: boolean, subjectOf: SubjectOf, coordinate: string): GraphQLFieldConfig<unknown, AuthContext> {
   const resolve = field.resolve ?? defaultFieldResolver;
   return {
     ...field,
-    resolve(parent, args, ctx: { viewer: Viewer }, info) {
+    resolve(parent, args, ctx, info) {
       const subject = subjectOf(parent);
       // orCustomer: the customer counts even when they are also a brand member with a lower role.
       const customer = orCustomer && !!subject.ownerId && customerId(ctx.viewer) === subject.ownerId;

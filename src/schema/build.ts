@@ -3,10 +3,11 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import { DateTimeScalar } from "./scalars";
 import { MapperKind, mapSchema } from "@graphql-tools/utils";
-import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from "type-graphql";
+import { buildSchema, type BuildSchemaOptions } from "type-graphql";
 import { pubSub } from "../pubsub/local";
 import { RESOLVERS } from "../resolvers";
 import { applyAuthDirective, withAuthDirective } from "./auth-directive";
+import { typeGraphQLMetadata, type ClassRef } from "./type-graphql-internals";
 import { withDeadlineChecks } from "../http/deadline";
 
 let cached: Promise<GraphQLSchema> | undefined;
@@ -35,13 +36,13 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
  * different property name keep theirs. (@auth is applied afterwards and wraps what it needs.)
  */
 function withPlainFields(schema: GraphQLSchema): GraphQLSchema {
-  const storage = getMetadataStorage();
-  const resolved = new Set(storage.fieldResolvers.map((fr) => `${fr.getObjectType?.()?.name}|${fr.schemaName}`));
+  const storage = typeGraphQLMetadata();
+  const resolved = new Set(storage.fieldResolvers.map((fr) => `${fr.objectType?.name}|${fr.schemaName}`));
   const classOf = new Map([...storage.objectTypes, ...storage.interfaceTypes].map((t) => [t.name, t.target.name]));
   const plain = new Set<string>();
   for (const type of [...storage.objectTypes, ...storage.interfaceTypes]) {
     for (const f of type.fields ?? []) {
-      const simple = !resolved.has(`${type.target.name}|${f.schemaName}`) && !f.middlewares?.length && !f.roles && !f.params?.length && f.name === f.schemaName;
+      const simple = !resolved.has(`${type.target.name}|${f.schemaName}`) && !f.hasMiddlewares && !f.hasRoles && !f.hasParams && f.name === f.schemaName;
       if (simple) plain.add(`${type.name}.${f.schemaName}`);
     }
   }
@@ -68,24 +69,24 @@ function withPlainFields(schema: GraphQLSchema): GraphQLSchema {
  * handler (it converts and validates them).
  */
 function withDirectFieldResolvers(schema: GraphQLSchema): GraphQLSchema {
-  const storage = getMetadataStorage();
-  const typeNameOf = new Map(storage.objectTypes.map((t) => [t.target, t.name]));
-  const instances = new Map<Function, Record<string, Function>>();
+  const storage = typeGraphQLMetadata();
+  const typeNameOf = new Map<ClassRef | undefined, string>(storage.objectTypes.map((t) => [t.target, t.name]));
+  const instances = new Map<ClassRef, Record<string, Method>>();
   const direct = new Map<string, GraphQLFieldResolver<unknown, unknown>>();
   for (const fr of storage.fieldResolvers) {
-    const typeName = typeNameOf.get(fr.getObjectType?.() as Function);
-    if (fr.kind !== "external" || !typeName || fr.middlewares?.length || fr.roles) continue;
-    const params = storage.params.filter((p) => p.target === fr.target && p.methodName === fr.methodName).sort((a, b) => a.index - b.index);
+    const typeName = typeNameOf.get(fr.objectType);
+    if (fr.kind !== "external" || !typeName || fr.hasMiddlewares || fr.hasRoles) continue;
+    const params = fr.params;
     // 0: the parent object, 2: the context, 3: info (graphql's resolver argument positions)
     const slots = params.map((p): Slot | -1 => {
-      if (p.kind === "root" && !p.propertyName && (!p.getType || p.getType() === Object)) return 0;
+      if (p.kind === "root" && !p.propertyName && p.rootType === Object) return 0;
       if (p.kind === "context" && !p.propertyName) return 2;
       if (p.kind === "info") return 3;
       return -1;
     });
     if (slots.some((slot, i) => slot === -1 || params[i].index !== i)) continue;
     let instance = instances.get(fr.target);
-    if (!instance) instances.set(fr.target, (instance = new (fr.target as new () => Record<string, Function>)()));
+    if (!instance) instances.set(fr.target, (instance = new (fr.target as new () => Record<string, Method>)()));
     const method = instance[fr.methodName].bind(instance);
     direct.set(`${typeName}.${fr.schemaName}`, directCall(method, slots as Slot[]));
   }
@@ -98,9 +99,10 @@ function withDirectFieldResolvers(schema: GraphQLSchema): GraphQLSchema {
 }
 
 type Slot = 0 | 2 | 3;
+type Method = (...args: unknown[]) => unknown;
 const pick = (slot: Slot, root: unknown, ctx: unknown, info: unknown) => (slot === 0 ? root : slot === 2 ? ctx : info);
 
-function directCall(method: Function, slots: Slot[]): GraphQLFieldResolver<unknown, unknown> {
+function directCall(method: Method, slots: Slot[]): GraphQLFieldResolver<unknown, unknown> {
   const [a, b] = slots;
   if (slots.length === 0) return () => method();
   if (slots.length === 1) return (root, _args, ctx, info) => method(pick(a, root, ctx, info));

@@ -1,12 +1,8 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../config/env";
+import type { Sql } from "../db/sql";
 import type { Viewer } from "./auth/viewer";
 import type { Loaders } from "./loaders";
-
-/** What the read model needs of a pg pool (or client). */
-export interface Sql {
-  query<R extends Record<string, any> = Record<string, any>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
-}
 
 /** What every service call gets: its own EntityManager fork, the caller and the configuration. */
 export interface ServiceContext {

@@ -1,7 +1,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
 import { Brand } from "../entities";
-import type { Sql } from "./context";
+import type { Sql } from "../db/sql";
 import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/read-model";
 
 /**

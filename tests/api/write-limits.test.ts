@@ -73,7 +73,7 @@ describe("limits on writes", () => {
     const brand = await brandWithProducts();
     const customer = await signUp("payer");
     // Spread over 4 orders: an order takes at most 20 attempts (list-bounds.ts).
-    const orders: { id: string }[] = [];
+    const orders: Awaited<ReturnType<typeof placeOrder>>[] = [];
     for (let i = 0; i < 4; i++) orders.push(await placeOrder(brand, customer.token));
     const results = await Promise.all(
       Array.from({ length: 65 }, (_, i) => gql(AttemptToPayDocument, { orderId: orders[i % 4].id }, from(testClientIp(), customer.token))),

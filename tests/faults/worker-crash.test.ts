@@ -28,7 +28,7 @@ const EMAILS = 10;
 let db: TestDatabase;
 let postmark: SlowPostmark;
 let api: ApiProcess;
-let workers: NodeProcess[] = [];
+const workers: NodeProcess[] = [];
 let sql: ReturnType<typeof sqlPool>;
 let workerEnv: Record<string, string>;
 

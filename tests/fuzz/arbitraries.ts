@@ -79,9 +79,17 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
     const v = stack.pop();
     if (typeof v === "string") out.push(v);
     else if (v instanceof EnumLit) out.push(v.name);
-    else if (v instanceof RawLit) out.push(v.text), stack.push(v.json);
+    else if (v instanceof RawLit) {
+      out.push(v.text);
+      stack.push(v.json);
+    }
     else if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push(k), stack.push(x);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        out.push(k);
+        stack.push(x);
+      }
+    }
   }
   return out;
 }

@@ -241,7 +241,10 @@ function inputsOf(c: FuzzCase, wire?: Wire): string[] {
   }
   if (c.kind === "ws") {
     for (const s of c.steps) {
-      if (s.t === "raw") add([s.data]), add(stringsIn(safeJson(s.data)));
+      if (s.t === "raw") {
+        add([s.data]);
+        add(stringsIn(safeJson(s.data)));
+      }
       if (s.t === "subscribe") {
         const r = render(s.doc);
         add([r.query]);
@@ -252,7 +255,10 @@ function inputsOf(c: FuzzCase, wire?: Wire): string[] {
     if (typeof c.init === "object") add(stringsIn(c.init.payload));
   }
   if (wire) {
-    if (typeof wire.body === "string") add([wire.body]), add(stringsIn(safeJson(wire.body)));
+    if (typeof wire.body === "string") {
+      add([wire.body]);
+      add(stringsIn(safeJson(wire.body)));
+    }
     add([wire.path, ...Object.values(wire.headers)]);
   }
   return [...out].sort((a, b) => b.length - a.length);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { ROOT, startApi, TEST_AUTH_SECRET, TEST_WEBHOOK_SECRET } from "../helper
 // is simply ours.
 
 const asRoot = process.getuid?.() === 0;
-const postgresUid = () => Number(String(require("node:child_process").execFileSync("id", ["-u", "postgres"])));
+const postgresUid = () => Number(String(execFileSync("id", ["-u", "postgres"])));
 
 /** Runs `fn` with a fresh directory as os.tmpdir() (TMPDIR), mode `mode`, removed afterwards. */
 async function withTmpdir<T>(mode: number, fn: (dir: string) => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import { MikroORM } from "@mikro-orm/postgresql";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ormOptions } from "../../src/db/orm";
 import { EmailKind, Order } from "../../src/entities";
-import { queueEmail } from "../../src/services/confirmation/confirmation";
+import { queueEmail } from "../../src/email/queue";
 import { count, uniqueEmail } from "../helpers/api";
 import { anonymous, brandWithProducts, placeOrder } from "../helpers/fixtures";
 

@@ -7,7 +7,7 @@ import { enforceLimits } from "../../rate-limit/limiter";
 import { requireAccount } from "../auth/accounts";
 import { sha256 } from "../auth/tokens";
 import { forgetAccount, hasRole } from "../auth/viewer";
-import { queueEmail } from "../confirmation/confirmation";
+import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { email as checkEmail } from "../validation";
 import { brandWithRole, refuseNewMember } from "./brands";

@@ -1,9 +1,9 @@
 import { EmailKind, OrderStatus, Role, type Order } from "../../entities";
 import { failedPrecondition, forbidden } from "../../errors";
 import { actorOf, hasRole } from "../auth/viewer";
-import { queueEmail } from "../confirmation/confirmation";
+import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "../order/orders";
+import { findVisibleOrder } from "../order/access";
 import { transition } from "../order/status";
 
 /**

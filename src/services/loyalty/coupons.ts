@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { Brand, Coupon, CouponDelivery, Discount, DiscountType, EmailKind, Fan, FanStatus, type Order } from "../../entities";
 import { badInput } from "../../errors";
 import { Task, enqueue } from "../../jobs/queue";
-import { queueEmail } from "../confirmation/confirmation";
+import { queueEmail } from "../../email/queue";
 import { randomCode } from "../order/number";
 import type { DiscountRule } from "../order/totals";
 import { COUPON_HOLDS_PER_BUYER } from "../../rate-limit/rules";

@@ -5,10 +5,10 @@ import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFoun
 import { sha256 } from "../auth/tokens";
 import { hasRole, roleOver } from "../auth/viewer";
 import { brandWithRole } from "../brand/brands";
-import { queueEmail } from "../confirmation/confirmation";
+import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, keysetPage, pageSize, type Connection } from "../pagination";
-import { email as checkEmail, isCleanText, text } from "../validation";
+import { email as checkEmail, text } from "../validation";
 import { isLive } from "./discounts";
 import { issueCoupon } from "./coupons";
 

@@ -3,7 +3,7 @@ import { forbidden } from "../../errors";
 import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-events";
 import { brandWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "./orders";
+import { findVisibleOrder } from "./access";
 import { ordersByIds, type OrderView } from "./read-model";
 
 /**

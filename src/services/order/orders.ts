@@ -2,12 +2,13 @@ import { LockMode, ref } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
 import { Brand, Order, OrderStatus, Product, Role, User, type OrderLineData, type PersonData } from "../../entities";
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFound, unauthenticated } from "../../errors";
-import { actorOf, customerId, hasRole, type Viewer } from "../auth/viewer";
+import { actorOf, customerId, hasRole } from "../auth/viewer";
 import { brandIdWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
 import { orderPage, ordersByIds, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./read-model";
 import { email as checkEmail, intRange, text } from "../validation";
+import { canSeeOrder, findVisibleOrder } from "./access";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
@@ -25,18 +26,6 @@ export interface CreateOrderData {
   buyer: { name: string; email: string };
   attendees?: { name: string; email: string }[] | null;
   couponCode?: string | null;
-}
-
-/** Who may see an order: its customer, COORGANIZER+ of its brand (or the brand's key), ADMIN. */
-export function canSeeOrder(viewer: Viewer, order: { brandId: string; customerId: string | null }): boolean {
-  return hasRole(viewer, { brandId: order.brandId, ownerId: order.customerId }, Role.USER);
-}
-
-/** Loads an order the caller may see; anything else (malformed, unknown, someone else's) is NOT_FOUND alike. */
-export async function findVisibleOrder(em: EntityManager, viewer: Viewer, id: string, lock = false): Promise<Order> {
-  const order = isUuid(id) ? await em.findOne(Order, id, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) : null;
-  if (!order || !canSeeOrder(viewer, { brandId: order.brand.id, customerId: order.customer?.id ?? null })) throw notFound("Order not found");
-  return order;
 }
 
 /**

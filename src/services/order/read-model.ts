@@ -1,4 +1,4 @@
-import type { Sql } from "../context";
+import type { Sql } from "../../db/sql";
 import type { Order, OrderLineData, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PersonData } from "../../entities";
 import type { Cursor } from "../pagination";
 
@@ -55,7 +55,11 @@ export interface EventView {
 const ORDER_COLUMNS = `id, number, brand_id, customer_id, status, seq, buyer_name, buyer_email, attendees,
   coalesce(snapshot -> 'lines', lines) as lines, subtotal, discount_total, total, currency, coupon_code, created_at, expires_at, paid_at, fulfilled_at`;
 
+// A row of the hand-written SQL below: its columns are named by the queries, not typed.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Row = Record<string, any>;
+/** A value in a row, or in a json array the SQL built. */
+type Cell = Row[string];
 
 /** MikroORM's pg type parser leaves timestamptz as text ("2026-11-21 22:00:31.50491+00"). */
 const date = (v: string | Date) => (v instanceof Date ? v : new Date(v));
@@ -147,7 +151,7 @@ function withIncludes(r: Row, inc: OrderIncludes): OrderView {
   return order;
 }
 
-function attemptFromJson(orderId: string, a: any[]): AttemptView {
+function attemptFromJson(orderId: string, a: Cell[]): AttemptView {
   return {
     id: a[0],
     orderId,
@@ -161,7 +165,7 @@ function attemptFromJson(orderId: string, a: any[]): AttemptView {
   };
 }
 
-function eventFromJson(orderId: string, e: any[]): EventView {
+function eventFromJson(orderId: string, e: Cell[]): EventView {
   return { orderId, at: new Date(e[0]), from: e[1], to: e[2], actor: e[3] };
 }
 

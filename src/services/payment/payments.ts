@@ -4,7 +4,7 @@ import { Order, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PaymentWebhoo
 import { failedPrecondition, notFound } from "../../errors";
 import { logger } from "../../logger";
 import type { ServiceContext } from "../context";
-import { canSeeOrder, findVisibleOrder } from "../order/orders";
+import { canSeeOrder, findVisibleOrder } from "../order/access";
 import { isPastDue, transition } from "../order/status";
 import { isUuid } from "../pagination";
 import { queueConfirmation } from "../confirmation/confirmation";
