@@ -74,6 +74,8 @@ export interface Config {
   wsCompilesPerMinute: number;
   /** Multiplies the `max` of every @RateLimit rule (load tests; a venue behind one address). */
   rateLimitScale: number;
+  /** The largest accepted query cost (limits.ts); the default is QUERY_LIMITS.maxCost. */
+  queryMaxCost: number;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const wsIdleTimeoutMs = integer(env, "WS_IDLE_TIMEOUT_MS", 60_000, 500, 86_400_000, problems);
   const wsCompilesPerMinute = integer(env, "WS_COMPILES_PER_MINUTE", 10, 0, 100_000, problems);
   const rateLimitScale = integer(env, "RATE_LIMIT_SCALE", 1, 1, 10_000, problems);
+  const queryMaxCost = integer(env, "QUERY_MAX_COST", 5_000, 100, 1_000_000, problems);
   if (graphiql && !introspection) problems.push("GRAPHIQL=true needs INTROSPECTION (GraphiQL reads the schema by introspection)");
 
   const authSecret = secret(env, "AUTH_SECRET", production, dataDir, problems);
@@ -205,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsIdleTimeoutMs,
     wsCompilesPerMinute,
     rateLimitScale,
+    queryMaxCost,
   };
 }
 

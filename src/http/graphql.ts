@@ -64,12 +64,12 @@ function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
  * Checks that need the variables (each `first` 1..100, the operation's cost) once the operation is
  * known, before anything executes: refused requests are 400 and never reach a resolver.
  */
-function operationCheckPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+function operationCheckPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, request }) {
-          const error = checkOperation(schema, document, operationName, request.variables);
+          const error = checkOperation(schema, document, operationName, request.variables, maxCost);
           if (error) throw error;
         },
       };
@@ -122,7 +122,7 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
       // No cache hints are used; the plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      operationCheckPlugin(schema),
+      operationCheckPlugin(schema, config.queryMaxCost),
       jsonClientStatusPlugin(),
       loggingPlugin(),
       metricsPlugin(),

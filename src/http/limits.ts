@@ -197,7 +197,13 @@ function cachedOperationCost(schema: GraphQLSchema, document: DocumentNode, oper
  * any. Variables that do not fit their types are left to execution, which reports them with
  * their path.
  */
-export function checkOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): GraphQLError | undefined {
+export function checkOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+  maxCost: number = QUERY_LIMITS.maxCost,
+): GraphQLError | undefined {
   const measured = cachedOperationCost(schema, document, operationName, variables);
   if (!measured) return undefined;
   const { cost, badPage } = measured;
@@ -206,9 +212,9 @@ export function checkOperation(schema: GraphQLSchema, document: DocumentNode, op
       extensions: { code: "BAD_USER_INPUT", field: "first", http: { status: 400 } },
     });
   }
-  if (cost > QUERY_LIMITS.maxCost) {
-    return new GraphQLError(`Query cost ${cost} exceeds the limit of ${QUERY_LIMITS.maxCost}; ask for fewer items or fields`, {
-      extensions: { code: "QUERY_TOO_COMPLEX", cost, limit: QUERY_LIMITS.maxCost, http: { status: 400 } },
+  if (cost > maxCost) {
+    return new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items or fields`, {
+      extensions: { code: "QUERY_TOO_COMPLEX", cost, limit: maxCost, http: { status: 400 } },
     });
   }
   return undefined;

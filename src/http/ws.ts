@@ -156,7 +156,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         // Validation first, as on HTTP: a document that is too deep is refused for its depth even
         // when it would also cost too much (nested lists are charged their bounds).
         if (invalid.length) return [...invalid];
-        const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined);
+        const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined, config.queryMaxCost);
         if (refused) return [refused];
         if (state.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
           return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`, { extensions: { code: "RATE_LIMITED" } })];

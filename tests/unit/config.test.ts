@@ -77,5 +77,8 @@ describe("configuration", () => {
     expect(loadConfig({ DATA_DIR: tmp(), RATE_LIMIT_SCALE: "1000" }).rateLimitScale).toBe(1000);
     expect(() => loadConfig({ DATA_DIR: tmp(), RATE_LIMIT_SCALE: "0" })).toThrow(/RATE_LIMIT_SCALE/);
     expect(() => loadConfig({ DATA_DIR: tmp(), RATE_LIMIT_SCALE: "2.5" })).toThrow(/RATE_LIMIT_SCALE/);
+    expect(loadConfig({ DATA_DIR: tmp() }).queryMaxCost).toBe(5_000);
+    expect(loadConfig({ DATA_DIR: tmp(), QUERY_MAX_COST: "30000" }).queryMaxCost).toBe(30_000);
+    expect(() => loadConfig({ DATA_DIR: tmp(), QUERY_MAX_COST: "10" })).toThrow(/QUERY_MAX_COST/);
   });
 });
