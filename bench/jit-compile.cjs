@@ -9,11 +9,14 @@ const { parse, validate, specifiedRules } = require("graphql");
 const { compileQuery } = require("graphql-jit");
 const { buildAppSchema } = require("../dist/schema/build.js");
 
-const ORDER = "id number status total currency createdAt paidAt fulfilledAt buyer { name email } attendees { name email } lines { productId productName unitPrice quantity total } paymentAttempts { id externalId status amount currency flagged } events { at from to actor } brand { id name currency }";
+const ORDER =
+  "id number status total currency createdAt paidAt fulfilledAt buyer { name email } attendees { name email } lines { productId productName unitPrice quantity total } paymentAttempts { id externalId status amount currency flagged } events { at from to actor } brand { id name currency }";
 const DOCS = {
-  board: (i) => `subscription Board${i}($brandId: ID!) { orderStatusChanged(brandId: $brandId) { previousStatus status at seq order { id number status total currency createdAt paidAt fulfilledAt buyer { name email } } } }`,
+  board: (i) =>
+    `subscription Board${i}($brandId: ID!) { orderStatusChanged(brandId: $brandId) { previousStatus status at seq order { id number status total currency createdAt paidAt fulfilledAt buyer { name email } } } }`,
   whole: (i) => `subscription Whole${i}($brandId: ID!) { orderStatusChanged(brandId: $brandId) { previousStatus status at seq order { ${ORDER} } } }`,
-  aliases15: (i) => `subscription Aliases${i}($brandId: ID!) { ${Array.from({ length: 15 }, (_, a) => `a${a}: orderStatusChanged(brandId: $brandId) { previousStatus status at seq order { ${ORDER} } }`).join(" ")} }`,
+  aliases15: (i) =>
+    `subscription Aliases${i}($brandId: ID!) { ${Array.from({ length: 15 }, (_, a) => `a${a}: orderStatusChanged(brandId: $brandId) { previousStatus status at seq order { ${ORDER} } }`).join(" ")} }`,
 };
 
 function measure(schema, make, n) {
@@ -31,7 +34,9 @@ function measure(schema, make, n) {
   global.gc();
   const m1 = process.memoryUsage().heapUsed;
   return {
-    tokens: make(1).split(/[\s{}():$!,]+/).filter(Boolean).length,
+    tokens: make(1)
+      .split(/[\s{}():$!,]+/)
+      .filter(Boolean).length,
     parseValidateMs: +(Number(p1 - p0) / 1e6 / n).toFixed(3),
     compileMs: +(Number(t1 - t0) / 1e6 / n).toFixed(3),
     retainedKB: +((m1 - m0) / 1024 / n).toFixed(1),

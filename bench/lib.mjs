@@ -248,7 +248,9 @@ export function apiEnv({ databaseUrl, logLevel = "warn", dataDir, extra = {} }) 
 export const PRODUCTION_NODE_ARGS =
   process.env.BENCH_NODE_ARGS !== undefined
     ? process.env.BENCH_NODE_ARGS.split(" ").filter(Boolean)
-    : (/\bnode((?:\s+--\S+)*)\s+dist\/main\.js/.exec(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).scripts.start)?.[1] ?? "").split(/\s+/).filter(Boolean);
+    : (/\bnode((?:\s+--\S+)*)\s+dist\/main\.js/.exec(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).scripts.start)?.[1] ?? "")
+        .split(/\s+/)
+        .filter(Boolean);
 
 /**
  * Starts `node [nodeArgs] dist/main.js` and waits until it answers `{ __typename }` on the port it

@@ -85,7 +85,14 @@ async function httpJob({ url, bodies, headers = {}, connections, warmupSeconds, 
 function post(agent, port, path, body, headers) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path, method: "POST", agent, headers: { "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body), ...headers } },
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body), ...headers },
+      },
       (res) => {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
@@ -176,7 +183,18 @@ async function checkoutJob({ port, token, brandId, products, webhookSecret, work
 
 // ---- fanout: graphql-ws subscribers ----------------------------------------------------------
 
-async function fanoutJob({ apis, token, brandId, subscribers, changes: allChanges, warmupChanges = 0, webhookUrl, webhookSecret, perChangeTimeoutMs = 15_000, connectConcurrency = 100 }) {
+async function fanoutJob({
+  apis,
+  token,
+  brandId,
+  subscribers,
+  changes: allChanges,
+  warmupChanges = 0,
+  webhookUrl,
+  webhookSecret,
+  perChangeTimeoutMs = 15_000,
+  connectConcurrency = 100,
+}) {
   const warmup = allChanges.slice(0, warmupChanges);
   const changes = allChanges.slice(warmupChanges);
   const received = new Map(); // orderId -> latencies (ms)
@@ -271,7 +289,12 @@ async function fanoutJob({ apis, token, brandId, subscribers, changes: allChange
     while ((received.get(c.orderId)?.length ?? 0) < active && performance.now() < deadline) await sleep(2);
     const lat = received.get(c.orderId) ?? [];
     await sleep(50);
-    return { delivered: lat.length, firstMs: lat.length ? Math.min(...lat) : null, lastMs: lat.length ? Math.max(...lat) : null, sentToAllMs: performance.now() - sent };
+    return {
+      delivered: lat.length,
+      firstMs: lat.length ? Math.min(...lat) : null,
+      lastMs: lat.length ? Math.max(...lat) : null,
+      sentToAllMs: performance.now() - sent,
+    };
   };
   // Warm-up changes (discarded, like the HTTP scenarios' warm-up): the first events after start pay
   // for V8 compiling the send path and were the slowest changes of every run.

@@ -18,7 +18,11 @@ function moduleOf(url, functionName) {
   }
   if (url.startsWith("node:")) return "node (internals)";
   const d = url.indexOf("/dist/");
-  if (d >= 0) return `app: ${url.slice(d + 1).replace(/^dist\//, "").replace(/\.js$/, "")}`;
+  if (d >= 0)
+    return `app: ${url
+      .slice(d + 1)
+      .replace(/^dist\//, "")
+      .replace(/\.js$/, "")}`;
   return url.replace(/^file:\/\//, "");
 }
 
@@ -52,7 +56,12 @@ export function summarizeProfile(file, top = 15, window = null) {
       idle += ms;
       continue;
     }
-    const short = cf.url ? `${cf.url.replace(/^.*node_modules\//, "").replace(/^.*\/dist\//, "dist/").replace(/^file:\/\//, "")}:${cf.lineNumber + 1}` : "";
+    const short = cf.url
+      ? `${cf.url
+          .replace(/^.*node_modules\//, "")
+          .replace(/^.*\/dist\//, "dist/")
+          .replace(/^file:\/\//, "")}:${cf.lineNumber + 1}`
+      : "";
     const key = `${name} ${short}`;
     const f = fn.get(key) ?? { name, where: short, module, ms: 0 };
     f.ms += ms;
@@ -64,8 +73,14 @@ export function summarizeProfile(file, top = 15, window = null) {
   return {
     totalMs: Math.round(total),
     busyMs: Math.round(busy),
-    functions: [...fn.values()].sort((a, b) => b.ms - a.ms).slice(0, top).map((f) => ({ ...f, ms: Math.round(f.ms), pct: pct(f.ms) })),
-    modules: [...mod.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([module, ms]) => ({ module, ms: Math.round(ms), pct: pct(ms) })),
+    functions: [...fn.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top)
+      .map((f) => ({ ...f, ms: Math.round(f.ms), pct: pct(f.ms) })),
+    modules: [...mod.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([module, ms]) => ({ module, ms: Math.round(ms), pct: pct(ms) })),
   };
 }
 

@@ -55,7 +55,15 @@ const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
 const SCENARIOS = ["a", "b", "c", "e", "f", "g"];
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
-const ONLY = onlyArg === undefined ? null : new Set(onlyArg.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean));
+const ONLY =
+  onlyArg === undefined
+    ? null
+    : new Set(
+        onlyArg
+          .split(",")
+          .map((x) => x.trim().toLowerCase())
+          .filter(Boolean),
+      );
 if (ONLY && (ONLY.size === 0 || [...ONLY].some((x) => !SCENARIOS.includes(x)))) {
   console.error(`--only takes a comma-separated list of ${SCENARIOS.join(", ")} (got ${JSON.stringify(onlyArg ?? "")})`);
   process.exit(2);
@@ -63,7 +71,8 @@ if (ONLY && (ONLY.size === 0 || [...ONLY].some((x) => !SCENARIOS.includes(x)))) 
 const want = (k) => !ONLY || ONLY.has(k);
 // --rounds N: (a) is measured N times, API and raw alternating (the order flips each round, so a
 // drift of the machine's speed hits both sides alike); the ratio reported is the median.
-const roundsArg = args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? (args.includes("--rounds") ? args[args.indexOf("--rounds") + 1] : "1");
+const roundsArg =
+  args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? (args.includes("--rounds") ? args[args.indexOf("--rounds") + 1] : "1");
 const ROUNDS = Number(roundsArg);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) {
   console.error(`--rounds takes a whole number from 1 to 20 (got ${JSON.stringify(roundsArg)})`);
@@ -106,7 +115,11 @@ function cleanup() {
   })();
   return cleaning;
 }
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]]) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+]) {
   process.on(signal, () => {
     interrupted = true;
     console.error(`\n${signal}: stopping the benchmark's processes and dropping its database…`);
@@ -148,7 +161,13 @@ async function createDatabase() {
 // ---- the raw baseline -----------------------------------------------------------------------
 
 async function startRaw(databaseUrl) {
-  const child = track(spawn(process.execPath, [...(process.env.RAW_NODE_ARGS ? process.env.RAW_NODE_ARGS.split(" ") : []), join(ROOT, "bench", "raw-server.mjs")], { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "inherit"] }), "raw");
+  const child = track(
+    spawn(process.execPath, [...(process.env.RAW_NODE_ARGS ? process.env.RAW_NODE_ARGS.split(" ") : []), join(ROOT, "bench", "raw-server.mjs")], {
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
+      stdio: ["ignore", "pipe", "inherit"],
+    }),
+    "raw",
+  );
   const port = await new Promise((resolve, reject) => {
     let buf = "";
     const timer = setTimeout(() => reject(new Error("raw server did not start in 15 s")), 15_000);
@@ -170,7 +189,8 @@ async function startRaw(databaseUrl) {
 /** The first path where two JSON values differ, or null. */
 function firstDifference(a, b, path = "$") {
   if (a === b) return null;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return `${path}: ${JSON.stringify(a)?.slice(0, 80)} ≠ ${JSON.stringify(b)?.slice(0, 80)}`;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object")
+    return `${path}: ${JSON.stringify(a)?.slice(0, 80)} ≠ ${JSON.stringify(b)?.slice(0, 80)}`;
   if (Array.isArray(a) !== Array.isArray(b)) return `${path}: array vs object`;
   const keys = Array.isArray(a) ? [...Array(Math.max(a.length, b.length)).keys()] : [...new Set([...Object.keys(a), ...Object.keys(b)])];
   if (!Array.isArray(a)) {
@@ -192,7 +212,13 @@ async function sameJson(api, raw, headers, bodies) {
     const y = await postJson(`${raw.url}/graphql`, body, headers);
     if (x.status !== 200 || !x.json?.data || x.json.errors) throw new Error(`API answered ${x.status}: ${x.text.slice(0, 400)}`);
     const diff = firstDifference(x.json, y.json);
-    out.push({ query: body.query.match(/query (\w+)/)[1], variables: body.variables, same: diff === null, difference: diff, bytes: { api: x.text.length, raw: y.text.length } });
+    out.push({
+      query: body.query.match(/query (\w+)/)[1],
+      variables: body.variables,
+      same: diff === null,
+      difference: diff,
+      bytes: { api: x.text.length, raw: y.text.length },
+    });
   }
   return out;
 }
@@ -278,7 +304,10 @@ async function statementCounts(databaseUrl, s) {
     const r = await postJson(`${api.url}/graphql`, body, headers);
     if (r.status !== 200 || r.json?.errors) throw new Error(`API answered ${r.status}: ${r.text.slice(0, 300)}`);
     await sleep(100);
-    return counter.since(mark).filter((q) => !q.app?.startsWith("orderline-listener")).map((q) => q.sql.replace(/\s+/g, " ").trim());
+    return counter
+      .since(mark)
+      .filter((q) => !q.app?.startsWith("orderline-listener"))
+      .map((q) => q.sql.replace(/\s+/g, " ").trim());
   };
   const measure = async (body) => {
     const tries = [await once(body), await once(body), await once(body)];
@@ -381,13 +410,15 @@ async function coldStart() {
   // LOG_LEVEL=info here only to read the API's own startupMs from its "ready" line.
   const api = await startApi({ label: "api-cold", dataDir: dir, logLevel: "info", timeoutMs: 180_000, keepLogs: true });
   try {
-    const ready = api.logs.map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return null;
-      }
-    }).find((l) => l?.msg?.startsWith?.("Orderline API ready"));
+    const ready = api.logs
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return null;
+        }
+      })
+      .find((l) => l?.msg?.startsWith?.("Orderline API ready"));
     await sleep(1_000);
     return { ms: api.startMs, apiStartupMs: ready?.startupMs ?? null, idleRssMB: rssMB(api.pid) };
   } finally {
@@ -413,9 +444,13 @@ async function main() {
   const t0 = performance.now();
   const startedAt = new Date();
   if (!existsSync(join(DIST, "main.js"))) throw new Error("dist/main.js is missing: run `npm run build` first (npm run bench does)");
-  log(`Orderline benchmark (${CFG.mode}${QUICK ? ": 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes" : ""}${PROFILE ? ", --profile" : ""}${ONLY ? `, only ${[...ONLY].join(", ")}` : ""})`);
+  log(
+    `Orderline benchmark (${CFG.mode}${QUICK ? ": 2 s warm-up + 5 s per scenario, 500 subscribers, 10 changes" : ""}${PROFILE ? ", --profile" : ""}${ONLY ? `, only ${[...ONLY].join(", ")}` : ""})`,
+  );
   if (process.env.BENCH_DIST) log(`API build: ${DIST} (BENCH_DIST)`);
-  log(`${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, Node ${process.version}; ${CFG.connections} connections, ${CFG.warmupSeconds} s warm-up (discarded) + ${CFG.durationSeconds} s measured`);
+  log(
+    `${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, Node ${process.version}; ${CFG.connections} connections, ${CFG.warmupSeconds} s warm-up (discarded) + ${CFG.durationSeconds} s measured`,
+  );
 
   const busy = await cpuBusy(1_000);
   const loadavg = os.loadavg();
@@ -446,7 +481,9 @@ async function main() {
   if (raw) {
     checks = await sameJson(apiA, raw, headers, [pageBodies[0], pageBodies[1], orderBodies[0], orderBodies[1], orderBodies[2]]);
     allSame = checks.every((c) => c.same);
-    progress(`raw baseline returns the same JSON as the API: ${allSame ? "yes" : "NO"} (${checks.length} requests compared${allSame ? "" : `; ${checks.find((c) => !c.same).difference}`})`);
+    progress(
+      `raw baseline returns the same JSON as the API: ${allSame ? "yes" : "NO"} (${checks.length} requests compared${allSame ? "" : `; ${checks.find((c) => !c.same).difference}`})`,
+    );
   }
 
   await sleep(1_500);
@@ -498,7 +535,9 @@ async function main() {
     const r = await fanout(apiA, db.url, s, profileRoot);
     fan = r.result;
     if (r.profile) for (const [k, p] of Object.entries(r.profile)) profiles[`f_${k}`] = p;
-    progress(`(f) fan-out: p50 ${fmt(fan.latency.p50)} ms, p99 ${fmt(fan.latency.p99)} ms, max ${fmt(fan.latency.max)} ms; ${fan.deliveries}/${fan.expectedDeliveries} delivered`);
+    progress(
+      `(f) fan-out: p50 ${fmt(fan.latency.p50)} ms, p99 ${fmt(fan.latency.p99)} ms, max ${fmt(fan.latency.max)} ms; ${fan.deliveries}/${fan.expectedDeliveries} delivered`,
+    );
   }
 
   await apiA.stop();
@@ -539,17 +578,34 @@ async function main() {
   }
   if (scenarios.a_api) {
     const sizeA = scenarios.a_api.bytesPerResponse / scenarios.a_raw.bytesPerResponse;
-    if (Math.abs(sizeA - 1) > 0.1) problems.push(`(a) API responses average ${fmt(scenarios.a_api.bytesPerResponse)} bytes vs raw ${fmt(scenarios.a_raw.bytesPerResponse)}: check for errors under load`);
+    if (Math.abs(sizeA - 1) > 0.1)
+      problems.push(
+        `(a) API responses average ${fmt(scenarios.a_api.bytesPerResponse)} bytes vs raw ${fmt(scenarios.a_raw.bytesPerResponse)}: check for errors under load`,
+      );
   }
   if (problems.length) log(`Warnings: ${problems.join("; ")}`);
   if (scenarios.c_api) {
     const cs = scenarios.c_api.steps;
-    log(`(c) per step p50/p99 ms: createOrder ${fmt(cs.createOrder.p50, 1)}/${fmt(cs.createOrder.p99, 1)}, attemptToPayForOrder ${fmt(cs.attemptToPay.p50, 1)}/${fmt(cs.attemptToPay.p99, 1)}, webhook ${fmt(cs.webhook.p50, 1)}/${fmt(cs.webhook.p99, 1)}`);
+    log(
+      `(c) per step p50/p99 ms: createOrder ${fmt(cs.createOrder.p50, 1)}/${fmt(cs.createOrder.p99, 1)}, attemptToPayForOrder ${fmt(cs.attemptToPay.p50, 1)}/${fmt(cs.attemptToPay.p99, 1)}, webhook ${fmt(cs.webhook.p50, 1)}/${fmt(cs.webhook.p99, 1)}`,
+    );
   }
-  if (raw) log(`(d) raw baseline: node:http + pg (pool 20), 2 statements per page, no auth; same JSON as the API: ${allSame ? "yes" : `NO — ${checks.filter((c) => !c.same).map((c) => c.difference).join("; ")}`}`);
+  if (raw)
+    log(
+      `(d) raw baseline: node:http + pg (pool 20), 2 statements per page, no auth; same JSON as the API: ${
+        allSame
+          ? "yes"
+          : `NO — ${checks
+              .filter((c) => !c.same)
+              .map((c) => c.difference)
+              .join("; ")}`
+      }`,
+    );
   if (sql) {
     log("");
-    log(`SQL statements per orders page request (counted on the wire; the viewer lookup counts when it is not cached): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`);
+    log(
+      `SQL statements per orders page request (counted on the wire; the viewer lookup counts when it is not cached): ${[10, 50, 100].map((f) => `first=${f}: ${sql[f].statements}`).join(", ")}`,
+    );
     for (const [i, q] of sql[50].sql.entries()) log(`  ${i + 1}. ${q.replace(/\s+/g, " ").slice(0, 150)}`);
     log(`SQL statements per one-order request (b): ${sql.order.statements}`);
   }
@@ -571,13 +627,22 @@ async function main() {
         `API B ${fmt(c.apiB)} ms (${fmt(c.apiBSplit.user)} + ${fmt(c.apiBSplit.system)}), load generator ${fmt(c.load)} ms`,
     );
   }
-  if (cold) log(`Cold start: ${fmt(cold.ms / 1000, 2)} s from spawn to the first answered query (empty DATA_DIR: initdb, PostgreSQL start, migrations; the API's own startupMs ${fmt(cold.apiStartupMs)}); idle RSS ${fmt(cold.idleRssMB)} MB`);
+  if (cold)
+    log(
+      `Cold start: ${fmt(cold.ms / 1000, 2)} s from spawn to the first answered query (empty DATA_DIR: initdb, PostgreSQL start, migrations; the API's own startupMs ${fmt(cold.apiStartupMs)}); idle RSS ${fmt(cold.idleRssMB)} MB`,
+    );
   for (const [k, p] of Object.entries(profiles)) log(`\n${formatProfile(p, `CPU profile ${k} (${p.file})`)}`);
   const sortedRatios = [...aRatios].sort((x, y) => x - y);
   const ratio = sortedRatios.length ? sortedRatios[Math.floor((sortedRatios.length - 1) / 2)] : null;
-  if (aRatios.length > 1) log(`(a) API/raw over ${aRatios.length} alternating rounds: ${aRatios.map((r) => r.toFixed(2)).join(", ")}; median ${ratio.toFixed(2)} (the table shows round 1)`);
+  if (aRatios.length > 1)
+    log(
+      `(a) API/raw over ${aRatios.length} alternating rounds: ${aRatios.map((r) => r.toFixed(2)).join(", ")}; median ${ratio.toFixed(2)} (the table shows round 1)`,
+    );
   log("");
-  const resultName = `${startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}${ONLY ? `-only-${[...ONLY].join("")}` : ""}.json`;
+  const resultName = `${startedAt
+    .toISOString()
+    .replace(/:/g, "-")
+    .replace(/\.\d+Z$/, "Z")}${ONLY ? `-only-${[...ONLY].join("")}` : ""}.json`;
   log(`Total ${fmt(totalSeconds)} s. Results: bench/results/${resultName}`);
   if (ratio !== null) log(`orders-page vs raw: ${ratio.toFixed(2)}${aRatios.length > 1 ? ` (median of ${aRatios.length} rounds)` : ""}`);
 
@@ -588,7 +653,13 @@ async function main() {
     only: ONLY ? [...ONLY] : undefined,
     dist: process.env.BENCH_DIST ? DIST : undefined,
     machineBefore: { cpuBusy: busy, loadavg },
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model?.trim(), memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model?.trim(),
+      memGB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
     git: gitInfo(),
     database: db.kind,
     seed: { counts: s.counts, byStatus: s.byStatus, ms: s.ms },

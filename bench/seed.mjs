@@ -116,7 +116,10 @@ async function runStatements(client, sql, params) {
     // Each statement gets exactly the parameters it names, renumbered.
     const map = new Map(used.sort((a, b) => a - b).map((n, i) => [n, i + 1]));
     const text = s.replace(/\$(\d+)/g, (_, n) => `$${map.get(Number(n))}`);
-    await client.query(text, [...map.keys()].map((n) => params[n - 1]));
+    await client.query(
+      text,
+      [...map.keys()].map((n) => params[n - 1]),
+    );
   }
 }
 

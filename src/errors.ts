@@ -26,12 +26,10 @@ export const notFound = (what = "Not found") => new AppError(ErrorCode.NOT_FOUND
 export const forbidden = (message = "You are not allowed to do this") => new AppError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message = "Authentication required") => new AppError(ErrorCode.UNAUTHENTICATED, message);
 /** Credentials that were sent but are invalid: the whole request is refused with HTTP 401. */
-export const invalidCredentials = (message: string) =>
-  new AppError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+export const invalidCredentials = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
 export const failedPrecondition = (message: string) => new AppError(ErrorCode.FAILED_PRECONDITION, message);
 /** `field` is the input path the client sent, e.g. `input.lines[2].quantity`. */
-export const badInput = (field: string, message: string) =>
-  new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+export const badInput = (field: string, message: string) => new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
 
 /**
  * Collects input problems and throws the first one as BAD_USER_INPUT naming its field

@@ -11,7 +11,11 @@ function errSerializer(err: unknown) {
   if (fromDatabase && typeof out.message === "string") {
     out.message = out.message.includes(" - ") ? out.message.slice(out.message.lastIndexOf(" - ") + 3) : out.message;
     for (const key of ["detail", "query", "params", "sql", "where", "sqlMessage"]) delete out[key];
-    if (typeof out.stack === "string") out.stack = out.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n");
+    if (typeof out.stack === "string")
+      out.stack = out.stack
+        .split("\n")
+        .filter((l) => /^\s+at /.test(l))
+        .join("\n");
   }
   return out;
 }

@@ -36,10 +36,7 @@ async function main() {
   worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
 
   const url = `http://localhost:${server.port}/graphql`;
-  log.info(
-    { url, port: server.port, database: db.kind, startupMs: Math.round(performance.now() - started) },
-    `Orderline API ready at ${url}`,
-  );
+  log.info({ url, port: server.port, database: db.kind, startupMs: Math.round(performance.now() - started) }, `Orderline API ready at ${url}`);
 
   if (config.devPaymentProvider) {
     log.warn(

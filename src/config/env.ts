@@ -147,7 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch {
     problems.push(`POSTMARK_API_URL must be an http(s) URL (got "${env.POSTMARK_API_URL}")`);
   }
-  if (production && !env.POSTMARK_SERVER_TOKEN) problems.push("POSTMARK_SERVER_TOKEN is required in production (without it mail only reaches the local outbox)");
+  if (production && !env.POSTMARK_SERVER_TOKEN)
+    problems.push("POSTMARK_SERVER_TOKEN is required in production (without it mail only reaches the local outbox)");
   const mailFrom = env.MAIL_FROM || "Orderline <no-reply@orderline.local>";
   if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address or "Name <address>" (got "${env.MAIL_FROM}")`);
   const runWorker = boolean(env, "RUN_WORKER", true, problems);

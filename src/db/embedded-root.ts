@@ -1,6 +1,21 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -46,10 +61,13 @@ export function planForRoot(dir: string, log: Logger, native = nativeDir()): Roo
   if (!canRun(join(native, "bin", "postgres"), ids)) {
     const why = `PostgreSQL runs as the postgres user, which cannot run the binaries in ${native} (${blockingDir(native, ids) ?? "the files"} is closed to it)`;
     const tmpBlocked = blockingDir(tmpdir(), ids);
-    if (tmpBlocked) throw new EmbeddedPostgresError(`${why}, nor enter ${tmpBlocked} to run a copy from the temp directory: set TMPDIR to a directory it can enter, ${FIX}.`);
+    if (tmpBlocked)
+      throw new EmbeddedPostgresError(`${why}, nor enter ${tmpBlocked} to run a copy from the temp directory: set TMPDIR to a directory it can enter, ${FIX}.`);
     bin = binaryCache(native);
     if (!canRun(join(bin, "bin", "postgres"), ids)) {
-      throw new EmbeddedPostgresError(`${why}, nor their copy in ${bin} (a noexec temp directory?): set TMPDIR to a directory where it can run programs, ${FIX}.`);
+      throw new EmbeddedPostgresError(
+        `${why}, nor their copy in ${bin} (a noexec temp directory?): set TMPDIR to a directory where it can run programs, ${FIX}.`,
+      );
     }
     log.info({ from: native, to: bin }, "the postgres user cannot run the PostgreSQL binaries where they are installed: using a copy");
   }
@@ -122,7 +140,9 @@ function ownedDirectory(dir: string, ids: { uid: number; gid: number }): void {
   }
   const st = lstatSync(dir);
   if (!st.isDirectory() || st.uid !== ids.uid || (st.mode & 0o077) !== 0) {
-    throw new EmbeddedPostgresError(`${dir} exists but is not a private directory of the postgres user: remove it, or set DATA_DIR to a directory the postgres user can reach.`);
+    throw new EmbeddedPostgresError(
+      `${dir} exists but is not a private directory of the postgres user: remove it, or set DATA_DIR to a directory the postgres user can reach.`,
+    );
   }
 }
 
@@ -173,7 +193,10 @@ function contentHash(root: string): string {
       const path = join(rel, name);
       const st = lstatSync(join(root, path));
       if (st.isDirectory()) walk(path);
-      else hash.update(`${path}\0${st.isSymbolicLink() ? `-> ${readlinkSync(join(root, path))}` : ""}\0`).update(st.isSymbolicLink() ? "" : readFileSync(join(root, path)));
+      else
+        hash
+          .update(`${path}\0${st.isSymbolicLink() ? `-> ${readlinkSync(join(root, path))}` : ""}\0`)
+          .update(st.isSymbolicLink() ? "" : readFileSync(join(root, path)));
     }
   };
   walk("");

@@ -44,7 +44,9 @@ export async function startEmbeddedPostgres(
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new EmbeddedPostgresError(`cannot create the database directory ${dir} (${(e as NodeJS.ErrnoException).code}): set DATA_DIR to a directory this user can write, or set DATABASE_URL.`);
+    throw new EmbeddedPostgresError(
+      `cannot create the database directory ${dir} (${(e as NodeJS.ErrnoException).code}): set DATA_DIR to a directory this user can write, or set DATABASE_URL.`,
+    );
   }
   const plan = process.getuid?.() === 0 ? planForRoot(dir, log, binaries) : undefined;
   const dataDir = plan?.dataDir ?? dir;
@@ -58,8 +60,10 @@ export async function startEmbeddedPostgres(
   const fresh = !existsSync(join(dataDir, "PG_VERSION"));
   const port = wantedPort ?? (await freePort());
   const postgresFlags = [
-    "-c", "listen_addresses=127.0.0.1",
-    "-c", "max_connections=200",
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    "max_connections=200",
     ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
   ];
   let server: { stop(): Promise<void> };

@@ -19,4 +19,24 @@ import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalt
 import { BrandInvitation } from "./invitation.entity";
 
 /** Every entity class, for the ORM configuration. */
-export const ALL_ENTITIES = [BaseEntity, User, Brand, BrandMember, ApiKey, Product, Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent, EmailMessage, OutboxMessage, RateLimitHits, Discount, Coupon, Fan, CouponDelivery, DeliveryAttempt, BrandInvitation];
+export const ALL_ENTITIES = [
+  BaseEntity,
+  User,
+  Brand,
+  BrandMember,
+  ApiKey,
+  Product,
+  Order,
+  OrderEvent,
+  PaymentAttempt,
+  PaymentWebhookEvent,
+  EmailMessage,
+  OutboxMessage,
+  RateLimitHits,
+  Discount,
+  Coupon,
+  Fan,
+  CouponDelivery,
+  DeliveryAttempt,
+  BrandInvitation,
+];

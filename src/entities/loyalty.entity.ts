@@ -23,7 +23,9 @@ export enum DeliveryStatus {
 /** A brand's discount: the rule behind its coupons. Deleted discounts keep their rows (history). */
 @Entity()
 @Index({ properties: ["brand", "createdAt", "id"] })
-export class Discount extends BaseEntity<"description" | "freeShipping" | "expiresAt" | "usageLimit" | "verifyEmail" | "fixedCode" | "updatedAt" | "deletedAt"> {
+export class Discount extends BaseEntity<
+  "description" | "freeShipping" | "expiresAt" | "usageLimit" | "verifyEmail" | "fixedCode" | "updatedAt" | "deletedAt"
+> {
   @ManyToOne(() => Brand, { ref: true })
   brand: Ref<Brand>;
 

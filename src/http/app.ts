@@ -65,7 +65,15 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
     // dead and not yet replaced (src/jobs/worker.ts).
     const worker = health.workerRunning ? (health.workerRunning() ? "up" : "down") : undefined;
     const ok = database === "up" && listener === "up" && worker !== "down";
-    res.status(ok ? 200 : 503).json({ ok, database, listener, ...(worker ? { worker } : {}), sockets: openSocketCount(), subscriptions: activeSubscriptions(), subscriptionsOpened: openedSubscriptions() });
+    res.status(ok ? 200 : 503).json({
+      ok,
+      database,
+      listener,
+      ...(worker ? { worker } : {}),
+      sockets: openSocketCount(),
+      subscriptions: activeSubscriptions(),
+      subscriptionsOpened: openedSubscriptions(),
+    });
   });
 
   app.use(paymentWebhookRouter(orm, config));
@@ -93,7 +101,8 @@ const bodyErrors: ErrorRequestHandler = (err, req, res, _next) => {
   // A streamed body that grew past the parser's limit: the same early answer and bounded discard.
   if (status === 413 && !res.headersSent) return refuseTooLarge(req, res, tooLargeBody(req.path));
   if (status === 500) logger().error({ err, requestId }, "unhandled HTTP error");
-  const message = status === 413 ? "request body too large" : err?.type === "entity.parse.failed" ? NOT_JSON_MESSAGE : status === 500 ? "internal error" : "bad request";
+  const message =
+    status === 413 ? "request body too large" : err?.type === "entity.parse.failed" ? NOT_JSON_MESSAGE : status === 500 ? "internal error" : "bad request";
   const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
   res.status(status).json(errorBody(req.path, message, code, status === 500 ? requestId : undefined));
 };

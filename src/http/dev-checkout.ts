@@ -39,8 +39,12 @@ export function devCheckoutRouter(orm: MikroORM, config: Config): Router {
 <tr><th scope="row">Payment</th><td id="attempt-status">${escapeHtml(attempt.status)}${attempt.flagged ? " (flagged)" : ""}</td></tr>
 <tr><th scope="row">Order status</th><td id="order-status">${escapeHtml(order.status)}</td></tr>
 </table>
-${done ? "" : `<form method="post" action="${action("pay")}" style="display:inline"><button class="pay" type="submit">Pay</button></form>
-<form method="post" action="${action("fail")}" style="display:inline"><button class="fail" type="submit">Fail</button></form>`}`,
+${
+  done
+    ? ""
+    : `<form method="post" action="${action("pay")}" style="display:inline"><button class="pay" type="submit">Pay</button></form>
+<form method="post" action="${action("fail")}" style="display:inline"><button class="fail" type="submit">Fail</button></form>`
+}`,
       ),
     );
   });

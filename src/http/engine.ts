@@ -163,7 +163,10 @@ export function prepareVariables(
  * applies a default to `$id: ID! = "…"` when the variable is absent, graphql-jit (given the raw
  * variables) refuses it. Defaults are literals of the document, passed as a client would send them.
  */
-export function withDefaults(definitions: readonly VariableDefinitionNode[] | undefined, variables: Record<string, unknown> | undefined): Record<string, unknown> {
+export function withDefaults(
+  definitions: readonly VariableDefinitionNode[] | undefined,
+  variables: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   const given = variables ?? {};
   let filled: Record<string, unknown> | undefined;
   for (const def of definitions ?? []) {
@@ -191,7 +194,14 @@ export async function execute(e: Execution): Promise<ExecutionResult> {
   const run = () =>
     e.query
       ? e.query.query(e.rootValue, e.contextValue, e.variables)
-      : executeWithGraphQLJs({ schema: e.schema, document: e.document, operationName: e.operationName, rootValue: e.rootValue, contextValue: e.contextValue, variableValues: e.variables });
+      : executeWithGraphQLJs({
+          schema: e.schema,
+          document: e.document,
+          operationName: e.operationName,
+          rootValue: e.rootValue,
+          contextValue: e.contextValue,
+          variableValues: e.variables,
+        });
   const result = e.deadlineMs ? await underDeadline(e.contextValue, e.deadlineMs, run, e.onTimeout) : await run();
   return withGraphQLErrors(result);
 }

@@ -65,7 +65,12 @@ function mask(formatted: GraphQLFormattedError, error: unknown, suggestions: boo
   }
   const original = unwrapResolverError(error);
   if (isStatementTimeout(original)) {
-    return { message: "The database took too long to answer; try again", locations: formatted.locations, path: formatted.path, extensions: { code: "TIMEOUT" } };
+    return {
+      message: "The database took too long to answer; try again",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: "TIMEOUT" },
+    };
   }
   if (isDatabaseUnavailable(original)) {
     return { message: UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };
@@ -96,7 +101,11 @@ export function coercionField(message: string): string | null {
  * reports it, however deeply wrapped (graphql-jit wraps a resolver's error once more).
  */
 function isStatementTimeout(error: unknown): boolean {
-  for (let e = error as { code?: unknown; sqlState?: unknown; originalError?: unknown } | null | undefined, i = 0; e && i < 5; e = e.originalError as typeof e, i++) {
+  for (
+    let e = error as { code?: unknown; sqlState?: unknown; originalError?: unknown } | null | undefined, i = 0;
+    e && i < 5;
+    e = e.originalError as typeof e, i++
+  ) {
     if (e.code === "57014" || e.sqlState === "57014") return true;
   }
   return false;
@@ -111,11 +120,19 @@ function isStatementTimeout(error: unknown): boolean {
  * during the rate limiter's transaction); our code never runs statements after its own commit.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error as { code?: unknown; name?: unknown; message?: unknown; originalError?: unknown; cause?: unknown } | null | undefined, i = 0; e && i < 5; e = (e.originalError ?? e.cause) as typeof e, i++) {
+  for (
+    let e = error as { code?: unknown; name?: unknown; message?: unknown; originalError?: unknown; cause?: unknown } | null | undefined, i = 0;
+    e && i < 5;
+    e = (e.originalError ?? e.cause) as typeof e, i++
+  ) {
     const code = typeof e.code === "string" ? e.code : "";
     if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03"].includes(code) || code.startsWith("08")) return true;
     if (e.name === "ConnectionException") return true;
-    if (typeof e.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error|Transaction query already complete/i.test(e.message)) return true;
+    if (
+      typeof e.message === "string" &&
+      /Connection terminated|connection timeout|Client has encountered a connection error|Transaction query already complete/i.test(e.message)
+    )
+      return true;
   }
   return false;
 }

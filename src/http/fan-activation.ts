@@ -18,11 +18,18 @@ export function fanActivationRouter(orm: MikroORM): Router {
   router.get("/fans/:token", async (req, res) => {
     try {
       const a = ANSWERS[await activateFan(orm.em.fork(), req.params.token)];
-      res.status(a.status).setHeader("Cache-Control", "no-store").type("html").send(page(a.title, `<h1>${a.title}</h1><p>${a.text}</p>`));
+      res
+        .status(a.status)
+        .setHeader("Cache-Control", "no-store")
+        .type("html")
+        .send(page(a.title, `<h1>${a.title}</h1><p>${a.text}</p>`));
     } catch (err) {
       const requestId = requestIdOf(req, res);
       logger().error({ err, requestId }, "fan activation failed");
-      res.status(500).type("html").send(page("Something went wrong", `<h1>Something went wrong</h1><p>Please try again later (reference ${requestId}).</p>`));
+      res
+        .status(500)
+        .type("html")
+        .send(page("Something went wrong", `<h1>Something went wrong</h1><p>Please try again later (reference ${requestId}).</p>`));
     }
   });
   return router;

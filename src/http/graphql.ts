@@ -25,7 +25,6 @@ import { serveGraphQL } from "./fast-graphql";
 import { checkOperation, limitRules, parseOptions } from "./limits";
 import { requestIdOf } from "./request-id";
 
-
 /** Logs each operation (name, duration, error codes) and every unexpected error with its request id. */
 function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
   return {

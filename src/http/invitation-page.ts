@@ -14,7 +14,9 @@ export function invitationPageRouter(): Router {
     res.setHeader("Cache-Control", "no-store").setHeader("Referrer-Policy", "no-referrer").type("html");
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) {
       const title = "Link not valid";
-      res.status(404).send(page(title, `<h1>${title}</h1><p>This invitation link is not valid. Please use the link from the email exactly as it was sent.</p>`));
+      res
+        .status(404)
+        .send(page(title, `<h1>${title}</h1><p>This invitation link is not valid. Please use the link from the email exactly as it was sent.</p>`));
       return;
     }
     const mutation = `mutation { acceptBrandInvitation(token: "${token}") { role brand { id name } } }`;

@@ -19,7 +19,13 @@ export function jitExecutor(schema: GraphQLSchema, { deadlineMs }: { deadlineMs:
             // operationName names no operation of the document: a client error, before compiling.
             if (rc.response?.http) rc.response.http.status = 400;
             const name = rc.operationName ?? rc.request.operationName;
-            return { errors: [new GraphQLError(name ? `Unknown operation named "${name}".` : "Must provide operation name if query contains multiple operations.", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })] };
+            return {
+              errors: [
+                new GraphQLError(name ? `Unknown operation named "${name}".` : "Must provide operation name if query contains multiple operations.", {
+                  extensions: { code: "OPERATION_RESOLUTION_FAILURE" },
+                }),
+              ],
+            };
           }
           const key = `${rc.queryHash}:${rc.operationName ?? ""}`;
           const query = compiled.get(key, key.length, rc);

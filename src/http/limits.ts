@@ -106,7 +106,9 @@ export const limitedValidate = (rules: ValidationRule[]) => (schema: GraphQLSche
     return validate(schema, document, [...specifiedRules, ...rules]);
   } catch (e) {
     // A rule that throws (graphql-js's own can, on odd documents) is a refusal, not a crash.
-    return [new GraphQLError(e instanceof GraphQLError ? e.message : "The document could not be validated", { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })];
+    return [
+      new GraphQLError(e instanceof GraphQLError ? e.message : "The document could not be validated", { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }),
+    ];
   }
 };
 
@@ -135,7 +137,12 @@ export interface OperationCost {
  * hold items (LIST_BOUNDS). A list item costs at least 1 even when all its fields are skipped.
  * Undefined when the variables do not coerce. What this bounds: LARGEST_ANSWER.
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): OperationCost | undefined {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+): OperationCost | undefined {
   let badPage: OperationCost["badPage"];
   const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
     if (!field.args.some((a) => a.name === "first")) {
@@ -179,7 +186,12 @@ function costVariables(document: DocumentNode): string[] {
   return [...names];
 }
 
-function cachedOperationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): OperationCost | undefined {
+function cachedOperationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+): OperationCost | undefined {
   let entry = costCache.get(document);
   if (!entry) costCache.set(document, (entry = { variables: costVariables(document), results: new Map() }));
   const key = `${operationName ?? ""}\u0000${JSON.stringify(entry.variables.map((v) => variables?.[v] ?? null))}`;

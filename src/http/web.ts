@@ -17,10 +17,12 @@ export function webRouter(config: Config): Router {
     logger().warn({ dir: WEB_DIR }, "web pages are not built (npm run build): /admin and GraphiQL are unavailable");
   }
   router.use("/web/assets", express.static(join(WEB_DIR, "assets"), { immutable: true, maxAge: "365d", index: false }));
-  const page = (file: string): express.RequestHandler => (_req, res) => {
-    res.setHeader("Cache-Control", "no-cache");
-    res.sendFile(join(WEB_DIR, file), (err) => err && !res.headersSent && res.status(404).json({ error: "not built" }));
-  };
+  const page =
+    (file: string): express.RequestHandler =>
+    (_req, res) => {
+      res.setHeader("Cache-Control", "no-cache");
+      res.sendFile(join(WEB_DIR, file), (err) => err && !res.headersSent && res.status(404).json({ error: "not built" }));
+    };
   router.get(["/admin", "/admin/"], page("admin/index.html"));
   if (config.graphiql) {
     router.get("/graphql", (req, res, next) => {

@@ -19,7 +19,10 @@ export function viewerIdentity(viewer: Viewer): string {
     case "apiKey":
       return `apiKey:${viewer.keyId}:${viewer.brandId}`;
     case "user":
-      return `user:${viewer.userId}:${viewer.isAdmin ? "admin" : ""}:${[...viewer.brandRoles].map(([b, r]) => `${b}=${r}`).sort().join(",")}`;
+      return `user:${viewer.userId}:${viewer.isAdmin ? "admin" : ""}:${[...viewer.brandRoles]
+        .map(([b, r]) => `${b}=${r}`)
+        .sort()
+        .join(",")}`;
   }
 }
 
@@ -72,7 +75,16 @@ export function sharedSubscribe({ executionContext, mayCompile = () => true, dea
     const key = `${viewerIdentity(subscriber.viewer)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(variables)}\u0000${source}`;
     const run = (event: unknown): Promise<ExecutionResult> => {
       const contextValue = executionContext(subscriber);
-      return execute({ schema: args.schema, document: args.document, operationName: args.operationName, query, rootValue: event, contextValue, variables, deadlineMs });
+      return execute({
+        schema: args.schema,
+        document: args.document,
+        operationName: args.operationName,
+        query,
+        rootValue: event,
+        contextValue,
+        variables,
+        deadlineMs,
+      });
     };
     const resultFor = (event: unknown): Promise<ExecutionResult> => {
       if (event === null || typeof event !== "object") return run(event);

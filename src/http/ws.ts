@@ -78,7 +78,10 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     errors.map((raw) => {
       // Variables that do not fit their types: graphql-js reports them without a code (Apollo adds
       // BAD_USER_INPUT on HTTP); the same code here.
-      const e = !raw.path && !raw.extensions?.code && raw.message.startsWith('Variable "$') ? new GraphQLError(raw.message, { nodes: raw.nodes, extensions: { code: "BAD_USER_INPUT" } }) : raw;
+      const e =
+        !raw.path && !raw.extensions?.code && raw.message.startsWith('Variable "$')
+          ? new GraphQLError(raw.message, { nodes: raw.nodes, extensions: { code: "BAD_USER_INPUT" } })
+          : raw;
       if (!isClientError(e)) logger().error({ err: e.originalError ?? e, requestId, transport: "ws" }, "unexpected error");
       const masked = maskError(e.toJSON(), e);
       if (masked.extensions?.code === "INTERNAL_SERVER_ERROR") (masked.extensions as Record<string, unknown>).requestId = requestId;
@@ -151,7 +154,9 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const operation = getOperationAST(document, payload.operationName);
         recordOperation(operation, "ws");
         if (operation && operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return [new GraphQLError("Only subscriptions go over WebSocket; send queries and mutations to POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
+          return [
+            new GraphQLError("Only subscriptions go over WebSocket; send queries and mutations to POST /graphql", { extensions: { code: "BAD_REQUEST" } }),
+          ];
         }
         // Validation first, as on HTTP: a document that is too deep is refused for its depth even
         // when it would also cost too much (nested lists are charged their bounds).
@@ -189,7 +194,12 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const coded = errors.map((e) =>
           e.originalError || e.extensions?.code
             ? e
-            : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: e.message.startsWith("Syntax Error") && !/limit|exceeded/i.test(e.message) ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED" } }),
+            : new GraphQLError(e.message, {
+                nodes: e.nodes,
+                extensions: {
+                  code: e.message.startsWith("Syntax Error") && !/limit|exceeded/i.test(e.message) ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED",
+                },
+              }),
         );
         return mask(coded, randomUUID());
       },
@@ -199,7 +209,10 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         const live = state?.live.get(id);
         if (live) {
           state!.live.delete(id);
-          logger().info({ requestId: live.requestId, transport: "ws", operation: live.operation, ms: Math.round(performance.now() - live.started) }, "subscription ended");
+          logger().info(
+            { requestId: live.requestId, transport: "ws", operation: live.operation, ms: Math.round(performance.now() - live.started) },
+            "subscription ended",
+          );
         }
       },
     },

@@ -22,10 +22,13 @@ export interface EnqueueOptions {
  * its rollback. `em` must be the transactional EntityManager.
  */
 export async function enqueue(em: EntityManager, task: TaskName, payload: Record<string, unknown>, opts: EnqueueOptions = {}) {
-  await em.execute(
-    `select graphile_worker.add_job(?, ?::json, run_at => ?::timestamptz, max_attempts => ?, job_key => ?)`,
-    [task, JSON.stringify(payload), (opts.runAt ?? new Date()).toISOString(), opts.maxAttempts ?? 25, opts.jobKey ?? null],
-  );
+  await em.execute(`select graphile_worker.add_job(?, ?::json, run_at => ?::timestamptz, max_attempts => ?, job_key => ?)`, [
+    task,
+    JSON.stringify(payload),
+    (opts.runAt ?? new Date()).toISOString(),
+    opts.maxAttempts ?? 25,
+    opts.jobKey ?? null,
+  ]);
 }
 
 /** Creates or updates graphile-worker's schema (its own migrations, idempotent). */

@@ -162,14 +162,19 @@ function scrapeTimeMetric(name: string, help: string, type: "counter" | "histogr
 }
 
 registry.registerMetric(
-  scrapeTimeMetric(`${METRIC_PREFIX}graphql_requests_total`, "GraphQL operations received, by operation name, type and transport (http requests, ws subscribes).", "counter", () => {
-    const values: Sample[] = [];
-    for (const s of operations.all()) {
-      if (s.http) values.push({ labels: { operation: s.operation, type: s.type, transport: "http" }, value: s.http });
-      if (s.ws) values.push({ labels: { operation: s.operation, type: s.type, transport: "ws" }, value: s.ws });
-    }
-    return values;
-  }),
+  scrapeTimeMetric(
+    `${METRIC_PREFIX}graphql_requests_total`,
+    "GraphQL operations received, by operation name, type and transport (http requests, ws subscribes).",
+    "counter",
+    () => {
+      const values: Sample[] = [];
+      for (const s of operations.all()) {
+        if (s.http) values.push({ labels: { operation: s.operation, type: s.type, transport: "http" }, value: s.http });
+        if (s.ws) values.push({ labels: { operation: s.operation, type: s.type, transport: "ws" }, value: s.ws });
+      }
+      return values;
+    },
+  ),
 );
 
 const DURATION = `${METRIC_PREFIX}graphql_request_duration_seconds`;

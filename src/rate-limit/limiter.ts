@@ -16,8 +16,7 @@ export interface Limit {
 }
 
 /** Identities (emails, IP addresses) are stored hashed: no personal data in clear, any byte is safe. */
-const keyOf = (identity: Identity) =>
-  `${identity.fieldIdentity}|${createHash("sha256").update(identity.contextIdentity).digest("base64url")}`;
+const keyOf = (identity: Identity) => `${identity.fieldIdentity}|${createHash("sha256").update(identity.contextIdentity).digest("base64url")}`;
 
 /** graphql-rate-limit's store contract, kept in PostgreSQL so every API instance shares it. */
 class PostgresStore extends Store {

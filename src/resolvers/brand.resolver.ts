@@ -9,7 +9,10 @@ import type { GraphQLContext } from "./context";
 
 @Resolver(() => BrandType)
 export class BrandResolver {
-  @Query(() => [BrandType], { description: "The brands the caller works for (its own for a brand key), oldest first. An account belongs to at most 100 brands; ADMIN gets the newest 100 of all." })
+  @Query(() => [BrandType], {
+    description:
+      "The brands the caller works for (its own for a brand key), oldest first. An account belongs to at most 100 brands; ADMIN gets the newest 100 of all.",
+  })
   brands(@Ctx() ctx: GraphQLContext) {
     return brands.listBrands(ctx);
   }
@@ -51,7 +54,7 @@ export class BrandResolver {
     return brands.revokeApiKey(ctx, id);
   }
 
-  @Mutation(() => BrandType, { description: "ORGANIZER+: rename, or set / remove (\"\") the coupon webhook URL." })
+  @Mutation(() => BrandType, { description: 'ORGANIZER+: rename, or set / remove ("") the coupon webhook URL.' })
   updateBrand(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateBrandInput) input: UpdateBrandInput) {
     return brands.updateBrand(ctx, id, input);
   }
@@ -62,7 +65,8 @@ export class BrandResolver {
   }
 
   @Mutation(() => ProductType, {
-    description: "ORGANIZER+ or the brand's key. Priced in the brand's currency. At most 300 per hour per account, 1,000 per brand API key, 1,000 per client IP (IPv6 by /64; not for keys).",
+    description:
+      "ORGANIZER+ or the brand's key. Priced in the brand's currency. At most 300 per hour per account, 1,000 per brand API key, 1,000 per client IP (IPv6 by /64; not for keys).",
   })
   @RateLimit(...CREATE_PRODUCT)
   createProduct(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateProductInput) input: CreateProductInput) {

@@ -29,7 +29,8 @@ export class ConfirmationResolver {
 export class EmailFieldsResolver {
   @FieldResolver(() => String, {
     nullable: true,
-    description: "Why the last try failed: Postmark's own answer as it gave it, or a generic text when Postmark could not be reached (details in the server logs).",
+    description:
+      "Why the last try failed: Postmark's own answer as it gave it, or a generic text when Postmark could not be reached (details in the server logs).",
   })
   lastError(@Root() email: EmailMessage) {
     return confirmation.emailLastError(email);

@@ -8,7 +8,8 @@ import type { GraphQLContext } from "./context";
 @Resolver()
 export class LiveResolver {
   @Subscription(() => OrderStatusEventType, {
-    description: "Every new order (previousStatus null, seq 0) and every status change of the brand's orders, after it commits, from any API instance (COORGANIZER+ or the brand's key).",
+    description:
+      "Every new order (previousStatus null, seq 0) and every status change of the brand's orders, after it commits, from any API instance (COORGANIZER+ or the brand's key).",
     subscribe: ({ args, context }) => live.watchBrand(context as GraphQLContext, args.brandId),
   })
   orderStatusChanged(@Ctx() ctx: GraphQLContext, @Root() m: OrderStatusMessage, @Arg("brandId", () => ID) _brandId: string) {

@@ -84,7 +84,9 @@ export class FanResolver {
     return fans.registerFan(ctx, input);
   }
 
-  @Mutation(() => ActivateFanPayload, { description: "What following the emailed link does, for SPAs: NOT_FOUND for an unknown token, FAILED_PRECONDITION when used or expired." })
+  @Mutation(() => ActivateFanPayload, {
+    description: "What following the emailed link does, for SPAs: NOT_FOUND for an unknown token, FAILED_PRECONDITION when used or expired.",
+  })
   @RateLimit({ scope: "ip", per: perIp, max: 30, window: "1m" })
   activateFan(@Ctx() ctx: GraphQLContext, @Arg("token", () => String) token: string) {
     return fans.activateFanMutation(ctx, token);

@@ -3,13 +3,7 @@ import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root
 import { OrderStatus } from "../entities";
 import { CreateOrderInput } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
-import {
-  BuyerType,
-  OrderConnection,
-  OrderEventType,
-  OrderType,
-  PaymentAttemptType,
-} from "../schema/types/order";
+import { BuyerType, OrderConnection, OrderEventType, OrderType, PaymentAttemptType } from "../schema/types/order";
 import * as fulfilment from "../services/fulfilment/fulfilment";
 import * as orders from "../services/order/orders";
 import { attemptView, orderView, type AttemptView, type OrderView } from "../services/order/read-model";

@@ -15,7 +15,8 @@ import { customerId, hasRole, type Subject, type Viewer } from "../services/auth
 
 export const RoleEnum = new GraphQLEnumType({
   name: "Role",
-  description: "The ladder @auth checks against: USER (the customer an object belongs to) < COORGANIZER < ORGANIZER < OWNER < ADMIN. A brand API key counts as ORGANIZER of its brand.",
+  description:
+    "The ladder @auth checks against: USER (the customer an object belongs to) < COORGANIZER < ORGANIZER < OWNER < ADMIN. A brand API key counts as ORGANIZER of its brand.",
   values: Object.fromEntries(Object.values(Role).map((r) => [r, { value: r }])),
 });
 
@@ -57,7 +58,8 @@ export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const type = schema.getType(typeName)!;
-      const rule = (getDirective(schema, field, "auth")?.[0] ?? getDirective(schema, type as never, "auth")?.[0]) as { requires?: Role; orCustomer?: boolean } | undefined;
+      const rule = (getDirective(schema, field, "auth")?.[0] ?? getDirective(schema, type as never, "auth")?.[0]) as
+        { requires?: Role; orCustomer?: boolean } | undefined;
       const required = rule?.requires;
       if (!required) return field;
       const subjectOf = AUTH_SUBJECTS[typeName];
@@ -69,7 +71,13 @@ export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
 
 type AuthContext = { viewer: Viewer };
 
-function guard(field: GraphQLFieldConfig<unknown, AuthContext>, required: Role, orCustomer: boolean, subjectOf: SubjectOf, coordinate: string): GraphQLFieldConfig<unknown, AuthContext> {
+function guard(
+  field: GraphQLFieldConfig<unknown, AuthContext>,
+  required: Role,
+  orCustomer: boolean,
+  subjectOf: SubjectOf,
+  coordinate: string,
+): GraphQLFieldConfig<unknown, AuthContext> {
   const resolve = field.resolve ?? defaultFieldResolver;
   return {
     ...field,

@@ -23,7 +23,8 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       pubSub,
     };
     // Direct field resolvers (below) skip type-graphql's handler, so they would skip these too.
-    if (options.globalMiddlewares?.length || options.authChecker) throw new Error("global middlewares or an authChecker need type-graphql's handler on every field");
+    if (options.globalMiddlewares?.length || options.authChecker)
+      throw new Error("global middlewares or an authChecker need type-graphql's handler on every field");
     const built = await buildSchema(options);
     return withDeadlineChecks(applyAuthDirective(withAuthDirective(withDirectFieldResolvers(withPlainFields(built)))));
   })());

@@ -4,7 +4,8 @@ import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 function parse(value: unknown): Date {
-  if (typeof value !== "string" || !RFC3339.test(value)) throw new GraphQLError("DateTime must be an RFC 3339 date-time with a time zone, e.g. 2026-12-31T23:59:00Z");
+  if (typeof value !== "string" || !RFC3339.test(value))
+    throw new GraphQLError("DateTime must be an RFC 3339 date-time with a time zone, e.g. 2026-12-31T23:59:00Z");
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime is not a valid date");
   return date;

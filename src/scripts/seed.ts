@@ -38,7 +38,13 @@ export const DEMO_ACCOUNTS = [
   { key: "admin", email: "admin@orderline.test", password: "admin-demo-pass", name: "Ada Admin", role: "ADMIN (platform)" },
   { key: "owner", email: "owner@demo-festival.test", password: "owner-demo-pass", name: "Olga Owner", role: "OWNER of Demo Festival" },
   { key: "organizer", email: "organizer@demo-festival.test", password: "organizer-demo-pass", name: "Otto Organizer", role: "ORGANIZER of Demo Festival" },
-  { key: "coorganizer", email: "coorganizer@demo-festival.test", password: "coorganizer-demo-pass", name: "Cora Coorganizer", role: "COORGANIZER of Demo Festival" },
+  {
+    key: "coorganizer",
+    email: "coorganizer@demo-festival.test",
+    password: "coorganizer-demo-pass",
+    name: "Cora Coorganizer",
+    role: "COORGANIZER of Demo Festival",
+  },
   { key: "customer", email: "customer@example.test", password: "customer-demo-pass", name: "Carl Customer", role: "customer (places the demo orders)" },
 ] as const;
 type AccountKey = (typeof DEMO_ACCOUNTS)[number]["key"];
@@ -146,11 +152,23 @@ async function seed(orm: MikroORM, readPool: Sql, config: Config): Promise<Seede
   const pendingAttempt = await attemptToPayForOrder(ctx(customer), pending.id);
   orders.push({ status: OrderStatus.PENDING, number: pending.number, id: pending.id, note: `open checkout; expires ${pending.expiresAt.toISOString()}` });
 
-  const paid = await createOrder(ctx(customer), input([[1, 1], [3, 2]]));
+  const paid = await createOrder(
+    ctx(customer),
+    input([
+      [1, 1],
+      [3, 2],
+    ]),
+  );
   await pay(paid.id);
   orders.push({ status: OrderStatus.PAID, number: paid.number, id: paid.id, note: "paid through a PAID payment event" });
 
-  const fulfilled = await createOrder(ctx(customer), input([[0, 1], [2, 1]]));
+  const fulfilled = await createOrder(
+    ctx(customer),
+    input([
+      [0, 1],
+      [2, 1],
+    ]),
+  );
   await pay(fulfilled.id);
   await fulfillOrder(ctx(coorganizer), fulfilled.id);
   orders.push({ status: OrderStatus.FULFILLED, number: fulfilled.number, id: fulfilled.id, note: "paid, then fulfilled by the coorganizer" });
@@ -263,7 +281,11 @@ function printOpen(config: Config, pendingCheckoutUrl: string | null) {
 
 function table(header: string[], rows: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}`;
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd()}`;
   console.log(line(header));
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const r of rows) console.log(line(r));

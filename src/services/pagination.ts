@@ -53,12 +53,7 @@ class Edge<T extends { createdAt: Date; id: string }> {
 }
 
 /** Builds a connection from up to `first + 1` rows (the extra row only tells that there is a next page). */
-export function toConnection<T extends { createdAt: Date; id: string }>(
-  rows: T[],
-  first: number,
-  totalCount: number,
-  hasPrevious: boolean,
-): Connection<T> {
+export function toConnection<T extends { createdAt: Date; id: string }>(rows: T[], first: number, totalCount: number, hasPrevious: boolean): Connection<T> {
   const page = rows.length > first ? rows.slice(0, first) : rows;
   return {
     edges: page.map((node) => new Edge(node)),
@@ -88,9 +83,7 @@ export async function keysetPage<T extends { createdAt: Date; id: string }>(
   first: number,
   cursor: Cursor | null,
 ): Promise<Connection<T>> {
-  const after = cursor
-    ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] }
-    : {};
+  const after = cursor ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] } : {};
   const [rows, totalCount] = await Promise.all([
     em.find(entity, { $and: [where, after] } as FilterQuery<T>, { orderBy: [{ createdAt: "desc" }, { id: "desc" }] as never, limit: first + 1 }),
     em.count(entity, where),

@@ -34,8 +34,30 @@ export function intRange(check: InputCheck, field: string, value: number, min: n
 
 /** ISO 4217 codes with their minor-unit digits that we accept (extend as brands need). */
 export const CURRENCIES: Record<string, number> = {
-  EUR: 2, USD: 2, GBP: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2, HUF: 2, CAD: 2, AUD: 2,
-  NZD: 2, JPY: 0, KRW: 0, INR: 2, BRL: 2, MXN: 2, ZAR: 2, SGD: 2, HKD: 2, CNY: 2, ISK: 0, TRY: 2,
+  EUR: 2,
+  USD: 2,
+  GBP: 2,
+  CHF: 2,
+  SEK: 2,
+  NOK: 2,
+  DKK: 2,
+  PLN: 2,
+  CZK: 2,
+  HUF: 2,
+  CAD: 2,
+  AUD: 2,
+  NZD: 2,
+  JPY: 0,
+  KRW: 0,
+  INR: 2,
+  BRL: 2,
+  MXN: 2,
+  ZAR: 2,
+  SGD: 2,
+  HKD: 2,
+  CNY: 2,
+  ISK: 0,
+  TRY: 2,
 };
 
 export function currency(check: InputCheck, field: string, value: string): string {

@@ -71,7 +71,10 @@ export function isRefusedAddress(address: string, allow: PrivateTargets): boolea
 
 /** For input validation: the URL's host is an IP literal in a private range, or a name for this machine. */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  const host = hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal")) return true;
   return isPrivateAddress(host);
 }
@@ -79,7 +82,10 @@ export function isPrivateHost(hostname: string): boolean {
 /** For input validation: a host this setting refuses ("localhost" and loopback literals pass with "loopback"). */
 export function isRefusedHost(hostname: string, allow: PrivateTargets): boolean {
   if (allow === true) return false;
-  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  const host = hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
   if (allow === "loopback" && (host === "localhost" || host.endsWith(".localhost") || isLoopbackAddress(host))) return false;
   return isPrivateHost(hostname);
 }
@@ -112,7 +118,12 @@ export interface PostResult {
  * POSTs `body` and reads (then discards) the answer. No redirects are followed. Rejects on a
  * network error, a timeout (`TimeoutError`) or a blocked address (`BlockedAddressError`).
  */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, { timeoutMs, allowPrivate }: { timeoutMs: number; allowPrivate: PrivateTargets }): Promise<PostResult> {
+export function postWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  { timeoutMs, allowPrivate }: { timeoutMs: number; allowPrivate: PrivateTargets },
+): Promise<PostResult> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const host = target.hostname.replace(/^\[|\]$/g, "");

@@ -84,9 +84,7 @@ describe("someone else's order is NOT_FOUND, exactly like an unknown or malforme
 
   it.each(outsiders)("paymentAttempt(id) for %s", async (_, who) => {
     const auth = await who();
-    const [theirs, unknown, malformed] = await Promise.all(
-      [attemptId, randomUUID(), "abc"].map((id) => gql(GetPaymentAttemptDocument, { id }, auth)),
-    );
+    const [theirs, unknown, malformed] = await Promise.all([attemptId, randomUUID(), "abc"].map((id) => gql(GetPaymentAttemptDocument, { id }, auth)));
     expectError(theirs, "NOT_FOUND", { path: ["paymentAttempt"] });
     for (const other of [unknown, malformed]) expect(other.body).toEqual(theirs.body);
   });

@@ -22,7 +22,11 @@ let order: { id: string };
 
 beforeAll(async () => {
   brand = await brandWithProducts("EUR", [100, 200]);
-  await ok(`mutation U($id: ID!, $url: String!, $name: String!) { updateBrand(id: $id, input: { couponWebhookUrl: $url, name: $name }) { id } }`, { id: brand.brandId, url: LONG_URL, name: LONG_NAME }, { token: brand.owner.token });
+  await ok(
+    `mutation U($id: ID!, $url: String!, $name: String!) { updateBrand(id: $id, input: { couponWebhookUrl: $url, name: $name }) { id } }`,
+    { id: brand.brandId, url: LONG_URL, name: LONG_NAME },
+    { token: brand.owner.token },
+  );
   order = await placeOrder(brand, brand.owner.token, { lines: [{ productId: brand.products[0].id, quantity: 1 }] });
 }, 60_000);
 
@@ -42,7 +46,9 @@ describe("domain caps (fired concurrently, counted)", () => {
   });
 
   it(`an order gets at most ${MAX_ATTEMPTS} payment attempts: the rest are FAILED_PRECONDITION`, async () => {
-    const results = await Promise.all(Array.from({ length: MAX_ATTEMPTS + 5 }, () => gql(AttemptToPayDocument, { orderId: order.id }, { token: brand.owner.token })));
+    const results = await Promise.all(
+      Array.from({ length: MAX_ATTEMPTS + 5 }, () => gql(AttemptToPayDocument, { orderId: order.id }, { token: brand.owner.token })),
+    );
     expect(results.filter((r) => !r.errors).length).toBe(MAX_ATTEMPTS);
     expect(results.filter((r) => codes(r)[0] === "FAILED_PRECONDITION").length).toBe(5);
     expect(await count(`select 1 from payment_attempt where order_id = $1`, [order.id])).toBe(MAX_ATTEMPTS);
@@ -51,7 +57,8 @@ describe("domain caps (fired concurrently, counted)", () => {
 
 describe("nested lists on the max-data world", () => {
   const nestedProducts = () => `{ brand(id: "${brand.brandId}") { products { brand { products { brand { products { brand { products { id } } } } } } } } }`;
-  const aliased = () => `{ ${Array.from({ length: 15 }, (_, i) => `b${i}: brand(id: "${brand.brandId}") { products { brand { products { id } } } }`).join(" ")} }`;
+  const aliased = () =>
+    `{ ${Array.from({ length: 15 }, (_, i) => `b${i}: brand(id: "${brand.brandId}") { products { brand { products { id } } } }`).join(" ")} }`;
   const nestedAttempts = () => `{ order(id: "${order.id}") { paymentAttempts { order { paymentAttempts { order { paymentAttempts { id } } } } } } }`;
 
   it("refuses the issue's document, its aliased variants and the payment-attempt loop with QUERY_TOO_COMPLEX over HTTP, before anything runs", async () => {
@@ -88,7 +95,9 @@ describe("nested lists on the max-data world", () => {
     expect(r.data.brand.products).toHaveLength(MAX_PRODUCTS);
     const bytes = Buffer.byteLength(JSON.stringify(r.data));
     const fields = countFields(r.data);
-    console.log(`[bounds] worst accepted document: ${fields} fields, ${(bytes / 1e6).toFixed(2)} MB of data, ${ms} ms (bound ${LARGEST_ANSWER.fields} fields, ${LARGEST_ANSWER.dataBytes / 1e6} MB)`);
+    console.log(
+      `[bounds] worst accepted document: ${fields} fields, ${(bytes / 1e6).toFixed(2)} MB of data, ${ms} ms (bound ${LARGEST_ANSWER.fields} fields, ${LARGEST_ANSWER.dataBytes / 1e6} MB)`,
+    );
     expect(bytes).toBeGreaterThan(3_000_000); // it is the big one the bound is about
     expect(bytes).toBeLessThanOrEqual(LARGEST_ANSWER.dataBytes);
     expect(fields).toBeLessThanOrEqual(LARGEST_ANSWER.fields);

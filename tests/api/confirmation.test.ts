@@ -87,7 +87,10 @@ describe("the confirmation of a paid order", () => {
   it("still arrives, once, when Postmark answers 503 three times", async () => {
     const brand = await brandWithProducts();
     const buyer = uniqueEmail("retry");
-    await scriptPostmark(buyer, Array.from({ length: 3 }, () => ({ status: 503, errorCode: 0, message: "Service unavailable" })));
+    await scriptPostmark(
+      buyer,
+      Array.from({ length: 3 }, () => ({ status: 503, errorCode: 0, message: "Service unavailable" })),
+    );
     const { order } = await paidOrder(brand, { buyer: { name: "Retry", email: buyer }, attendees: [] });
     await eventually(async () => expect(await delivered(buyer)).toHaveLength(1), 20_000);
     expect((await mailTo(buyer)).map((m) => m.status)).toEqual([503, 503, 503, 200]);

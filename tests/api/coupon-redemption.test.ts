@@ -30,7 +30,12 @@ async function brandWithCode(discount: Partial<CreateDiscountInput>, price = 101
  */
 async function order(brand: BrandSetup, couponCode: string | null, token?: string) {
   token ??= (await anonymous()).token;
-  const input = { brandId: brand.brandId, lines: [{ productId: brand.products[0].id, quantity: 1 }], buyer: { name: "Ada", email: "ada@example.test" }, couponCode };
+  const input = {
+    brandId: brand.brandId,
+    lines: [{ productId: brand.products[0].id, quantity: 1 }],
+    buyer: { name: "Ada", email: "ada@example.test" },
+    couponCode,
+  };
   return { r: await gql(CreateOrderWithCouponDocument, { input }, { token, headers: { "x-forwarded-for": testClientIp() } }), token };
 }
 

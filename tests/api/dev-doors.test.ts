@@ -68,14 +68,32 @@ describe("private webhook targets outside production (WEBHOOK_ALLOW_PRIVATE unse
   it("accept loopback (a shop on this machine) and refuse the other private ranges", async () => {
     const brand = await brandWithProducts();
     const update = (url: string) =>
-      gql(`mutation ($id: ID!, $url: String) { updateBrand(id: $id, input: { couponWebhookUrl: $url }) { couponWebhookUrl } }`, { id: brand.brandId, url }, { token: brand.owner.token });
-    for (const url of ["http://10.1.2.3/hook", "http://192.168.1.10:8080/", "http://169.254.169.254/latest/meta-data", "http://[fd00::1]/", "http://printer.local/"]) {
+      gql(
+        `mutation ($id: ID!, $url: String) { updateBrand(id: $id, input: { couponWebhookUrl: $url }) { couponWebhookUrl } }`,
+        { id: brand.brandId, url },
+        { token: brand.owner.token },
+      );
+    for (const url of [
+      "http://10.1.2.3/hook",
+      "http://192.168.1.10:8080/",
+      "http://169.254.169.254/latest/meta-data",
+      "http://[fd00::1]/",
+      "http://printer.local/",
+    ]) {
       const r = await update(url);
       expect(codes(r), url).toEqual(["BAD_USER_INPUT"]);
       expect(r.errors![0].extensions?.field).toBe("input.couponWebhookUrl");
     }
     for (const url of ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook"]) {
-      expect((await ok(`mutation ($id: ID!, $url: String) { updateBrand(id: $id, input: { couponWebhookUrl: $url }) { couponWebhookUrl } }`, { id: brand.brandId, url }, { token: brand.owner.token })).updateBrand.couponWebhookUrl).toBe(url);
+      expect(
+        (
+          await ok(
+            `mutation ($id: ID!, $url: String) { updateBrand(id: $id, input: { couponWebhookUrl: $url }) { couponWebhookUrl } }`,
+            { id: brand.brandId, url },
+            { token: brand.owner.token },
+          )
+        ).updateBrand.couponWebhookUrl,
+      ).toBe(url);
     }
   });
 });

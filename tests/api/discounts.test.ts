@@ -92,7 +92,11 @@ describe("who may manage a brand's discounts", () => {
     ["nobody (no credentials)", "NOT_FOUND"],
   ])("%s gets %s from every discount operation and changes nothing", async (who, code) => {
     const auth = callers[who];
-    const { createDiscount: target } = await ok(CreateDiscountDocument, { input: discountInput(brand, { fixedCode: newCode("KEEP") }) }, { token: brand.owner.token });
+    const { createDiscount: target } = await ok(
+      CreateDiscountDocument,
+      { input: discountInput(brand, { fixedCode: newCode("KEEP") }) },
+      { token: brand.owner.token },
+    );
     const rowsBefore = await discountRows(brand);
 
     const create = await gql(CreateDiscountDocument, { input: discountInput(brand, { fixedCode: newCode("NOPE") }) }, auth);
@@ -171,12 +175,19 @@ describe("createDiscount validation", () => {
     const { createDiscount: first } = await ok(CreateDiscountDocument, { input: discountInput(brand, { fixedCode: code }) }, { token: brand.owner.token });
     expect(first.fixedCode).toBe(code);
     const before = await discountRows(brand);
-    expectBadInput(await gql(CreateDiscountDocument, { input: discountInput(brand, { fixedCode: code.toLowerCase() }) }, { token: brand.owner.token }), "input.fixedCode");
+    expectBadInput(
+      await gql(CreateDiscountDocument, { input: discountInput(brand, { fixedCode: code.toLowerCase() }) }, { token: brand.owner.token }),
+      "input.fixedCode",
+    );
     expect(await discountRows(brand)).toBe(before);
     expect(await count("select 1 from coupon where brand_id = $1 and code = $2", [brand.brandId, code])).toBe(1);
 
     const other = await brandWithProducts();
-    const { createDiscount: elsewhere } = await ok(CreateDiscountDocument, { input: discountInput(other, { fixedCode: code.toLowerCase() }) }, { token: other.owner.token });
+    const { createDiscount: elsewhere } = await ok(
+      CreateDiscountDocument,
+      { input: discountInput(other, { fixedCode: code.toLowerCase() }) },
+      { token: other.owner.token },
+    );
     expect(elsewhere.fixedCode).toBe(code);
   });
 
@@ -199,8 +210,13 @@ describe("updateDiscount", () => {
     brand = await brandWithProducts();
   });
   const create = async (o: Partial<CreateDiscountInput> = {}) =>
-    (await ok(CreateDiscountDocument, { input: discountInput(brand, { fixedCode: newCode("UPD"), expiresAt: inAnHour(), description: "Before", ...o }) }, { token: brand.owner.token }))
-      .createDiscount;
+    (
+      await ok(
+        CreateDiscountDocument,
+        { input: discountInput(brand, { fixedCode: newCode("UPD"), expiresAt: inAnHour(), description: "Before", ...o }) },
+        { token: brand.owner.token },
+      )
+    ).createDiscount;
   const read = async (id: string) => (await ok(GetDiscountDocument, { id }, { token: brand.owner.token })).discount!;
 
   it.each<[string, Partial<CreateDiscountInput>, UpdateDiscountInput, string]>([
@@ -234,7 +250,11 @@ describe("updateDiscount", () => {
     expect(a).toMatchObject({ usageLimit: 9, amount: 15, name: before.name, expiresAt: before.expiresAt });
     expect(unchanged(a)).toEqual(unchanged(before));
 
-    const { updateDiscount: b } = await ok(UpdateDiscountDocument, { id: before.id, input: { amount: 20, expiresAt, name: "Autumn" } }, { token: brand.owner.token });
+    const { updateDiscount: b } = await ok(
+      UpdateDiscountDocument,
+      { id: before.id, input: { amount: 20, expiresAt, name: "Autumn" } },
+      { token: brand.owner.token },
+    );
     expect(b).toMatchObject({ amount: 20, usageLimit: 9, name: "Autumn" });
     expect(new Date(b.expiresAt!).getTime()).toBe(new Date(expiresAt).getTime());
     expect(unchanged(b)).toEqual(unchanged(before));

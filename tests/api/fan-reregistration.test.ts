@@ -44,7 +44,8 @@ async function verificationTokens(email: string, n: number): Promise<string[]> {
 
 const verificationRows = (email: string) =>
   count("select 1 from email e join fan f on f.id = e.fan_id where lower(f.email) = lower($1) and e.kind = 'FAN_VERIFICATION'", [email]);
-const fanRow = async (email: string) => (await db().query("select status, coupon_id from fan where discount_id = $1 and lower(email) = lower($2)", [discountId, email])).rows[0];
+const fanRow = async (email: string) =>
+  (await db().query("select status, coupon_id from fan where discount_id = $1 and lower(email) = lower($2)", [discountId, email])).rows[0];
 /** Waits until every email of this fan went out or was dropped (a replaced link is not sent). */
 const settled = (email: string) =>
   eventually(async () =>

@@ -73,7 +73,12 @@ describe("registering a fan without email verification", () => {
       return m;
     });
     const fan = await fanByEmail(brand, email);
-    expect(fan).toMatchObject({ status: "ACTIVE", verifiedAt: null, facebookHandle: "unifan", coupon: { uses: 0, usageLimit: 2, discount: { id: discountId } } });
+    expect(fan).toMatchObject({
+      status: "ACTIVE",
+      verifiedAt: null,
+      facebookHandle: "unifan",
+      coupon: { uses: 0, usageLimit: 2, discount: { id: discountId } },
+    });
     expect(fan.coupon!.code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
     expect(mail.body.TextBody).toContain(fan.coupon!.code);
 

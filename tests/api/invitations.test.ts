@@ -20,7 +20,10 @@ const invite = (who: Account, brandId: string, email: string, role: Role = "COOR
   gql(InviteBrandMemberDocument, { brandId, email, role }, { token: who.token });
 const accept = (who: Account, token: string) => gql(AcceptBrandInvitationDocument, { token }, { token: who.token });
 const leave = (who: Account, brandId: string) => gql(LeaveBrandDocument, { brandId }, { token: who.token });
-const membership = (brandId: string, userId: string) => db().query("select role from brand_member where brand_id = $1 and user_id = $2", [brandId, userId]).then((r) => r.rows.map((x) => x.role));
+const membership = (brandId: string, userId: string) =>
+  db()
+    .query("select role from brand_member where brand_id = $1 and user_id = $2", [brandId, userId])
+    .then((r) => r.rows.map((x) => x.role));
 
 /** The tokens of every invitation email this address got, oldest first, once there are `n`. */
 async function invitationTokens(email: string, n = 1): Promise<string[]> {
@@ -54,7 +57,11 @@ describe("inviteBrandMember", () => {
   it("answers the same for an unknown address, an account and a member, stores only a hash and emails a link", async () => {
     const account = await signUp("invitee");
     const unknown = uniqueEmail("unknown").toUpperCase(); // stored and sent lowercased
-    const answers = [await invite(X.owner, X.brandId, unknown), await invite(X.owner, X.brandId, account.email), await invite(X.owner, X.brandId, coorganizer.email)];
+    const answers = [
+      await invite(X.owner, X.brandId, unknown),
+      await invite(X.owner, X.brandId, account.email),
+      await invite(X.owner, X.brandId, coorganizer.email),
+    ];
     for (const r of answers) expect({ status: r.status, body: r.body }).toEqual({ status: 200, body: { data: { inviteBrandMember: { ok: true } } } });
 
     const { rows } = await db().query("select * from brand_invitation where brand_id = $1 and email = $2", [X.brandId, unknown.toLowerCase()]);
@@ -94,7 +101,10 @@ describe("inviteBrandMember", () => {
     expectCode(await gql(BrandInvitationsDocument, { id: X.brandId }, { token: coorganizer.token }), "FORBIDDEN");
 
     expectCode(await accept(invitee, first), "BAD_USER_INPUT", "token");
-    expect((await ok(AcceptBrandInvitationDocument, { token: second }, { token: invitee.token })).acceptBrandInvitation).toMatchObject({ role: "ORGANIZER", brand: { id: X.brandId } });
+    expect((await ok(AcceptBrandInvitationDocument, { token: second }, { token: invitee.token })).acceptBrandInvitation).toMatchObject({
+      role: "ORGANIZER",
+      brand: { id: X.brandId },
+    });
   });
 
   it("is limited to 50 a day per caller and 100 a day per brand (concurrent calls counted exactly), and 100 pending per brand", async () => {
@@ -104,7 +114,9 @@ describe("inviteBrandMember", () => {
     const byCaller = await burst(brand.owner, 55);
     expect(byCaller.filter((r) => !r.errors).length).toBe(50);
     const refused = byCaller.filter((r) => r.errors);
-    expect(refused.map((r) => [r.status, r.errors![0].extensions?.code, (r.errors![0].extensions?.limit as { scope: string }).scope])).toEqual(Array(5).fill([429, "RATE_LIMITED", "user"]));
+    expect(refused.map((r) => [r.status, r.errors![0].extensions?.code, (r.errors![0].extensions?.limit as { scope: string }).scope])).toEqual(
+      Array(5).fill([429, "RATE_LIMITED", "user"]),
+    );
     const byBrand = [...(await burst(a, 30)), ...(await burst(b, 30))]; // 50 + 60 > 100 for the brand
     expect(byBrand.filter((r) => !r.errors).length).toBe(50);
     expect(byBrand.filter((r) => r.errors).every((r) => r.errors![0].extensions?.code === "RATE_LIMITED")).toBe(true);
@@ -136,7 +148,9 @@ describe("acceptBrandInvitation", () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => accept(invitee, token)));
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     const won = results.find((r) => !r.errors)!;
-    expect(won.data).toEqual({ acceptBrandInvitation: { role: "COORGANIZER", user: { id: invitee.userId, email: invitee.email }, brand: { id: X.brandId, name: expect.any(String) } } });
+    expect(won.data).toEqual({
+      acceptBrandInvitation: { role: "COORGANIZER", user: { id: invitee.userId, email: invitee.email }, brand: { id: X.brandId, name: expect.any(String) } },
+    });
     for (const r of results.filter((r) => r.errors)) expectCode(r, "BAD_USER_INPUT", "token");
     expect(await membership(X.brandId, invitee.userId)).toEqual(["COORGANIZER"]);
     // The new member sees the brand's members at once.
@@ -208,7 +222,8 @@ describe("leaveBrand and addBrandMember", () => {
 
   it("addBrandMember is for platform ADMINs only, and answers an OWNER the same for any email", async () => {
     const account = await signUp("direct");
-    const asOwner = (email: string) => gql(AddBrandMemberDocument, { brandId: X.brandId, email, role: "COORGANIZER" }, { token: X.owner.token, headers: { "x-forwarded-for": testClientIp() } });
+    const asOwner = (email: string) =>
+      gql(AddBrandMemberDocument, { brandId: X.brandId, email, role: "COORGANIZER" }, { token: X.owner.token, headers: { "x-forwarded-for": testClientIp() } });
     const [known, unknown] = [await asOwner(account.email), await asOwner(uniqueEmail("nobody"))];
     expectCode(known, "FORBIDDEN");
     expect(unknown.body).toEqual(known.body);

@@ -34,30 +34,26 @@ const alive = (pid: number) => {
 };
 
 describe("starting and stopping", () => {
-  it(
-    "starts on an empty DATA_DIR with embedded PostgreSQL, stops cleanly on SIGTERM and keeps the data for the next start",
-    async () => {
-      const env = { DATA_DIR: dataDir, DATABASE_URL: "", AUTH_SECRET: "", PAYMENT_WEBHOOK_SECRET: "", NODE_ENV: "development" };
-      api = await startApi(env);
-      expect(api.logs.some((l) => l.includes('"database":"embedded"'))).toBe(true);
-      const signUp = await post(api.url, 'mutation { signUp(input: {email: "keep@example.test", password: "long enough password"}) { token } }');
-      const token = signUp.data.signUp.token as string;
-      expect(existsSync(join(dataDir, "auth_secret.txt"))).toBe(true); // generated once, kept for the next start
+  it("starts on an empty DATA_DIR with embedded PostgreSQL, stops cleanly on SIGTERM and keeps the data for the next start", async () => {
+    const env = { DATA_DIR: dataDir, DATABASE_URL: "", AUTH_SECRET: "", PAYMENT_WEBHOOK_SECRET: "", NODE_ENV: "development" };
+    api = await startApi(env);
+    expect(api.logs.some((l) => l.includes('"database":"embedded"'))).toBe(true);
+    const signUp = await post(api.url, 'mutation { signUp(input: {email: "keep@example.test", password: "long enough password"}) { token } }');
+    const token = signUp.data.signUp.token as string;
+    expect(existsSync(join(dataDir, "auth_secret.txt"))).toBe(true); // generated once, kept for the next start
 
-      const pg = postmasterPid();
-      expect(alive(pg)).toBe(true);
-      await api.stop();
-      expect(api.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
-      expect(alive(pg)).toBe(false);
-      expect(existsSync(join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+    const pg = postmasterPid();
+    expect(alive(pg)).toBe(true);
+    await api.stop();
+    expect(api.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+    expect(alive(pg)).toBe(false);
+    expect(existsSync(join(dataDir, "pg", "postmaster.pid"))).toBe(false);
 
-      api = await startApi(env);
-      const me = await post(api.url, "{ me { user { email } } }", token);
-      expect(me.data.me.user.email).toBe("keep@example.test");
-      await api.stop();
-    },
-    60_000,
-  );
+    api = await startApi(env);
+    const me = await post(api.url, "{ me { user { email } } }", token);
+    expect(me.data.me.user.email).toBe("keep@example.test");
+    await api.stop();
+  }, 60_000);
 
   it("refuses a bad configuration, naming every bad variable, before touching anything", () => {
     const run = spawnSync(process.execPath, [join(ROOT, "dist", "main.js")], {

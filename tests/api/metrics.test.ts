@@ -108,7 +108,8 @@ describe("GET /metrics on the run's API", () => {
       expect(samples.has(key("orderline_jobs_erroring", { task }))).toBe(true);
       expect(samples.has(key("orderline_jobs_oldest_waiting_seconds", { task }))).toBe(true);
     }
-    for (const outcome of ["sent", "retry", "config_retry", "rejected", "failed", "dropped"]) expect(samples.has(key("orderline_emails_total", { outcome }))).toBe(true);
+    for (const outcome of ["sent", "retry", "config_retry", "rejected", "failed", "dropped"])
+      expect(samples.has(key("orderline_emails_total", { outcome }))).toBe(true);
     expect(samples.has(key("orderline_websocket_open_connections"))).toBe(true);
     expect(samples.has(key("orderline_graphql_active_subscriptions"))).toBe(true);
     expect(samples.has(key("orderline_process_resident_memory_bytes"))).toBe(true);

@@ -41,8 +41,7 @@ const brandPages = (brand: BrandSetup, first: number, status?: OrderStatus[], au
 const myPages = (token: string, first: number) => walk(async (after) => toPage((await ok(MyOrdersDocument, { first, after }, { token })).myOrders));
 
 /** Newest first, ties on the same millisecond broken by id, both descending (what the server promises). */
-const newestFirst = (orders: Placed[]) =>
-  [...orders].sort((a, b) => cmp(b.createdAt, a.createdAt) || cmp(b.id, a.id)).map((o) => o.id);
+const newestFirst = (orders: Placed[]) => [...orders].sort((a, b) => cmp(b.createdAt, a.createdAt) || cmp(b.id, a.id)).map((o) => o.id);
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 let X: BrandSetup;

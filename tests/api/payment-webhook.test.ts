@@ -56,8 +56,18 @@ describe("POST /webhooks/payments refuses what it cannot trust, writing nothing"
     { name: "without a Payment-Signature header", status: 400, error: "signature missing", send: (e) => sendWebhook(e, { signature: null }) },
     { name: "with a header lacking v1", status: 400, error: "signature malformed", send: (e) => sendWebhook(e, { signature: `t=${nowSeconds()}` }) },
     { name: "with a non-numeric t and a short v1", status: 400, error: "signature malformed", send: (e) => sendWebhook(e, { signature: "t=now,v1=abc123" }) },
-    { name: "with a header that is not key=value pairs", status: 400, error: "signature malformed", send: (e) => sendWebhook(e, { signature: "sha256 deadbeef" }) },
-    { name: "signed with another secret (forged)", status: 401, error: "signature mismatch", send: (e) => sendWebhook(e, { secret: "not-the-secret-0123456789abcdefghijklmnop" }) },
+    {
+      name: "with a header that is not key=value pairs",
+      status: 400,
+      error: "signature malformed",
+      send: (e) => sendWebhook(e, { signature: "sha256 deadbeef" }),
+    },
+    {
+      name: "signed with another secret (forged)",
+      status: 401,
+      error: "signature mismatch",
+      send: (e) => sendWebhook(e, { secret: "not-the-secret-0123456789abcdefghijklmnop" }),
+    },
     { name: "signed 301 s ago (stale)", status: 400, error: "signature stale", send: (e) => sendWebhook(e, { timestamp: nowSeconds() - 301 }) },
     {
       name: "signed 301 s ahead (future)",
@@ -108,13 +118,30 @@ describe("POST /webhooks/payments refuses what it cannot trust, writing nothing"
     ["that is not JSON", (a) => `{"id":"evt_broken","data":{"attemptExternalId":"${a.externalId}"`, "body is not JSON"],
     ["that is a JSON array", () => "[]", "id must be a string of 1..200 printable characters"],
     ["without an id", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), id: undefined }), "id must be a string of 1..200 printable characters"],
-    ["of another type", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), type: "payment_attempt.created" }), 'type must be "payment_attempt.updated"'],
+    [
+      "of another type",
+      (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), type: "payment_attempt.created" }),
+      'type must be "payment_attempt.updated"',
+    ],
     ["with status CREATED", (a) => signed(providerEvent(a, "PAID", { status: "CREATED" })), "data.status must be PENDING, PAID, FAILED or CANCELLED"],
-    ["with a fractional amount", (a) => signed(providerEvent(a, "PAID", { totalAmount: 2900.5 })), "data.totalAmount must be a non-negative integer (minor units)"],
-    ["with the amount as a string", (a) => signed(providerEvent(a, "PAID", { totalAmount: "2900" as any })), "data.totalAmount must be a non-negative integer (minor units)"],
+    [
+      "with a fractional amount",
+      (a) => signed(providerEvent(a, "PAID", { totalAmount: 2900.5 })),
+      "data.totalAmount must be a non-negative integer (minor units)",
+    ],
+    [
+      "with the amount as a string",
+      (a) => signed(providerEvent(a, "PAID", { totalAmount: "2900" as any })),
+      "data.totalAmount must be a non-negative integer (minor units)",
+    ],
     ["with a lower-case currency", (a) => signed(providerEvent(a, "PAID", { currency: "eur" })), "data.currency must be an ISO 4217 code"],
     ["with a NUL in the event id", (a) => signed(providerEvent(a, "PAID", { id: "evt_\u0000_nul" })), "id must be a string of 1..200 printable characters"],
-    ["with a lone surrogate in the attempt id", (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), data: { ...JSON.parse(signed(providerEvent(a))).data, attemptExternalId: "cs_\ud800" } }), "data.attemptExternalId must be a string of at most 100 printable characters"],
+    [
+      "with a lone surrogate in the attempt id",
+      (a) =>
+        JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), data: { ...JSON.parse(signed(providerEvent(a))).data, attemptExternalId: "cs_\ud800" } }),
+      "data.attemptExternalId must be a string of at most 100 printable characters",
+    ],
   ];
 
   it.each(badBodies)("answers 400 to a correctly signed body %s, writing nothing", async (_, body, error) => {
@@ -159,7 +186,10 @@ describe("idempotency by event id", () => {
     expect(results.filter((r) => r.body.duplicate === true)).toHaveLength(9);
     const after = await getOrder(order.id);
     expect(after.status).toBe("PAID");
-    expect(transitions(after)).toEqual([[null, "PENDING"], ["PENDING", "PAID"]]);
+    expect(transitions(after)).toEqual([
+      [null, "PENDING"],
+      ["PENDING", "PAID"],
+    ]);
     expect(await paidEvents(order.id)).toBe(1);
     expect(await rowsForEvent(event.id)).toBe(1);
   });
@@ -203,7 +233,10 @@ describe("exactly one attempt pays an order", () => {
     const after = await getOrder(order.id);
     expect(after.status).toBe("PAID");
     expect(after.paidAt).toBe(paid.paidAt);
-    expect(transitions(after)).toEqual([[null, "PENDING"], ["PENDING", "PAID"]]);
+    expect(transitions(after)).toEqual([
+      [null, "PENDING"],
+      ["PENDING", "PAID"],
+    ]);
     expect(after.paymentAttempts.map((p) => [p.id, p.status, p.flagged])).toEqual([
       [a.id, "PAID", false],
       [b.id, "PAID", true],
@@ -231,7 +264,10 @@ describe("exactly one attempt pays an order", () => {
     expect((await sendWebhook(providerEvent(winner))).body.outcome).toBe("ignored: attempt already PAID");
     const after = await getOrder(order.id);
     expect(after.paidAt).toBe(paid.paidAt);
-    expect(transitions(after)).toEqual([[null, "PENDING"], ["PENDING", "PAID"]]);
+    expect(transitions(after)).toEqual([
+      [null, "PENDING"],
+      ["PENDING", "PAID"],
+    ]);
     expect(await paidEvents(order.id)).toBe(1);
     expect(after.paymentAttempts.filter((p) => p.flagged)).toHaveLength(3);
   });
@@ -255,7 +291,10 @@ describe("other statuses", () => {
     expect((await sendWebhook(providerEvent(attempt, "PAID"))).body.outcome).toBe("applied: order PAID");
     expect((await sendWebhook(providerEvent(attempt, "FAILED"))).body.outcome).toBe("ignored: attempt already PAID");
     expect(await getAttempt(attempt.id)).toMatchObject({ status: "PAID", flagged: false, order: { status: "PAID" } });
-    expect(transitions(await getOrder(order.id))).toEqual([[null, "PENDING"], ["PENDING", "PAID"]]);
+    expect(transitions(await getOrder(order.id))).toEqual([
+      [null, "PENDING"],
+      ["PENDING", "PAID"],
+    ]);
   });
 
   it("answers 404 to an event for an unknown attempt without recording it, so the provider's retry is processed later", async () => {

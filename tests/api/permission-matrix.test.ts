@@ -147,7 +147,11 @@ let brandW: Promise<string> | undefined;
 const leavingBrand = () =>
   (brandW ??= signUp("matrix-w-owner").then(async (owner) => {
     const { createBrand } = await ok(`mutation { createBrand(input: { name: "Matrix W", currency: "EUR" }) { id } }`, {}, { token: owner.token });
-    const roles: [Account, string][] = [[coorganizerX, "COORGANIZER"], [organizerX, "ORGANIZER"], [X.owner, "OWNER"]];
+    const roles: [Account, string][] = [
+      [coorganizerX, "COORGANIZER"],
+      [organizerX, "ORGANIZER"],
+      [X.owner, "OWNER"],
+    ];
     for (const [who, role] of roles) await ok(ADD_MEMBER, { brandId: createBrand.id, email: who.email, role }, { token: admin.token });
     return createBrand.id as string;
   }));
@@ -166,11 +170,7 @@ beforeAll(async () => {
   brandXName = (await ok(`query ($id: ID!) { brand(id: $id) { name } }`, { id: X.brandId })).brand.name;
   orderX = await pendingOrderX();
   attemptX = (await startPayment(orderX.id, customerA.token)).id;
-  const [d, fanD, verifyD] = await Promise.all([
-    createDiscountX({ fixedCode: newCode() }),
-    createDiscountX(),
-    createDiscountX({ verifyEmail: true }),
-  ]);
+  const [d, fanD, verifyD] = await Promise.all([createDiscountX({ fixedCode: newCode() }), createDiscountX(), createDiscountX({ verifyEmail: true })]);
   discountX = d as { id: string; fixedCode: string };
   [fanDiscountX, verifyDiscountX] = [fanD.id, verifyD.id];
   const fanEmail = uniqueEmail("matrix-fan");
@@ -302,7 +302,10 @@ const CALLS: Record<string, FieldCall<any>> = {
     vars: () => ({ brandId: X.brandId }),
     check(c) {
       must(c.totalCount >= 1 && c.edges.length >= 1, `totalCount ${c.totalCount}`);
-      must(c.edges.every((e: any) => e.node.brand.id === X.brandId), "an order of another brand is listed");
+      must(
+        c.edges.every((e: any) => e.node.brand.id === X.brandId),
+        "an order of another brand is listed",
+      );
     },
   }),
   "Query.myOrders": http({
@@ -326,8 +329,14 @@ const CALLS: Record<string, FieldCall<any>> = {
     query: `query ($brandId: ID!) { discounts(brandId: $brandId, first: 100) { totalCount edges { node { id brand { id } } } } }`,
     vars: () => ({ brandId: X.brandId }),
     check(c) {
-      must(c.edges.some((e: any) => e.node.id === discountX.id), "discount X missing");
-      must(c.edges.every((e: any) => e.node.brand.id === X.brandId), "a discount of another brand is listed");
+      must(
+        c.edges.some((e: any) => e.node.id === discountX.id),
+        "discount X missing",
+      );
+      must(
+        c.edges.every((e: any) => e.node.brand.id === X.brandId),
+        "a discount of another brand is listed",
+      );
     },
   }),
   "Query.fan": http({
@@ -338,7 +347,11 @@ const CALLS: Record<string, FieldCall<any>> = {
   "Query.fans": http({
     query: `query ($brandId: ID!) { fans(brandId: $brandId, first: 100) { totalCount edges { node { id email } } } }`,
     vars: () => ({ brandId: X.brandId }),
-    check: (c) => must(c.edges.some((e: any) => e.node.id === fanX), "fan X missing"),
+    check: (c) =>
+      must(
+        c.edges.some((e: any) => e.node.id === fanX),
+        "fan X missing",
+      ),
   }),
 
   "Mutation.signUp": http({
@@ -451,8 +464,7 @@ const CALLS: Record<string, FieldCall<any>> = {
     query: `mutation ($orderId: ID!) { attemptToPayForOrder(orderId: $orderId) { id status amount order { id } } }`,
     prepare: pendingOrderX,
     vars: (_, order) => ({ orderId: order.id }),
-    check: (a, _, order) =>
-      must(a.order.id === order.id && a.status === "CREATED" && a.amount === order.total, `attempt ${JSON.stringify(a)}`),
+    check: (a, _, order) => must(a.order.id === order.id && a.status === "CREATED" && a.amount === order.total, `attempt ${JSON.stringify(a)}`),
   }),
   "Mutation.resendConfirmation": http({
     query: `mutation ($orderId: ID!) { resendConfirmation(orderId: $orderId) { order { id } sentTo } }`,

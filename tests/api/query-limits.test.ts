@@ -58,7 +58,11 @@ describe("query shape limits over WebSocket", () => {
     const brand = await brandWithProducts();
     let inner = "id";
     for (let i = 1; i < QUERY_LIMITS.maxDepth; i++) inner = i % 2 ? `paymentAttempts { ${inner} }` : `order { ${inner} }`;
-    const deep = await subscribe(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { ${inner} } } }`, { b: brand.brandId }, { token: brand.owner.token });
+    const deep = await subscribe(
+      `subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { ${inner} } } }`,
+      { b: brand.brandId },
+      { token: brand.owner.token },
+    );
     await deep.done;
     expect(deep.events[0].errors?.[0]).toMatchObject({ message: expect.stringMatching(/depth/i), extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
     await deep.close();
@@ -78,7 +82,13 @@ describe("query shape limits over WebSocket", () => {
 describe("mistakes over WebSocket are per subscription", () => {
   it("answers a syntax error with GRAPHQL_PARSE_FAILED and keeps the socket; refused subscriptions free their slot", async () => {
     const brand = await brandWithProducts();
-    const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${brand.owner.token}` }, retryAttempts: 0, lazy: false });
+    const client = createClient({
+      url: wsUrl(),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${brand.owner.token}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
     let closed: number | undefined;
     client.on("closed", (e) => (closed = (e as { code?: number }).code));
     await new Promise<void>((r) => client.on("connected", () => r())); // the timer below should not pay for the handshake
@@ -103,7 +113,10 @@ describe("mistakes over WebSocket are per subscription", () => {
         }, 3_000);
       });
     try {
-      expect(await outcome(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { id } `)).toMatchObject({ code: "GRAPHQL_PARSE_FAILED", message: expect.stringMatching(/Syntax Error/) });
+      expect(await outcome(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { order { id } `)).toMatchObject({
+        code: "GRAPHQL_PARSE_FAILED",
+        message: expect.stringMatching(/Syntax Error/),
+      });
       // More refused subscriptions than a socket may hold: none of them keeps a slot.
       // (One after the other: while refusals are in flight they do hold slots.)
       const invalid = [];
@@ -284,7 +297,11 @@ describe("found by fuzzing (tests/fuzz), each pinned here", () => {
     await badVar.done;
     expect(badVar.events[0].errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     await badVar.close();
-    const skipped = await subscribe(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) @skip(if: true) { seq } }`, { b: brand.brandId }, { token: brand.owner.token });
+    const skipped = await subscribe(
+      `subscription ($b: ID!) { orderStatusChanged(brandId: $b) @skip(if: true) { seq } }`,
+      { b: brand.brandId },
+      { token: brand.owner.token },
+    );
     await skipped.done;
     expect(skipped.events[0].errors?.[0].extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     await skipped.close();

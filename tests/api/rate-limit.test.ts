@@ -86,7 +86,9 @@ describe("logIn rate limits", () => {
   it("lets exactly 10 of 25 concurrent wrong passwords from one address be tried; that address is then refused, also with the right password", async () => {
     const account = await signUp("target");
     const ip = testClientIp();
-    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => logIn(i % 2 ? account.email : account.email.toUpperCase(), "wrong password guess", ip)));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => logIn(i % 2 ? account.email : account.email.toUpperCase(), "wrong password guess", ip)),
+    );
     expect(countOf(results, "UNAUTHENTICATED")).toBe(10);
     expect(countOf(results, "RATE_LIMITED")).toBe(15);
     for (const r of results.filter((r) => r.status === 429)) {
@@ -144,7 +146,9 @@ describe("logIn rate limits", () => {
     const results = await Promise.all(Array.from({ length: 35 }, (_, i) => logIn(`nobody-${i}@example.test`, "x", ip)));
     expect(countOf(results, "UNAUTHENTICATED")).toBe(20);
     expect(countOf(results, "RATE_LIMITED")).toBe(15);
-    const scopes = results.filter((r) => r.status === 429).map((r) => `${(r.errors![0].extensions!.limit as any).scope} ${(r.errors![0].extensions!.limit as any).max}`);
+    const scopes = results
+      .filter((r) => r.status === 429)
+      .map((r) => `${(r.errors![0].extensions!.limit as any).scope} ${(r.errors![0].extensions!.limit as any).max}`);
     expect(scopes.filter((s) => s === "ip 30")).toHaveLength(5);
     expect(scopes.filter((s) => s === "ip 20")).toHaveLength(10);
   });
@@ -155,7 +159,9 @@ describe("account creation rate limits", () => {
     const ip = testClientIp();
     const tag = randomUUID().slice(0, 8);
     const results = await Promise.all(
-      Array.from({ length: 35 }, (_, i) => gql(SignUpDocument, { input: { email: `flood-${tag}-${i}@example.test`, password: PASSWORD } }, { headers: { "x-forwarded-for": ip } })),
+      Array.from({ length: 35 }, (_, i) =>
+        gql(SignUpDocument, { input: { email: `flood-${tag}-${i}@example.test`, password: PASSWORD } }, { headers: { "x-forwarded-for": ip } }),
+      ),
     );
     const refused = results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED");
     expect(results.filter((r) => r.data?.signUp?.token)).toHaveLength(30);
@@ -176,7 +182,9 @@ describe("account creation rate limits", () => {
   it("counts an IPv6 client by its /64: 125 sessions from two addresses of one /64 share one budget of 120", async () => {
     const ip = testClientIp();
     const neighbour = sameNetwork(ip);
-    const results = await Promise.all(Array.from({ length: 125 }, (_, i) => gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": i % 2 ? ip : neighbour } })));
+    const results = await Promise.all(
+      Array.from({ length: 125 }, (_, i) => gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": i % 2 ? ip : neighbour } })),
+    );
     expect(results.filter((r) => r.data?.startAnonymousSession?.token)).toHaveLength(120);
     const limited = results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED");
     expect(limited).toHaveLength(5);
@@ -188,7 +196,9 @@ describe("account creation rate limits", () => {
     const next = a.replace(/\d+$/, (n) => String(Number(n) + 127));
     const results = await Promise.all(Array.from({ length: 125 }, () => gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": a } })));
     expect(results.filter((r) => r.data?.startAnonymousSession?.token)).toHaveLength(120);
-    expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": `::ffff:${a}` } })).errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": `::ffff:${a}` } })).errors?.[0]?.extensions?.code).toBe(
+      "RATE_LIMITED",
+    );
     expect((await gql(StartAnonymousSessionDocument, {}, { headers: { "x-forwarded-for": next } })).data?.startAnonymousSession?.token).toBeTruthy();
   });
 });

@@ -19,9 +19,19 @@ let owner: { token: string; brandId: string };
 beforeAll(async () => {
   db = await siblingDatabase(inject("databaseUrl"), "settings");
   // One after the other: the first applies the migrations.
-  strict = await startApi({ DATABASE_URL: db.url, INTROSPECTION: "false", FIELD_SUGGESTIONS: "false", GRAPHIQL: "false", STATEMENT_TIMEOUT_MS: "300", WEBHOOK_ALLOW_PRIVATE: "false", RUN_WORKER: "false" });
+  strict = await startApi({
+    DATABASE_URL: db.url,
+    INTROSPECTION: "false",
+    FIELD_SUGGESTIONS: "false",
+    GRAPHIQL: "false",
+    STATEMENT_TIMEOUT_MS: "300",
+    WEBHOOK_ALLOW_PRIVATE: "false",
+    RUN_WORKER: "false",
+  });
   deadline = await startApi({ DATABASE_URL: db.url, STATEMENT_TIMEOUT_MS: "0", REQUEST_TIMEOUT_MS: "300", RUN_WORKER: "false" });
-  const signUp = await gql(`mutation { signUp(input: {email: "settings@example.test", password: "long enough password"}) { token } }`, undefined, { api: strict.url });
+  const signUp = await gql(`mutation { signUp(input: {email: "settings@example.test", password: "long enough password"}) { token } }`, undefined, {
+    api: strict.url,
+  });
   const token = signUp.data.signUp.token;
   const brand = await gql(`mutation { createBrand(input: {name: "Settings", currency: "EUR"}) { id } }`, undefined, { api: strict.url, token });
   owner = { token, brandId: brand.data.createBrand.id };
@@ -78,7 +88,11 @@ describe("introspection and suggestions off (INTROSPECTION=false, FIELD_SUGGESTI
     expect(badEnum.errors![0].message).toMatch(/PAIDD/);
     expect(badEnum.errors![0].message).not.toMatch(/Did you mean/);
 
-    const ws = await subscribe(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { stats } }`, { b: owner.brandId }, { token: owner.token, base: strict.url });
+    const ws = await subscribe(
+      `subscription ($b: ID!) { orderStatusChanged(brandId: $b) { stats } }`,
+      { b: owner.brandId },
+      { token: owner.token, base: strict.url },
+    );
     await ws.done;
     expect(ws.events[0].errors?.[0].extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(ws.events[0].errors?.[0].message).not.toMatch(/Did you mean/);
@@ -89,8 +103,19 @@ describe("introspection and suggestions off (INTROSPECTION=false, FIELD_SUGGESTI
 describe("webhook targets (WEBHOOK_ALLOW_PRIVATE=false)", () => {
   it("refuses a couponWebhookUrl on a private, loopback, link-local or local address, and accepts a public one", async () => {
     const update = (url: string) =>
-      gql(`mutation U($id: ID!, $url: String) { updateBrand(id: $id, input: {couponWebhookUrl: $url}) { couponWebhookUrl } }`, { id: owner.brandId, url }, { api: strict.url, token: owner.token });
-    for (const url of ["http://127.0.0.1:8080/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://10.0.0.7/", "https://localhost/x", "http://db.internal/"]) {
+      gql(
+        `mutation U($id: ID!, $url: String) { updateBrand(id: $id, input: {couponWebhookUrl: $url}) { couponWebhookUrl } }`,
+        { id: owner.brandId, url },
+        { api: strict.url, token: owner.token },
+      );
+    for (const url of [
+      "http://127.0.0.1:8080/hook",
+      "http://169.254.169.254/latest/meta-data",
+      "http://[::1]/x",
+      "http://10.0.0.7/",
+      "https://localhost/x",
+      "http://db.internal/",
+    ]) {
       const r = await update(url);
       expect(codes(r), url).toEqual(["BAD_USER_INPUT"]);
       expect(r.errors![0].extensions?.field).toBe("input.couponWebhookUrl");
@@ -168,14 +193,20 @@ describe("per-request deadline (REQUEST_TIMEOUT_MS=300)", () => {
 
   it("gives each subscription event's execution the same deadline over WebSocket", async () => {
     // The event's selection reads the brand's products, a table the change itself does not touch.
-    const live = await subscribe(`subscription ($b: ID!) { orderStatusChanged(brandId: $b) { seq status order { id brand { products { id } } } } }`, { b: owner.brandId }, { token: owner.token, base: deadline.url });
+    const live = await subscribe(
+      `subscription ($b: ID!) { orderStatusChanged(brandId: $b) { seq status order { id brand { products { id } } } } }`,
+      { b: owner.brandId },
+      { token: owner.token, base: deadline.url },
+    );
     try {
       const orderId = await pendingOrder();
       await eventually(async () => expect(live.events).toHaveLength(1));
       expect(live.events[0].data.orderStatusChanged.order.brand.products.length).toBeGreaterThan(0);
       const unlock = await lockTable("product");
       try {
-        expect(codes(await gql(`mutation C($id: ID!) { cancelOrder(orderId: $id) { status } }`, { id: orderId }, { api: deadline.url, token: owner.token }))).toEqual([]);
+        expect(
+          codes(await gql(`mutation C($id: ID!) { cancelOrder(orderId: $id) { status } }`, { id: orderId }, { api: deadline.url, token: owner.token })),
+        ).toEqual([]);
         // While the products stay locked, the event's execution passes its 300 ms deadline.
         await eventually(async () => expect(live.events).toHaveLength(2), 5_000);
         expect(live.events[1].errors?.map((e) => e.extensions?.code)).toEqual(["TIMEOUT"]);
@@ -192,7 +223,11 @@ describe("per-request deadline (REQUEST_TIMEOUT_MS=300)", () => {
 async function pendingOrder(): Promise<string> {
   const auth = { api: deadline.url, token: owner.token };
   const product = await gql(`mutation P($b: ID!) { createProduct(input: { brandId: $b, name: "Ticket", unitPrice: 100 }) { id } }`, { b: owner.brandId }, auth);
-  const input = { brandId: owner.brandId, lines: [{ productId: product.data.createProduct.id, quantity: 1 }], buyer: { name: "Ada", email: "ada@example.test" } };
+  const input = {
+    brandId: owner.brandId,
+    lines: [{ productId: product.data.createProduct.id, quantity: 1 }],
+    buyer: { name: "Ada", email: "ada@example.test" },
+  };
   const created = await gql(`mutation O($input: CreateOrderInput!) { createOrder(input: $input) { id } }`, { input }, auth);
   return created.data.createOrder.id;
 }

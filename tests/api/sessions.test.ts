@@ -145,7 +145,8 @@ describe("sockets and their token", () => {
 
 describe("a changed brand role", () => {
   const WEBHOOK_URL = "query ($id: ID!) { brand(id: $id) { couponWebhookUrl } }"; // couponWebhookUrl needs ORGANIZER
-  const webhookUrlCode = async (token: string, brandId: string, api?: string) => codes(await gql(WEBHOOK_URL, { id: brandId }, { token, api })).join(",") || "ok";
+  const webhookUrlCode = async (token: string, brandId: string, api?: string) =>
+    codes(await gql(WEBHOOK_URL, { id: brandId }, { token, api })).join(",") || "ok";
 
   it("reconnects the member's sockets on every instance (close 4000) and applies at once there; an unchanged role changes nothing", async () => {
     const brand = await brandWithProducts();

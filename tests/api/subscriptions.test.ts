@@ -34,11 +34,27 @@ describe("orderStatusChanged", () => {
     // The event's order is read when the event goes out: take each step once the previous event is out.
     await eventually(async () => expect(statuses(sub.events)).toEqual([[null, "PENDING"]]));
     await payOrder(order, customer.token);
-    await eventually(async () => expect(statuses(sub.events)).toEqual([[null, "PENDING"], ["PENDING", "PAID"]]));
+    await eventually(async () =>
+      expect(statuses(sub.events)).toEqual([
+        [null, "PENDING"],
+        ["PENDING", "PAID"],
+      ]),
+    );
     await ok(FulfillOrderDocument, { orderId: order.id }, { token: brand.owner.token });
-    await eventually(async () => expect(statuses(sub.events)).toEqual([[null, "PENDING"], ["PENDING", "PAID"], ["PAID", "FULFILLED"]]));
+    await eventually(async () =>
+      expect(statuses(sub.events)).toEqual([
+        [null, "PENDING"],
+        ["PENDING", "PAID"],
+        ["PAID", "FULFILLED"],
+      ]),
+    );
     const [created, paid, fulfilled] = sub.events.map((e) => e.data.orderStatusChanged);
-    expect(created).toMatchObject({ previousStatus: null, status: "PENDING", seq: 0, order: { id: order.id, number: order.number, status: "PENDING", paidAt: null } });
+    expect(created).toMatchObject({
+      previousStatus: null,
+      status: "PENDING",
+      seq: 0,
+      order: { id: order.id, number: order.number, status: "PENDING", paidAt: null },
+    });
     expect(paid.order).toMatchObject({ id: order.id, number: order.number, status: "PAID" });
     expect(paid.order.paidAt).toBeTruthy();
     expect(fulfilled.order).toMatchObject({ status: "FULFILLED", fulfilledAt: expect.any(String) });
@@ -65,7 +81,12 @@ describe("orderStatusChanged", () => {
     ).rejects.toThrow("rolled back on purpose");
 
     await ok(CancelOrderDocument, { orderId: order.id }, { token: customer.token }); // committed: heard
-    await eventually(async () => expect(statuses(sub.events)).toEqual([[null, "PENDING"], ["PENDING", "CANCELLED"]]));
+    await eventually(async () =>
+      expect(statuses(sub.events)).toEqual([
+        [null, "PENDING"],
+        ["PENDING", "CANCELLED"],
+      ]),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(sub.events).toHaveLength(2);
     await sub.close();
@@ -77,7 +98,12 @@ describe("orderStatusChanged", () => {
     const customer = await anonymous();
     const order = await placeOrder(brand, customer.token); // on A
     await payOrder(order, customer.token); // webhook on A
-    await eventually(async () => expect(statuses(onB.events)).toEqual([[null, "PENDING"], ["PENDING", "PAID"]]));
+    await eventually(async () =>
+      expect(statuses(onB.events)).toEqual([
+        [null, "PENDING"],
+        ["PENDING", "PAID"],
+      ]),
+    );
     expect(onB.events[0].data.orderStatusChanged.order.id).toBe(order.id);
     await onB.close();
   });
@@ -98,7 +124,12 @@ describe("orderStatusChanged", () => {
     const order = await placeOrder(brand, customer.token);
     await ok(CancelOrderDocument, { orderId: order.id }, { token: customer.token });
     await eventually(async () => expect(allowed.events).toHaveLength(2));
-    await eventually(async () => expect(statuses(viaKey.events)).toEqual([[null, "PENDING"], ["PENDING", "CANCELLED"]]));
+    await eventually(async () =>
+      expect(statuses(viaKey.events)).toEqual([
+        [null, "PENDING"],
+        ["PENDING", "CANCELLED"],
+      ]),
+    );
     await allowed.close();
     await viaKey.close();
   });
@@ -152,11 +183,14 @@ describe("the WebSocket itself", () => {
     for (let i = 0; i < 20; i++) {
       extra.push(
         new Promise((resolve) =>
-          sub.client.subscribe({ query: STATUS_EVENTS, variables: { brandId: brand.brandId } }, {
-            next: () => undefined,
-            error: (e: any) => resolve(Array.isArray(e) ? e[0]?.extensions?.code : "closed"),
-            complete: () => resolve(undefined),
-          }),
+          sub.client.subscribe(
+            { query: STATUS_EVENTS, variables: { brandId: brand.brandId } },
+            {
+              next: () => undefined,
+              error: (e: any) => resolve(Array.isArray(e) ? e[0]?.extensions?.code : "closed"),
+              complete: () => resolve(undefined),
+            },
+          ),
         ),
       );
     }
@@ -220,7 +254,12 @@ describe("the LISTEN connection", () => {
     const customer = await anonymous();
     const order = await placeOrder(brand, customer.token);
     await ok(CancelOrderDocument, { orderId: order.id }, { token: customer.token });
-    await eventually(async () => expect(statuses(sub.events)).toEqual([[null, "PENDING"], ["PENDING", "CANCELLED"]]));
+    await eventually(async () =>
+      expect(statuses(sub.events)).toEqual([
+        [null, "PENDING"],
+        ["PENDING", "CANCELLED"],
+      ]),
+    );
     await sub.close();
   });
 });
@@ -272,15 +311,27 @@ describe("one execution per event, operation and viewer", () => {
     // The owner's two subscriptions: the full event, the secret included, no errors.
     for (const s of [ownerA, ownerB]) {
       expect(cancelled(s).errors).toBeUndefined();
-      expect(cancelled(s).data.orderStatusChanged).toMatchObject({ status: "CANCELLED", order: { id: order.id, status: "CANCELLED", brand: { id: brand.brandId, webhookSecret: brand.webhookSecret } } });
+      expect(cancelled(s).data.orderStatusChanged).toMatchObject({
+        status: "CANCELLED",
+        order: { id: order.id, status: "CANCELLED", brand: { id: brand.brandId, webhookSecret: brand.webhookSecret } },
+      });
     }
     expect(ownerB.events).toEqual(ownerA.events);
-    expect(cancelled(ownerOtherDocument).data.orderStatusChanged).toMatchObject({ previousStatus: "PENDING", status: "CANCELLED", order: { id: order.id, number: order.number } });
+    expect(cancelled(ownerOtherDocument).data.orderStatusChanged).toMatchObject({
+      previousStatus: "PENDING",
+      status: "CANCELLED",
+      order: { id: order.id, number: order.number },
+    });
 
     // Other viewers on the same document: their own execution, the secret refused to each.
     for (const s of [coorg, viaKey]) {
-      expect(cancelled(s).errors?.map((e) => [e.extensions?.code, (e as { path?: unknown }).path])).toEqual([["FORBIDDEN", ["orderStatusChanged", "order", "brand", "webhookSecret"]]]);
-      expect(cancelled(s).data.orderStatusChanged).toMatchObject({ status: "CANCELLED", order: { id: order.id, brand: { id: brand.brandId, webhookSecret: null } } });
+      expect(cancelled(s).errors?.map((e) => [e.extensions?.code, (e as { path?: unknown }).path])).toEqual([
+        ["FORBIDDEN", ["orderStatusChanged", "order", "brand", "webhookSecret"]],
+      ]);
+      expect(cancelled(s).data.orderStatusChanged).toMatchObject({
+        status: "CANCELLED",
+        order: { id: order.id, brand: { id: brand.brandId, webhookSecret: null } },
+      });
     }
     for (const s of [...all, outsider]) await s.close();
   });
@@ -288,13 +339,22 @@ describe("one execution per event, operation and viewer", () => {
   it("delivers every event in order to subscribers sharing executions, on both instances", async () => {
     const brand = await brandWithProducts();
     const subs = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => subscribe(STATUS_EVENTS, { brandId: brand.brandId }, { token: brand.owner.token, base: i % 2 ? apiB.url : undefined })),
+      Array.from({ length: 6 }, (_, i) =>
+        subscribe(STATUS_EVENTS, { brandId: brand.brandId }, { token: brand.owner.token, base: i % 2 ? apiB.url : undefined }),
+      ),
     );
     const customer = await anonymous();
     const order = await placeOrder(brand, customer.token);
     await payOrder(order, customer.token);
     await ok(FulfillOrderDocument, { orderId: order.id }, { token: brand.owner.token });
-    for (const s of subs) await eventually(async () => expect(statuses(s.events)).toEqual([[null, "PENDING"], ["PENDING", "PAID"], ["PAID", "FULFILLED"]]));
+    for (const s of subs)
+      await eventually(async () =>
+        expect(statuses(s.events)).toEqual([
+          [null, "PENDING"],
+          ["PENDING", "PAID"],
+          ["PAID", "FULFILLED"],
+        ]),
+      );
     const seqs = subs.map((s) => s.events.map((e) => e.data.orderStatusChanged.seq));
     expect(new Set(seqs.map((s) => s.join(",")))).toEqual(new Set(["0,1,2"]));
     for (const s of subs) await s.close();

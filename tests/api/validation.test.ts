@@ -61,12 +61,21 @@ describe("createOrder refuses bad input, names the field and stores nothing", ()
     ["a buyer name of 201 characters", () => ({ buyer: { name: "a".repeat(201), email: "ada@example.test" } }), "input.buyer.name"],
     [
       "an invalid second attendee email",
-      () => ({ attendees: [{ name: "Tim", email: "tim@example.test" }, { name: "Kim", email: "kim@" }] }),
+      () => ({
+        attendees: [
+          { name: "Tim", email: "tim@example.test" },
+          { name: "Kim", email: "kim@" },
+        ],
+      }),
       "input.attendees[1].email",
     ],
     ["a coupon code (no discounts exist yet)", () => ({ couponCode: "WELCOME10" }), "input.couponCode"],
     ["a quantity that is not an integer (variable coercion)", () => ({ lines: [line(1.5)] }), "input.lines[0].quantity"],
-    ["a quantity given as a string (variable coercion)", () => ({ lines: [{ productId: X.products[0].id, quantity: "two" as never }] }), "input.lines[0].quantity"],
+    [
+      "a quantity given as a string (variable coercion)",
+      () => ({ lines: [{ productId: X.products[0].id, quantity: "two" as never }] }),
+      "input.lines[0].quantity",
+    ],
   ];
 
   it.each(cases)("%s", async (_, overrides, field) => {
@@ -76,7 +85,7 @@ describe("createOrder refuses bad input, names the field and stores nothing", ()
     expect(await orderRows()).toEqual(before);
   });
 
-  it("a type error in the document itself (quantity: \"two\") fails validation with HTTP 400 and stores nothing", async () => {
+  it('a type error in the document itself (quantity: "two") fails validation with HTTP 400 and stores nothing', async () => {
     const before = await orderRows();
     const r = await gql(
       `mutation { createOrder(input: { brandId: "${X.brandId}", lines: [{ productId: "${X.products[0].id}", quantity: "two" }],
@@ -91,11 +100,7 @@ describe("createOrder refuses bad input, names the field and stores nothing", ()
   });
 
   it("every problem is listed in extensions.problems, the first one in extensions.field", async () => {
-    const r = await gql(
-      CreateOrderDocument,
-      { input: orderInput(X, { lines: [line(0)], buyer: { name: "", email: "nope" } }) },
-      { token: customer.token },
-    );
+    const r = await gql(CreateOrderDocument, { input: orderInput(X, { lines: [line(0)], buyer: { name: "", email: "nope" } }) }, { token: customer.token });
     expectBadInput(r, "input.lines[0].quantity");
     expect((r.errors![0].extensions!.problems as { field: string }[]).map((p) => p.field)).toEqual([
       "input.lines[0].quantity",
@@ -226,9 +231,10 @@ describe("error answers never leak internals", () => {
       gql(`{ me { `, undefined, {}),
       gql(`{ doesNotExist }`, undefined, {}),
       gql(CreateOrderDocument, {} as never, { token: customer.token }),
-      fetch(graphqlUrl(), { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }).then(
-        async (res) => ({ status: res.status, body: await res.json() }),
-      ),
+      fetch(graphqlUrl(), { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }).then(async (res) => ({
+        status: res.status,
+        body: await res.json(),
+      })),
     ]);
     for (const a of answers) {
       expect(a.status).toBe(400);

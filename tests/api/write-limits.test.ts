@@ -22,8 +22,9 @@ const tally = (results: GraphQLResult<unknown>[]) => {
   for (const r of results) t[codeOf(r)] = (t[codeOf(r)] ?? 0) + 1;
   return t;
 };
-const scopesOf = (results: GraphQLResult<unknown>[]) =>
-  [...new Set(results.filter((r) => codeOf(r) === "RATE_LIMITED").map((r) => (r.errors![0].extensions!.limit as { scope: string }).scope))];
+const scopesOf = (results: GraphQLResult<unknown>[]) => [
+  ...new Set(results.filter((r) => codeOf(r) === "RATE_LIMITED").map((r) => (r.errors![0].extensions!.limit as { scope: string }).scope)),
+];
 
 const orderInput = (brand: BrandSetup, couponCode: string | null = null) => ({
   brandId: brand.brandId,
@@ -121,7 +122,10 @@ describe("coupon hoarding", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => createOrder(brand, from(testClientIp(), session.token), code)));
     expect(tally(results)).toEqual({ OK: 1, BAD_USER_INPUT: 19 });
     for (const r of results.filter((r) => r.errors)) {
-      expect(r.errors![0]).toMatchObject({ message: "input.couponCode: is already held by your unpaid order: pay or cancel that order first", extensions: { field: "input.couponCode" } });
+      expect(r.errors![0]).toMatchObject({
+        message: "input.couponCode: is already held by your unpaid order: pay or cancel that order first",
+        extensions: { field: "input.couponCode" },
+      });
     }
     expect(await held(brand, code)).toBe(1);
     expect((await db().query("select uses from coupon where brand_id = $1 and code = $2", [brand.brandId, code])).rows[0].uses).toBe(1);

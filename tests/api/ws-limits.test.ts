@@ -15,7 +15,13 @@ import { MY_ORDER_EVENTS, acknowledgedSocket, closedWithin, subscribe, wsUrl } f
 const MAX = 3;
 let api: ApiProcess;
 beforeAll(async () => {
-  api = await startApi({ DATABASE_URL: inject("databaseUrl"), TRUST_PROXY: "loopback", WS_MAX_PER_ADDRESS: String(MAX), WS_IDLE_TIMEOUT_MS: "1000", RUN_WORKER: "false" });
+  api = await startApi({
+    DATABASE_URL: inject("databaseUrl"),
+    TRUST_PROXY: "loopback",
+    WS_MAX_PER_ADDRESS: String(MAX),
+    WS_IDLE_TIMEOUT_MS: "1000",
+    RUN_WORKER: "false",
+  });
 });
 afterAll(async () => api?.stop());
 

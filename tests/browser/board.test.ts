@@ -107,7 +107,10 @@ describe.runIf(hasChromium)("admin order board at /admin", { timeout: 60_000 }, 
     await statusCell(page, fresh.number, "Pending").waitFor(WAIT);
     await payOrder(fresh, customer.token);
     await statusCell(page, fresh.number, "Paid").waitFor(WAIT);
-    const rows = page.getByRole("table", { name: /Orders of/ }).locator("tbody").getByRole("row");
+    const rows = page
+      .getByRole("table", { name: /Orders of/ })
+      .locator("tbody")
+      .getByRole("row");
     expect(await rows.nth(0).innerText()).toContain(fresh.number);
     expect(await row(page, fresh.number).innerText()).toContain("Nina New");
     expect(await rows.count()).toBe(2);
@@ -175,7 +178,9 @@ describe.runIf(hasChromium)("admin order board at /admin", { timeout: 60_000 }, 
     type Storage = { sessionStorage: { setItem(key: string, value: string): void } };
     await page.evaluate(() => (globalThis as unknown as Storage).sessionStorage.setItem("orderline.board.token", "not-a-valid-token"));
     await page.reload();
-    await message(page).getByText(/session has expired or is no longer valid/).waitFor(WAIT);
+    await message(page)
+      .getByText(/session has expired or is no longer valid/)
+      .waitFor(WAIT);
     expect(await page.getByLabel("Email").isVisible()).toBe(true);
     expect(await page.getByRole("button", { name: "Log out" }).isVisible()).toBe(false);
     await page.close();

@@ -66,7 +66,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // FAULTS_DEBUG=1: the API's last warnings and errors, to see what it went through.
-  if (process.env.FAULTS_DEBUG) console.log(api?.logs.filter((l) => !l.includes('"level":30')).slice(-40).map((l) => l.slice(0, 600)).join("\n"));
+  if (process.env.FAULTS_DEBUG)
+    console.log(
+      api?.logs
+        .filter((l) => !l.includes('"level":30'))
+        .slice(-40)
+        .map((l) => l.slice(0, 600))
+        .join("\n"),
+    );
   await sub?.close().catch(() => undefined);
   await api?.stop();
   await sql?.end();
@@ -88,7 +95,11 @@ async function post(query: string, variables: Record<string, unknown>, token?: s
   try {
     const res = await fetch(`${api.url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json;q=0.9", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json;q=0.9",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(8_000),
     });
@@ -115,7 +126,11 @@ async function readyz(): Promise<{ at: number; end: number; status: number | "no
 }
 
 const emailStatuses = async (orderIds: string[]) =>
-  (await sql.query<{ status: string; n: number }>("select status, count(*)::int as n from email where order_id = any($1) group by status order by status", [orderIds])).rows;
+  (
+    await sql.query<{ status: string; n: number }>("select status, count(*)::int as n from email where order_id = any($1) group by status order by status", [
+      orderIds,
+    ])
+  ).rows;
 
 describe("a PostgreSQL restart under load", () => {
   let shop: Shop;
@@ -143,7 +158,14 @@ describe("a PostgreSQL restart under load", () => {
       loop(() =>
         post(
           "mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id status } }",
-          { input: { brandId: shop.brandId, lines: [{ productId: shop.productId, quantity: 1 }], buyer: { name: "Load", email: "load@example.test" }, attendees: [] } },
+          {
+            input: {
+              brandId: shop.brandId,
+              lines: [{ productId: shop.productId, quantity: 1 }],
+              buyer: { name: "Load", email: "load@example.test" },
+              attendees: [],
+            },
+          },
           token,
         ),
       ),
@@ -177,7 +199,11 @@ describe("a PostgreSQL restart under load", () => {
     const startedAt = Date.now();
 
     // Ready again by itself: database, LISTEN connection and job worker.
-    await until(async () => expect(await readyz()).toMatchObject({ status: 200, body: { ok: true, database: "up", listener: "up", worker: "up" } }), 20_000, 100);
+    await until(
+      async () => expect(await readyz()).toMatchObject({ status: 200, body: { ok: true, database: "up", listener: "up", worker: "up" } }),
+      20_000,
+      100,
+    );
     await sleep(500);
     loading = false;
     probing = false;
@@ -233,7 +259,14 @@ describe("a PostgreSQL restart under load", () => {
     const order = await orderFor(shop, buyer, token);
     await pay(shop, order, token);
     await until(() => expect(postmark.acceptedFor(buyer)).toBe(1), 15_000);
-    await until(() => expect(sub!.events.filter((e) => e.data?.orderStatusChanged?.order?.id === order.id).map((e) => e.data.orderStatusChanged.status)).toEqual(["PENDING", "PAID"]), 10_000); // created, then paid
+    await until(
+      () =>
+        expect(sub!.events.filter((e) => e.data?.orderStatusChanged?.order?.id === order.id).map((e) => e.data.orderStatusChanged.status)).toEqual([
+          "PENDING",
+          "PAID",
+        ]),
+      10_000,
+    ); // created, then paid
 
     // The emails in flight during the outage are all sent in the end: at least once, at most twice
     // (Postmark may have accepted one whose SENT could not be committed; see worker-crash.test.ts).
@@ -241,10 +274,12 @@ describe("a PostgreSQL restart under load", () => {
     const accepted = inFlight.map((o) => postmark.acceptedFor(o.buyer));
     for (const n of accepted) expect([1, 2]).toContain(n);
     const restarts = api.logs.filter((l) => l.includes("job worker stopped unexpectedly")).length;
-    console.info(`[faults] emails in flight at the outage: ${inFlight.length}, Postmark accepted them ${accepted.join("/")} times; job runner restarts: ${restarts}`);
+    console.info(
+      `[faults] emails in flight at the outage: ${inFlight.length}, Postmark accepted them ${accepted.join("/")} times; job runner restarts: ${restarts}`,
+    );
   });
 
-  it("reports a dead job runner on /readyz (503, worker \"down\") and replaces it", async () => {
+  it('reports a dead job runner on /readyz (503, worker "down") and replaces it', async () => {
     // graphile-worker stops its pool when it hears of a breaking schema migration by another
     // instance: a real way for the runner to die while the process lives on.
     const probes: Awaited<ReturnType<typeof readyz>>[] = [];

@@ -69,18 +69,22 @@ describe("the shop's webhook endpoint down for an hour (simulated)", () => {
     for (let tries = 1; ; tries++) {
       if (tries > 20) throw new Error("more tries than an hour of backoff allows");
       // Try number `tries` ran: it failed and scheduled the next one, or it delivered.
-      const state = await until(async () => {
-        const { rows } = await sql.query(
-          `select d.attempts, d.status, j.id as job_id, extract(epoch from j.run_at - now()) * 1000 as wait_ms
+      const state = await until(
+        async () => {
+          const { rows } = await sql.query(
+            `select d.attempts, d.status, j.id as job_id, extract(epoch from j.run_at - now()) * 1000 as wait_ms
              from coupon_delivery d
              left join graphile_worker.jobs j on j.key = 'delivery:' || d.id and j.locked_at is null
             where d.id = $1`,
-          [deliveryId],
-        );
-        expect(rows[0].attempts).toBe(tries);
-        expect(rows[0].status === "DELIVERED" || rows[0].job_id !== null).toBe(true);
-        return rows[0] as { attempts: number; status: string; job_id: string | null; wait_ms: string };
-      }, 10_000, 20);
+            [deliveryId],
+          );
+          expect(rows[0].attempts).toBe(tries);
+          expect(rows[0].status === "DELIVERED" || rows[0].job_id !== null).toBe(true);
+          return rows[0] as { attempts: number; status: string; job_id: string | null; wait_ms: string };
+        },
+        10_000,
+        20,
+      );
       if (state.status === "DELIVERED") break;
       expect(state.status).toBe("PENDING");
       const wait = Number(state.wait_ms);

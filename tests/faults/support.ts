@@ -11,13 +11,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import {
-  AttemptToPayDocument,
-  CreateBrandDocument,
-  CreateOrderDocument,
-  CreateProductDocument,
-  SignUpDocument,
-} from "../graphql/generated";
+import { AttemptToPayDocument, CreateBrandDocument, CreateOrderDocument, CreateProductDocument, SignUpDocument } from "../graphql/generated";
 import { ok, uniqueEmail } from "../helpers/api";
 import { eventId, sendWebhook } from "../helpers/fixtures";
 import { ROOT, TEST_AUTH_SECRET, TEST_WEBHOOK_SECRET } from "../helpers/processes";

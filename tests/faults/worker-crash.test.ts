@@ -92,10 +92,9 @@ describe("kill -9 of the worker while it sends", () => {
     workers.push(w2);
     // Every email SENT...
     await until(async () => {
-      const { rows } = await sql.query<{ status: string; n: number }>(
-        "select status, count(*)::int as n from email where order_id = any($1) group by status",
-        [orders.map((o) => o.id)],
-      );
+      const { rows } = await sql.query<{ status: string; n: number }>("select status, count(*)::int as n from email where order_id = any($1) group by status", [
+        orders.map((o) => o.id),
+      ]);
       expect(rows).toEqual([{ status: "SENT", n: EMAILS }]);
     }, 20_000);
     const recoveryMs = Date.now() - restarted;

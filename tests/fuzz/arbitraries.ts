@@ -82,8 +82,7 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
     else if (v instanceof RawLit) {
       out.push(v.text);
       stack.push(v.json);
-    }
-    else if (Array.isArray(v)) for (const x of v) stack.push(x);
+    } else if (Array.isArray(v)) for (const x of v) stack.push(x);
     else if (v && typeof v === "object") {
       for (const [k, x] of Object.entries(v)) {
         out.push(k);
@@ -123,7 +122,7 @@ export const NASTY_STRINGS = [
   "'; drop table orders; --",
   "' OR '1'='1",
   "1; select pg_sleep(5)",
-  "\" OR 1=1 --",
+  '" OR 1=1 --',
   "') union select password_hash from users --",
   "$1",
   "?",
@@ -182,15 +181,54 @@ const deepArb: fc.Arbitrary<Val> = fc.tuple(fc.constantFrom(5, 20, 100, 500), fc
   return v;
 });
 
-const hugeNumbers = [2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e21, 1e308, -1e308, 5e-324, 0.5, -0.5, 1.5, -0, 1e-7];
+const hugeNumbers = [
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e21,
+  1e308,
+  -1e308,
+  5e-324,
+  0.5,
+  -0.5,
+  1.5,
+  -0,
+  1e-7,
+];
 
 /** A value of any kind, mostly the wrong one for wherever it is put. */
 export const hostileArb: fc.Arbitrary<Val> = fc.oneof(
   w(5, hostileStringArb),
   w(3, fc.constantFrom<Val>(null, true, false, 0, -1, 1, ...hugeNumbers)),
-  w(1, fc.double().map((d): Val => d)),
-  w(1, fc.constantFrom(new RawLit("NaN", "NaN"), new RawLit("Infinity", 1e400), new RawLit("1e999", 1e400), new RawLit("-0.0e-0", -0), new RawLit("123456789012345678901234567890", 1.2345678901234568e29), new RawLit("$undeclared", null), new RawLit("$v0", null), new RawLit('"""block\n  "string"\n"""', 'block\n"string"'), new RawLit("ORDER", "ORDER"))),
-  w(1, fc.constantFrom<Val>([], [null], obj([]), obj([["__proto__", obj([["isAdmin", true]])]]), obj([["constructor", obj([["prototype", obj([["x", 1]])]])]]), [[[[1]]]])),
+  w(
+    1,
+    fc.double().map((d): Val => d),
+  ),
+  w(
+    1,
+    fc.constantFrom(
+      new RawLit("NaN", "NaN"),
+      new RawLit("Infinity", 1e400),
+      new RawLit("1e999", 1e400),
+      new RawLit("-0.0e-0", -0),
+      new RawLit("123456789012345678901234567890", 1.2345678901234568e29),
+      new RawLit("$undeclared", null),
+      new RawLit("$v0", null),
+      new RawLit('"""block\n  "string"\n"""', 'block\n"string"'),
+      new RawLit("ORDER", "ORDER"),
+    ),
+  ),
+  w(
+    1,
+    fc.constantFrom<Val>([], [null], obj([]), obj([["__proto__", obj([["isAdmin", true]])]]), obj([["constructor", obj([["prototype", obj([["x", 1]])]])]]), [
+      [[[1]]],
+    ]),
+  ),
   w(1, deepArb),
   w(1, fc.array(fc.constantFrom<Val>(1, "a", null, true), { minLength: 11, maxLength: 1_000 })),
   w(1, fc.dictionary(fc.string({ maxLength: 8 }), fc.constantFrom<Val>(1, "a", null), { maxKeys: 50 }) as fc.Arbitrary<Val>),
@@ -244,14 +282,40 @@ const ROOT_ID_KIND: Record<string, IdKind> = {
 function idArb(pool: Pool, kind: IdKind | undefined, noisy: boolean): fc.Arbitrary<Val> {
   const all = Object.values(pool.ids).flat();
   const real = kind && pool.ids[kind].length ? pool.ids[kind] : all;
-  const mangled = fc.constantFrom(...real).chain((id) =>
-    fc.constantFrom(id.toUpperCase(), id.replace(/-/g, ""), `{${id}}`, ` ${id}`, `${id} `, `${id}\n`, `${id}0`, id.slice(1), `urn:uuid:${id}`, id.replace(/^./, "g"), `${id}' or '1'='1`),
-  );
-  if (!noisy) return fc.oneof(w(12, fc.constantFrom(...real)), w(2, fc.constantFrom(...all)), w(1, fc.uuid().map((u): Val => u)), w(1, mangled));
+  const mangled = fc
+    .constantFrom(...real)
+    .chain((id) =>
+      fc.constantFrom(
+        id.toUpperCase(),
+        id.replace(/-/g, ""),
+        `{${id}}`,
+        ` ${id}`,
+        `${id} `,
+        `${id}\n`,
+        `${id}0`,
+        id.slice(1),
+        `urn:uuid:${id}`,
+        id.replace(/^./, "g"),
+        `${id}' or '1'='1`,
+      ),
+    );
+  if (!noisy)
+    return fc.oneof(
+      w(12, fc.constantFrom(...real)),
+      w(2, fc.constantFrom(...all)),
+      w(
+        1,
+        fc.uuid().map((u): Val => u),
+      ),
+      w(1, mangled),
+    );
   return fc.oneof(
     w(10, fc.constantFrom(...real)),
     w(3, fc.constantFrom(...all)),
-    w(3, fc.uuid().map((u): Val => u)),
+    w(
+      3,
+      fc.uuid().map((u): Val => u),
+    ),
     w(2, mangled),
     w(1, fc.constantFrom<Val>("00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "not-a-uuid", "0", "1", "-1", "")),
     w(1, fc.constantFrom<Val>(0, 1, -1, 2 ** 31, 2 ** 53, 12345678901234567890)), // ID accepts integers
@@ -261,7 +325,9 @@ function idArb(pool: Pool, kind: IdKind | undefined, noisy: boolean): fc.Arbitra
 
 // ---- scalar values by type and by the name of the argument or input field ---------------------
 
-const validEmail = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9.+-]{0,12}$/), fc.constantFrom("example.test", "example.org", "xn--bcher-kva.example")).map(([l, d]) => `fz-${l}@${d}`);
+const validEmail = fc
+  .tuple(fc.stringMatching(/^[a-z][a-z0-9.+-]{0,12}$/), fc.constantFrom("example.test", "example.org", "xn--bcher-kva.example"))
+  .map(([l, d]) => `fz-${l}@${d}`);
 
 function stringArb(pool: Pool, name: string, noisy: boolean): fc.Arbitrary<Val> {
   const n = name.toLowerCase();
@@ -271,16 +337,57 @@ function stringArb(pool: Pool, name: string, noisy: boolean): fc.Arbitrary<Val> 
     typed = fc.oneof(
       w(noisy ? 4 : 10, validEmail),
       w(noisy ? 3 : 4, fc.constantFrom(...pool.emails)),
-      w(1, fc.constantFrom(...pool.emails).map((e) => ` ${e.toUpperCase()} `)),
-      w(noisy ? 2 : 1, fc.constantFrom("a@b", "@example.test", "a@@b.cc", "a b@c.de", "a@b.c", "\"quoted\"@example.test", "x@[127.0.0.1]", `${"a".repeat(320)}@example.test`, "ünï@例え.テスト", "a@b.cc\n", "a@b.cc,c@d.ee", "a@b.cc\u0000")),
+      w(
+        1,
+        fc.constantFrom(...pool.emails).map((e) => ` ${e.toUpperCase()} `),
+      ),
+      w(
+        noisy ? 2 : 1,
+        fc.constantFrom(
+          "a@b",
+          "@example.test",
+          "a@@b.cc",
+          "a b@c.de",
+          "a@b.c",
+          '"quoted"@example.test',
+          "x@[127.0.0.1]",
+          `${"a".repeat(320)}@example.test`,
+          "ünï@例え.テスト",
+          "a@b.cc\n",
+          "a@b.cc,c@d.ee",
+          "a@b.cc\u0000",
+        ),
+      ),
     );
   else if (n === "password")
-    typed = fc.oneof(w(3, c("correct horse battery staple")), w(2, fc.string({ minLength: noisy ? 1 : 10, maxLength: 80 })), w(1, fc.constantFrom("", "short", "x".repeat(5_000), "pässwörd wïth ünïcödé", "\ud800 lone surrogate")));
-  else if (n === "currency") typed = fc.oneof(w(4, fc.constantFrom("EUR", "USD", "JPY", "GBP", "ISK", "KRW")), w(2, fc.constantFrom("eur", " usd ", "XXX", "EURO", "€", "", "E", "BTC", "ZZZ")));
+    typed = fc.oneof(
+      w(3, c("correct horse battery staple")),
+      w(2, fc.string({ minLength: noisy ? 1 : 10, maxLength: 80 })),
+      w(1, fc.constantFrom("", "short", "x".repeat(5_000), "pässwörd wïth ünïcödé", "\ud800 lone surrogate")),
+    );
+  else if (n === "currency")
+    typed = fc.oneof(
+      w(4, fc.constantFrom("EUR", "USD", "JPY", "GBP", "ISK", "KRW")),
+      w(2, fc.constantFrom("eur", " usd ", "XXX", "EURO", "€", "", "E", "BTC", "ZZZ")),
+    );
   else if (n.includes("url"))
     typed = fc.oneof(
       w(3, fc.constantFrom("https://shop.example.test/hooks/coupons", "http://127.0.0.1:9/hook", "")),
-      w(2, fc.constantFrom("javascript:alert(1)", "ftp://example.test/x", "file:///etc/passwd", "http://", "https://[::1]:99999/", "http://user:pass@example.test/", "https://example.test/" + "a".repeat(2_100), "//example.test", "data:text/plain,hi", "http://169.254.169.254/latest/meta-data/")),
+      w(
+        2,
+        fc.constantFrom(
+          "javascript:alert(1)",
+          "ftp://example.test/x",
+          "file:///etc/passwd",
+          "http://",
+          "https://[::1]:99999/",
+          "http://user:pass@example.test/",
+          "https://example.test/" + "a".repeat(2_100),
+          "//example.test",
+          "data:text/plain,hi",
+          "http://169.254.169.254/latest/meta-data/",
+        ),
+      ),
       w(1, fc.webUrl()),
     );
   else if (n === "couponcode" || n === "fixedcode")
@@ -292,7 +399,10 @@ function stringArb(pool: Pool, name: string, noisy: boolean): fc.Arbitrary<Val> 
   else if (n === "token")
     typed = fc.oneof(
       w(2, pool.fanTokens.length ? fc.constantFrom(...pool.fanTokens) : c("x".repeat(43))),
-      w(2, fc.uint8Array({ minLength: 0, maxLength: 48 }).map((b) => Buffer.from(b).toString("base64url"))),
+      w(
+        2,
+        fc.uint8Array({ minLength: 0, maxLength: 48 }).map((b) => Buffer.from(b).toString("base64url")),
+      ),
       w(1, fc.constantFrom("", "x".repeat(43), "x".repeat(10_000), "../../", "%00")),
     );
   else if (n === "after") typed = cursorArb(pool);
@@ -306,24 +416,30 @@ function cursorArb(pool: Pool): fc.Arbitrary<string> {
   const uuid = "2a0f6c1e-8b7d-4c55-9e2f-1b3c4d5e6f70";
   return fc.oneof(
     w(4, pool.cursors.length ? fc.constantFrom(...pool.cursors) : c(b64(`2026-01-01T00:00:00.000Z|${uuid}`))),
-    w(3, fc.tuple(fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }), fc.uuid()).map(([d, u]) => b64(`${d.toISOString()}|${u}`))),
-    w(2, fc.constantFrom(
-      b64(`2026-01-01T00:00:00.000Z|not-a-uuid`),
-      b64(`1969-12-31T23:59:59.999Z|${uuid}`),
-      b64(`1970-01-01T00:00:00.000Z|${uuid}`),
-      b64(`9999-12-31T23:59:59.999Z|${uuid}`),
-      b64(`+010000-01-01T00:00:00.000Z|${uuid}`),
-      b64(`2026-01-01T00:00:00.000Z|${uuid.toUpperCase()}`),
-      b64(`2026-01-01T00:00:00Z|${uuid}`),
-      b64(`2026-01-01T00:00:00.000Z|${uuid}|x`),
-      b64(`|`),
-      b64(""),
-      "",
-      "!!!",
-      "====",
-      "a".repeat(10_000),
-      b64("2026-01-01T00:00:00.000Z|" + uuid + "\u0000"),
-    )),
+    w(
+      3,
+      fc.tuple(fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }), fc.uuid()).map(([d, u]) => b64(`${d.toISOString()}|${u}`)),
+    ),
+    w(
+      2,
+      fc.constantFrom(
+        b64(`2026-01-01T00:00:00.000Z|not-a-uuid`),
+        b64(`1969-12-31T23:59:59.999Z|${uuid}`),
+        b64(`1970-01-01T00:00:00.000Z|${uuid}`),
+        b64(`9999-12-31T23:59:59.999Z|${uuid}`),
+        b64(`+010000-01-01T00:00:00.000Z|${uuid}`),
+        b64(`2026-01-01T00:00:00.000Z|${uuid.toUpperCase()}`),
+        b64(`2026-01-01T00:00:00Z|${uuid}`),
+        b64(`2026-01-01T00:00:00.000Z|${uuid}|x`),
+        b64(`|`),
+        b64(""),
+        "",
+        "!!!",
+        "====",
+        "a".repeat(10_000),
+        b64("2026-01-01T00:00:00.000Z|" + uuid + "\u0000"),
+      ),
+    ),
     w(1, fc.string().map(b64)),
     w(1, fc.string()),
   );
@@ -335,7 +451,12 @@ function intArb(name: string, noisy = true): fc.Arbitrary<Val> {
   let typed: fc.Arbitrary<Val>;
   if (n === "first") typed = fc.oneof(w(4, fc.integer({ min: 1, max: 100 })), w(2, fc.constantFrom(0, -1, 101, 1000, 2 ** 31 - 1)));
   else if (n === "quantity") typed = fc.oneof(w(4, fc.integer({ min: 1, max: 10 })), w(2, fc.constantFrom(0, -1, 1000, 1_000_000, 2 ** 31 - 1)));
-  else if (n === "unitprice" || n === "amount") typed = fc.oneof(w(3, fc.integer({ min: 1, max: 100 })), w(3, fc.integer({ min: 0, max: 100_000 })), w(2, fc.constantFrom(-1, 0, 100, 101, 2 ** 31 - 1, 2 ** 30)));
+  else if (n === "unitprice" || n === "amount")
+    typed = fc.oneof(
+      w(3, fc.integer({ min: 1, max: 100 })),
+      w(3, fc.integer({ min: 0, max: 100_000 })),
+      w(2, fc.constantFrom(-1, 0, 100, 101, 2 ** 31 - 1, 2 ** 30)),
+    );
   else if (n === "usagelimit") typed = fc.oneof(w(4, fc.integer({ min: 1, max: 100 })), w(1, fc.constantFrom(0, -5, 2 ** 31 - 1)));
   else typed = fc.integer();
   if (!noisy) return fc.oneof(w(10, typed), w(2, fc.constantFrom<Val>(0, -1, 1, 2 ** 31 - 1, -(2 ** 31))));
@@ -343,37 +464,41 @@ function intArb(name: string, noisy = true): fc.Arbitrary<Val> {
 }
 
 /** Soon or years ahead, in UTC or with an offset (expiry dates must lie in the future). */
-const futureArb: fc.Arbitrary<Val> = fc
-  .tuple(fc.integer({ min: 60_000, max: 50 * 365 * 86_400_000 }), fc.boolean())
-  .map(([ahead, utc]) => {
-    const iso = new Date(Date.now() + ahead).toISOString();
-    return utc ? iso : iso.replace("Z", "+02:00");
-  });
+const futureArb: fc.Arbitrary<Val> = fc.tuple(fc.integer({ min: 60_000, max: 50 * 365 * 86_400_000 }), fc.boolean()).map(([ahead, utc]) => {
+  const iso = new Date(Date.now() + ahead).toISOString();
+  return utc ? iso : iso.replace("Z", "+02:00");
+});
 
 const dateTimeArb: fc.Arbitrary<Val> = fc.oneof(
-  w(5, fc.date({ min: new Date("1971-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString())),
-  w(2, fc.constantFrom(
-    new Date(Date.now() + 86_400_000).toISOString(),
-    new Date(Date.now() - 86_400_000).toISOString(),
-    "2026-11-21T21:50:00.123Z",
-    "2026-11-21T22:50:00+01:00",
-    "2026-11-21t21:50:00z",
-    "0000-01-01T00:00:00Z",
-    "0001-01-01T00:00:00Z",
-    "1000-01-01T00:00:00Z",
-    "9999-12-31T23:59:59.999Z",
-    "+275760-09-13T00:00:00Z",
-    "2026-02-30T00:00:00Z",
-    "2026-13-01T00:00:00Z",
-    "2026-11-21T25:61:61Z",
-    "2026-11-21T21:50:00.123456789123456789Z",
-    "2026-11-21T21:50:00+99:99",
-    "2026-11-21T21:50:00-23:59",
-    "2026-11-21T21:50:00",
-    "2026-11-21",
-    "1732225800",
-    "",
-  )),
+  w(
+    5,
+    fc.date({ min: new Date("1971-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString()),
+  ),
+  w(
+    2,
+    fc.constantFrom(
+      new Date(Date.now() + 86_400_000).toISOString(),
+      new Date(Date.now() - 86_400_000).toISOString(),
+      "2026-11-21T21:50:00.123Z",
+      "2026-11-21T22:50:00+01:00",
+      "2026-11-21t21:50:00z",
+      "0000-01-01T00:00:00Z",
+      "0001-01-01T00:00:00Z",
+      "1000-01-01T00:00:00Z",
+      "9999-12-31T23:59:59.999Z",
+      "+275760-09-13T00:00:00Z",
+      "2026-02-30T00:00:00Z",
+      "2026-13-01T00:00:00Z",
+      "2026-11-21T25:61:61Z",
+      "2026-11-21T21:50:00.123456789123456789Z",
+      "2026-11-21T21:50:00+99:99",
+      "2026-11-21T21:50:00-23:59",
+      "2026-11-21T21:50:00",
+      "2026-11-21",
+      "1732225800",
+      "",
+    ),
+  ),
   w(1, fc.constantFrom<Val>(1732225800, 0, -1, 8.64e15 + 1)),
 );
 
@@ -397,7 +522,8 @@ function typedValueArb(type: GraphQLInputType, ctx: ValueCtx): fc.Arbitrary<Val>
   if (isNonNullType(type)) return ctx.noisy ? fc.oneof(w(30, typedValueArb(type.ofType, ctx)), w(1, c(null))) : typedValueArb(type.ofType, ctx);
   if (isListType(type)) {
     const item = valueArb(type.ofType, ctx);
-    if (!ctx.noisy) return fc.oneof(w(12, fc.array(item, { minLength: 1, maxLength: 4 })), w(1, c([])), w(1, fc.array(item, { minLength: 30, maxLength: 120 })));
+    if (!ctx.noisy)
+      return fc.oneof(w(12, fc.array(item, { minLength: 1, maxLength: 4 })), w(1, c([])), w(1, fc.array(item, { minLength: 30, maxLength: 120 })));
     return fc.oneof(
       w(12, fc.array(item, { maxLength: 4 })),
       w(2, item), // a single value stands for a list of one
@@ -411,10 +537,22 @@ function typedValueArb(type: GraphQLInputType, ctx: ValueCtx): fc.Arbitrary<Val>
     const values = type.getValues().map((v) => v.name);
     if (!ctx.noisy) return fc.constantFrom(...values).map((v) => new EnumLit(v));
     return fc.oneof(
-      w(12, fc.constantFrom(...values).map((v) => new EnumLit(v))),
-      w(1, fc.constantFrom(...values).map((v): Val => v)), // a string: invalid inline, valid in variables
-      w(1, fc.constantFrom(...values).map((v) => new EnumLit(v.toLowerCase()))),
-      w(1, fc.constantFrom("UNKNOWN", "ADMIN", "USER", "null", "true", "Paid", "_", "__proto__").map((v) => new EnumLit(v))),
+      w(
+        12,
+        fc.constantFrom(...values).map((v) => new EnumLit(v)),
+      ),
+      w(
+        1,
+        fc.constantFrom(...values).map((v): Val => v),
+      ), // a string: invalid inline, valid in variables
+      w(
+        1,
+        fc.constantFrom(...values).map((v) => new EnumLit(v.toLowerCase())),
+      ),
+      w(
+        1,
+        fc.constantFrom("UNKNOWN", "ADMIN", "USER", "null", "true", "Paid", "_", "__proto__").map((v) => new EnumLit(v)),
+      ),
     );
   }
   if (isInputObjectType(type) && type.name === "CreateOrderInput" && !ctx.noisy && Object.keys(ctx.pool.productsByBrand).length) {
@@ -437,7 +575,16 @@ function typedValueArb(type: GraphQLInputType, ctx: ValueCtx): fc.Arbitrary<Val>
       case "Boolean":
         return ctx.noisy ? fc.oneof(w(10, fc.boolean()), w(1, fc.constantFrom<Val>("true", 1, 0, null))) : fc.boolean();
       case "DateTime":
-        return ctx.noisy ? dateTimeArb : fc.oneof(w(3, futureArb), w(1, c(null)), w(1, dateTimeArb.filter((v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v))));
+        return ctx.noisy
+          ? dateTimeArb
+          : fc.oneof(
+              w(3, futureArb),
+              w(1, c(null)),
+              w(
+                1,
+                dateTimeArb.filter((v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v)),
+              ),
+            );
       default:
         return hostileArb;
     }
@@ -454,7 +601,10 @@ function inputObjectArb(type: GraphQLInputObjectType, ctx: ValueCtx): fc.Arbitra
   });
   const extra = fc.oneof(
     w(20, c([] as [string, Val][])),
-    w(ctx.noisy ? 1 : 0, fc.tuple(fc.constantFrom("id", "isAdmin", "status", "__proto__", "brandID", "Email", "total", "deletedAt"), hostileArb).map((e) => [e])),
+    w(
+      ctx.noisy ? 1 : 0,
+      fc.tuple(fc.constantFrom("id", "isAdmin", "status", "__proto__", "brandID", "Email", "total", "deletedAt"), hostileArb).map((e) => [e]),
+    ),
   );
   return fc.tuple(fc.tuple(...fields), extra).map(([fs, ex]) => obj([...fs.filter((f): f is [string, Val] => f !== undefined), ...ex]));
 }
@@ -465,7 +615,16 @@ function coherentOrderArb(type: GraphQLInputObjectType, ctx: ValueCtx): fc.Arbit
   return fc.tuple(inputObjectArb(type, ctx), fc.constantFrom(...brands)).chain(([input, brandId]) =>
     fc
       .tuple(fc.shuffledSubarray(ctx.pool.productsByBrand[brandId], { minLength: 1 }), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 8, maxLength: 8 }))
-      .map(([products, qs]) => ({ ...(input as Record<string, Val>), brandId, lines: products.map((productId, i) => obj([["productId", productId], ["quantity", qs[i]]])) })),
+      .map(([products, qs]) => ({
+        ...(input as Record<string, Val>),
+        brandId,
+        lines: products.map((productId, i) =>
+          obj([
+            ["productId", productId],
+            ["quantity", qs[i]],
+          ]),
+        ),
+      })),
   );
 }
 
@@ -603,29 +762,61 @@ function typoArb(name: string): fc.Arbitrary<string> {
     c(name.toUpperCase()),
     c(`${name}s`),
     c(name.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)), // snake_case: the column name
-    fc.constantFrom("password", "passwordHash", "password_hash", "secretHash", "tokenHash", "deletedAt", "is_admin", "__proto__", "constructor", "toString", "__schema", "__type", "nope"),
+    fc.constantFrom(
+      "password",
+      "passwordHash",
+      "password_hash",
+      "secretHash",
+      "tokenHash",
+      "deletedAt",
+      "is_admin",
+      "__proto__",
+      "constructor",
+      "toString",
+      "__schema",
+      "__type",
+      "nope",
+    ),
   );
 }
 
 const directiveArb = (pool: Pool, noisy: boolean): fc.Arbitrary<DirIR> =>
   fc.oneof(
-    w(4, fc.tuple(fc.constantFrom("include", "skip"), argIRArb("if", booleanNonNull, { pool, noisy, root: "", path: ["if"] })).map(([name, a]) => ({ name, args: [a] }))),
-    w(noisy ? 1 : 0, fc.constantFrom<DirIR>(
-      { name: "include", args: [] },
-      { name: "deprecated", args: [] },
-      { name: "auth", args: [{ name: "requires", value: new EnumLit("OWNER"), mode: "inline", varType: "Role!", omitValue: false }] },
-      { name: "specifiedBy", args: [{ name: "url", value: "x", mode: "inline", varType: "String!", omitValue: false }] },
-      { name: "defer", args: [] },
-      { name: "stream", args: [] },
-      { name: "nope", args: [] },
-    )),
+    w(
+      4,
+      fc
+        .tuple(fc.constantFrom("include", "skip"), argIRArb("if", booleanNonNull, { pool, noisy, root: "", path: ["if"] }))
+        .map(([name, a]) => ({ name, args: [a] })),
+    ),
+    w(
+      noisy ? 1 : 0,
+      fc.constantFrom<DirIR>(
+        { name: "include", args: [] },
+        { name: "deprecated", args: [] },
+        { name: "auth", args: [{ name: "requires", value: new EnumLit("OWNER"), mode: "inline", varType: "Role!", omitValue: false }] },
+        { name: "specifiedBy", args: [{ name: "url", value: "x", mode: "inline", varType: "String!", omitValue: false }] },
+        { name: "defer", args: [] },
+        { name: "stream", args: [] },
+        { name: "nope", args: [] },
+      ),
+    ),
   );
 const booleanNonNull: GraphQLInputType = new GraphQLNonNull(GraphQLBoolean);
 
 const dirsArb = (g: DocGen) =>
   g.noisy
-    ? fc.oneof(w(150, c([] as DirIR[])), w(6, fc.array(directiveArb(g.pool, true), { minLength: 1, maxLength: 2 })), w(1, fc.array(directiveArb(g.pool, true), { minLength: 8, maxLength: 12 })))
-    : fc.oneof(w(40, c([] as DirIR[])), w(1, directiveArb(g.pool, false).map((d) => [d])));
+    ? fc.oneof(
+        w(150, c([] as DirIR[])),
+        w(6, fc.array(directiveArb(g.pool, true), { minLength: 1, maxLength: 2 })),
+        w(1, fc.array(directiveArb(g.pool, true), { minLength: 8, maxLength: 12 })),
+      )
+    : fc.oneof(
+        w(40, c([] as DirIR[])),
+        w(
+          1,
+          directiveArb(g.pool, false).map((d) => [d]),
+        ),
+      );
 
 function varTypeArb(type: GraphQLInputType, noisy: boolean): fc.Arbitrary<string> {
   const t = String(type);
@@ -635,7 +826,24 @@ function varTypeArb(type: GraphQLInputType, noisy: boolean): fc.Arbitrary<string
     w(25, c(t)),
     w(1, c(t.endsWith("!") ? t.slice(0, -1) : `${t}!`)),
     w(1, c(`[${t}]`)),
-    w(1, fc.constantFrom("String", "String!", "Int", "ID!", "Boolean", "DateTime", "OrderStatus", "CreateOrderInput", "Order", "Nope", `${named}!!`, `[${named}`, "Query")),
+    w(
+      1,
+      fc.constantFrom(
+        "String",
+        "String!",
+        "Int",
+        "ID!",
+        "Boolean",
+        "DateTime",
+        "OrderStatus",
+        "CreateOrderInput",
+        "Order",
+        "Nope",
+        `${named}!!`,
+        `[${named}`,
+        "Query",
+      ),
+    ),
   );
 }
 
@@ -659,7 +867,12 @@ function argsArb(args: readonly GraphQLArgument[], g: DocGen, root: string): fc.
   });
   const bogus = fc.oneof(
     w(30, c([] as ArgIR[])),
-    w(g.noisy ? 1 : 0, fc.tuple(fc.constantFrom("limit", "where", "orderBy", "id", "first", "brandId", ...args.map((a) => a.name)), hostileArb).map(([name, value]): ArgIR[] => [{ name, value, mode: "inline", varType: "String", omitValue: false }])),
+    w(
+      g.noisy ? 1 : 0,
+      fc
+        .tuple(fc.constantFrom("limit", "where", "orderBy", "id", "first", "brandId", ...args.map((a) => a.name)), hostileArb)
+        .map(([name, value]): ArgIR[] => [{ name, value, mode: "inline", varType: "String", omitValue: false }]),
+    ),
   );
   return fc.tuple(fc.tuple(...each), bogus).map(([as, extra]) => [...as.filter((a): a is ArgIR => a !== undefined), ...extra]);
 }
@@ -697,13 +910,52 @@ function selectionSetArb(g: DocGen, type: GraphQLObjectType, depth: number, widt
   const extras: fc.Arbitrary<Sel[]> = fc.oneof(
     w(80, c<Sel[]>([])),
     w(3, c<Sel[]>([{ k: "field", name: "__typename", args: [], dirs: [] }])),
-    w(2 * n, typoArb(fields[0].name).map((name): Sel[] => [{ k: "field", name, args: [], dirs: [] }])),
-    w(1, fc.tuple(nameArb.map((a) => `a_${a}`), fc.constantFrom(...leaves.map((f) => f.name), "__typename")).map(([alias, name]): Sel[] => [{ k: "field", name, alias, args: [], dirs: [] }])),
+    w(
+      2 * n,
+      typoArb(fields[0].name).map((name): Sel[] => [{ k: "field", name, args: [], dirs: [] }]),
+    ),
+    w(
+      1,
+      fc
+        .tuple(
+          nameArb.map((a) => `a_${a}`),
+          fc.constantFrom(...leaves.map((f) => f.name), "__typename"),
+        )
+        .map(([alias, name]): Sel[] => [{ k: "field", name, alias, args: [], dirs: [] }]),
+    ),
     // the same response key for two different fields: a validation error
-    w(n, c(leaves.length > 1 ? ([{ k: "field", name: leaves[0].name, alias: "dup", args: [], dirs: [] }, { k: "field", name: leaves[1].name, alias: "dup", args: [], dirs: [] }] as Sel[]) : [])),
+    w(
+      n,
+      c(
+        leaves.length > 1
+          ? ([
+              { k: "field", name: leaves[0].name, alias: "dup", args: [], dirs: [] },
+              { k: "field", name: leaves[1].name, alias: "dup", args: [], dirs: [] },
+            ] as Sel[])
+          : [],
+      ),
+    ),
     w(n, c([{ k: "field", name: "id", args: [], dirs: [], sub: [{ k: "field", name: "id", args: [], dirs: [] }] }] as Sel[])),
-    w(2, fc.tuple(fc.oneof(w(6, c(type.name)), w(1, c(undefined)), w(n, c(iface ?? "Node")), w(n, fc.constantFrom(...typeNames)), w(n, c("Nope"))), dirsArb(g), lazy(() => selectionSetArb(g, type, Math.max(0, depth - 1), width))).map(([on, dirs, sub]): Sel[] => [{ k: "inline", on, dirs, sub }])),
-    w(2, fc.tuple(fc.oneof(w(8, c(type.name)), w(n, fc.constantFrom(...typeNames))), fc.oneof(w(20, c(false)), w(n, c(true))), lazy(() => selectionSetArb(g, type, Math.max(0, depth - 1), width))).map(([on, cyclic, sub]): Sel[] => [{ k: "spread", on, sub, cyclic }])),
+    w(
+      2,
+      fc
+        .tuple(
+          fc.oneof(w(6, c(type.name)), w(1, c(undefined)), w(n, c(iface ?? "Node")), w(n, fc.constantFrom(...typeNames)), w(n, c("Nope"))),
+          dirsArb(g),
+          lazy(() => selectionSetArb(g, type, Math.max(0, depth - 1), width)),
+        )
+        .map(([on, dirs, sub]): Sel[] => [{ k: "inline", on, dirs, sub }]),
+    ),
+    w(
+      2,
+      fc
+        .tuple(
+          fc.oneof(w(8, c(type.name)), w(n, fc.constantFrom(...typeNames))),
+          fc.oneof(w(20, c(false)), w(n, c(true))),
+          lazy(() => selectionSetArb(g, type, Math.max(0, depth - 1), width)),
+        )
+        .map(([on, cyclic, sub]): Sel[] => [{ k: "spread", on, sub, cyclic }]),
+    ),
   );
   const nodeFragment: fc.Arbitrary<Sel[]> = iface ? c([{ k: "inline", on: iface, dirs: [], sub: [{ k: "field", name: "id", args: [], dirs: [] }] }]) : c([]);
   const arb = fc.tuple(picked, fc.oneof(w(30, extras), w(1, nodeFragment))).map(([a, b]) => [...a, ...b]);
@@ -715,11 +967,33 @@ function fieldSelArb(g: DocGen, field: GraphQLField<unknown, unknown>, depth: nu
   const named = getNamedType(field.type);
   const n = g.noisy ? 1 : 0;
   const nameA = fc.oneof(w(60, c(field.name)), w(n, typoArb(field.name)));
-  const aliasA = fc.oneof(w(15, c(undefined)), w(1, nameArb.map((a) => `a_${a}`)), w(n, c("id")));
-  const argsA = field.args.length ? argsArb(field.args, g, field.name) : fc.oneof(w(60, c([] as ArgIR[])), w(n, fc.tuple(nameArb, hostileArb).map(([name, value]): ArgIR[] => [{ name, value, mode: "inline", varType: "String", omitValue: false }])));
+  const aliasA = fc.oneof(
+    w(15, c(undefined)),
+    w(
+      1,
+      nameArb.map((a) => `a_${a}`),
+    ),
+    w(n, c("id")),
+  );
+  const argsA = field.args.length
+    ? argsArb(field.args, g, field.name)
+    : fc.oneof(
+        w(60, c([] as ArgIR[])),
+        w(
+          n,
+          fc.tuple(nameArb, hostileArb).map(([name, value]): ArgIR[] => [{ name, value, mode: "inline", varType: "String", omitValue: false }]),
+        ),
+      );
   let subA: fc.Arbitrary<Sel[] | undefined>;
   if (isLeafType(named)) subA = fc.oneof(w(60, c(undefined)), w(n, c([{ k: "field", name: "id", args: [], dirs: [] }] as Sel[])));
-  else subA = fc.oneof(w(60, lazy(() => selectionSetArb(g, named as GraphQLObjectType, depth - 1, width))), w(n, c(undefined)));
+  else
+    subA = fc.oneof(
+      w(
+        60,
+        lazy(() => selectionSetArb(g, named as GraphQLObjectType, depth - 1, width)),
+      ),
+      w(n, c(undefined)),
+    );
   return fc.tuple(nameA, aliasA, argsA, dirsArb(g), subA).map(([name, alias, args, dirs, sub]): Sel => ({ k: "field", name, alias, args, dirs, sub }));
 }
 
@@ -742,12 +1016,19 @@ function listChainArb(g: DocGen, type: GraphQLObjectType, levels: number): fc.Ar
   }
   const step = (f: GraphQLField<unknown, unknown>) =>
     fc.boolean().chain((twice) => {
-      const sub = fc.oneof(w(4, lazy(() => listChainArb(g, getNamedType(f.type) as GraphQLObjectType, levels - 1))), w(1, leaf));
+      const sub = fc.oneof(
+        w(
+          4,
+          lazy(() => listChainArb(g, getNamedType(f.type) as GraphQLObjectType, levels - 1)),
+        ),
+        w(1, leaf),
+      );
       const one = (alias?: string) => sub.map((s): Sel => ({ k: "field", name: f.name, alias, args: [], dirs: [], sub: s }));
       return twice ? fc.tuple(one("x1"), one("x2")) : one().map((s) => [s]);
     });
   // Lists that can hold many items are picked most often (their bound, in tens).
-  const weight = (f: GraphQLField<unknown, unknown>) => (isListType(isNonNullType(f.type) ? f.type.ofType : f.type) ? 1 + Math.ceil((LIST_BOUNDS[`${type.name}.${f.name}`] ?? 10) / 10) : 2);
+  const weight = (f: GraphQLField<unknown, unknown>) =>
+    isListType(isNonNullType(f.type) ? f.type.ofType : f.type) ? 1 + Math.ceil((LIST_BOUNDS[`${type.name}.${f.name}`] ?? 10) / 10) : 2;
   const arb = fc.oneof(...objectFields.map((f) => w(weight(f), step(f))));
   g.memo.set(key, arb);
   return arb;
@@ -772,28 +1053,70 @@ function rootFieldArb(g: DocGen, opType: OpIR["type"]): fc.Arbitrary<Sel> {
     const named = getNamedType(f.type);
     const subA: fc.Arbitrary<Sel[] | undefined> = isLeafType(named)
       ? fc.oneof(w(40, c(undefined)), w(n, c([{ k: "field", name: "id", args: [], dirs: [] }] as Sel[])))
-      : fc.oneof(w(40, (g.noisy ? depthArb : depthArb.filter((d) => d <= 7)).chain((d) => selectionSetArb(g, named as GraphQLObjectType, d, d > 6 ? 1 : 3))), w(n, c(undefined)));
+      : fc.oneof(
+          w(
+            40,
+            (g.noisy ? depthArb : depthArb.filter((d) => d <= 7)).chain((d) => selectionSetArb(g, named as GraphQLObjectType, d, d > 6 ? 1 : 3)),
+          ),
+          w(n, c(undefined)),
+        );
     const fieldArb = fc
-      .tuple(fc.oneof(w(40, c(f.name)), w(n, typoArb(f.name))), fc.oneof(w(12, c(undefined)), w(1, nameArb.map((a) => `a_${a}`))), argsArb(f.args, g, f.name), dirsArb(g), subA)
+      .tuple(
+        fc.oneof(w(40, c(f.name)), w(n, typoArb(f.name))),
+        fc.oneof(
+          w(12, c(undefined)),
+          w(
+            1,
+            nameArb.map((a) => `a_${a}`),
+          ),
+        ),
+        argsArb(f.args, g, f.name),
+        dirsArb(g),
+        subA,
+      )
       .map(([name, alias, args, dirs, sub]): Sel => ({ k: "field", name, alias, args, dirs, sub }));
     if (isLeafType(named) || opType === "mutation") return fieldArb;
-    const chain = fc.tuple(argsArb(f.args, g, f.name), fc.integer({ min: 2, max: 6 }).chain((d) => listChainArb(g, named as GraphQLObjectType, d)));
-    return fc.oneof(w(10, fieldArb), w(2, chain.map(([args, sub]): Sel => ({ k: "field", name: f.name, args, dirs: [], sub }))));
+    const chain = fc.tuple(
+      argsArb(f.args, g, f.name),
+      fc.integer({ min: 2, max: 6 }).chain((d) => listChainArb(g, named as GraphQLObjectType, d)),
+    );
+    return fc.oneof(
+      w(10, fieldArb),
+      w(
+        2,
+        chain.map(([args, sub]): Sel => ({ k: "field", name: f.name, args, dirs: [], sub })),
+      ),
+    );
   });
   // The same chains from the roots that reach the data-heavy world's brand and order.
   const heavyChains = fields.flatMap((f) => {
     const args = heavyArgs(f, g.pool);
     const named = getNamedType(f.type);
     if (!args || !isObjectType(named)) return [];
-    return [fc.integer({ min: 2, max: 6 }).chain((d) => listChainArb(g, named, d)).map((sub): Sel => ({ k: "field", name: f.name, args, dirs: [], sub }))];
+    return [
+      fc
+        .integer({ min: 2, max: 6 })
+        .chain((d) => listChainArb(g, named, d))
+        .map((sub): Sel => ({ k: "field", name: f.name, args, dirs: [], sub })),
+    ];
   });
   const introspection: fc.Arbitrary<Sel>[] =
     opType === "query"
       ? [
-          argIRArb("name", g.schema.getType("String") as GraphQLInputType, { pool: g.pool, noisy: g.noisy, root: "__type", path: ["name"] }).map(
-            (a): Sel => ({ k: "field", name: "__type", args: [{ ...a, value: typeof a.value === "string" && a.value.length < 3 ? "Order" : a.value }], dirs: [], sub: [{ k: "raw", text: "name kind fields(includeDeprecated: true) { name args { name } type { name ofType { name } } }" }] }),
-          ),
-          c<Sel>({ k: "field", name: "__schema", args: [], dirs: [], sub: [{ k: "raw", text: "queryType { name } directives { name args { name } } types { name kind }" }] }),
+          argIRArb("name", g.schema.getType("String") as GraphQLInputType, { pool: g.pool, noisy: g.noisy, root: "__type", path: ["name"] }).map((a): Sel => ({
+            k: "field",
+            name: "__type",
+            args: [{ ...a, value: typeof a.value === "string" && a.value.length < 3 ? "Order" : a.value }],
+            dirs: [],
+            sub: [{ k: "raw", text: "name kind fields(includeDeprecated: true) { name args { name } type { name ofType { name } } }" }],
+          })),
+          c<Sel>({
+            k: "field",
+            name: "__schema",
+            args: [],
+            dirs: [],
+            sub: [{ k: "raw", text: "queryType { name } directives { name args { name } } types { name kind }" }],
+          }),
         ]
       : [];
   const heavy = opType !== "mutation" && heavyChains.length ? [w(6, fc.oneof(...heavyChains))] : [];
@@ -808,8 +1131,15 @@ function opArb(g: DocGen, type: OpIR["type"], maxFields: number): fc.Arbitrary<O
   if (hit) return hit;
   // (validation allows one root field per subscription; clean documents keep to it)
   const several = g.noisy || type !== "subscription" ? 1 : 0;
-  const fieldsA = fc.oneof(w(12, fc.array(rootFieldArb(g, type), { minLength: 1, maxLength: 1 })), w(several, fc.array(rootFieldArb(g, type), { minLength: 2, maxLength: maxFields })));
-  const arb = fc.record({ type: c(type), sels: fieldsA, dirs: fc.oneof(w(30, c([] as DirIR[])), w(g.noisy ? 1 : 0, fc.array(directiveArb(g.pool, true), { maxLength: 2 }))) });
+  const fieldsA = fc.oneof(
+    w(12, fc.array(rootFieldArb(g, type), { minLength: 1, maxLength: 1 })),
+    w(several, fc.array(rootFieldArb(g, type), { minLength: 2, maxLength: maxFields })),
+  );
+  const arb = fc.record({
+    type: c(type),
+    sels: fieldsA,
+    dirs: fc.oneof(w(30, c([] as DirIR[])), w(g.noisy ? 1 : 0, fc.array(directiveArb(g.pool, true), { maxLength: 2 }))),
+  });
   g.ops.set(key, arb);
   return arb;
 }
@@ -819,7 +1149,10 @@ const opTypeArb = fc.oneof(w(10, c<OpIR["type"]>("query")), w(8, c<OpIR["type"]>
 export function docArb(g: DocGen, only?: OpIR["type"]): fc.Arbitrary<DocIR> {
   const typeA = only ? c(only) : opTypeArb;
   const single = typeA.chain((t) => opArb(g, t, t === "subscription" ? 2 : 3)).map((op) => [op]);
-  const several = fc.array(typeA.chain((t) => opArb(g, t, 2)), { minLength: 2, maxLength: 3 });
+  const several = fc.array(
+    typeA.chain((t) => opArb(g, t, 2)),
+    { minLength: 2, maxLength: 3 },
+  );
   const n = g.noisy ? 1 : 0;
   return fc
     .record({
@@ -828,12 +1161,50 @@ export function docArb(g: DocGen, only?: OpIR["type"]): fc.Arbitrary<DocIR> {
       opName: fc.oneof(w(10, c<DocIR["opName"]>("none")), w(6, fc.nat(3)), w(n, c<DocIR["opName"]>("wrong"))),
       vars: fc.oneof(
         w(40, c(undefined)),
-        w(n, hostileArb.map((value) => ({ kind: "replace" as const, value: value instanceof RawLit || value instanceof EnumLit ? value.toJSON() : value }))),
-        w(n, fc.dictionary(nameArb, hostileArb, { minKeys: 1, maxKeys: 3 }).map((value) => ({ kind: "extra" as const, value }))),
+        w(
+          n,
+          hostileArb.map((value) => ({ kind: "replace" as const, value: value instanceof RawLit || value instanceof EnumLit ? value.toJSON() : value })),
+        ),
+        w(
+          n,
+          fc.dictionary(nameArb, hostileArb, { minKeys: 1, maxKeys: 3 }).map((value) => ({ kind: "extra" as const, value })),
+        ),
       ),
       corrupt: fc.oneof(
         w(30, c(undefined)),
-        w(n, fc.record({ kind: fc.constantFrom("truncate", "delete", "insert", "duplicate") as fc.Arbitrary<"truncate" | "delete" | "insert" | "duplicate">, at: fc.nat(), text: fc.constantFrom("{", "}", "(", ")", "[", "]", ":", "$", "@", "!", '"', '"""', "\\", "...", "#", "\u0000", "\ufeff", "é", "\n", "0", "-", "&", "|", "=") })),
+        w(
+          n,
+          fc.record({
+            kind: fc.constantFrom("truncate", "delete", "insert", "duplicate") as fc.Arbitrary<"truncate" | "delete" | "insert" | "duplicate">,
+            at: fc.nat(),
+            text: fc.constantFrom(
+              "{",
+              "}",
+              "(",
+              ")",
+              "[",
+              "]",
+              ":",
+              "$",
+              "@",
+              "!",
+              '"',
+              '"""',
+              "\\",
+              "...",
+              "#",
+              "\u0000",
+              "\ufeff",
+              "é",
+              "\n",
+              "0",
+              "-",
+              "&",
+              "|",
+              "=",
+            ),
+          }),
+        ),
       ),
       shorthand: fc.boolean(),
       extra: fc.oneof(
@@ -843,7 +1214,10 @@ export function docArb(g: DocGen, only?: OpIR["type"]): fc.Arbitrary<DocIR> {
     })
     .map(({ ops, names, ...rest }) => {
       if (!g.noisy && ops.length > 1 && rest.opName === "none") rest.opName = 0;
-      const named = ops.map((op, i) => ({ ...op, name: ops.length === 1 && rest.opName === "none" ? undefined : names === "anonymous" && i === 0 ? undefined : names === "duplicate" ? "Op" : `Op${i}` }));
+      const named = ops.map((op, i) => ({
+        ...op,
+        name: ops.length === 1 && rest.opName === "none" ? undefined : names === "anonymous" && i === 0 ? undefined : names === "duplicate" ? "Op" : `Op${i}`,
+      }));
       return { ops: named, ...rest } as DocIR;
     });
 }
@@ -878,10 +1252,7 @@ export interface RawCase {
   body: string | Buffer | undefined;
   label: string;
 }
-export type WsStep =
-  | { t: "subscribe"; id: string; doc: DocIR }
-  | { t: "raw"; data: string }
-  | { t: "complete"; id: string };
+export type WsStep = { t: "subscribe"; id: string; doc: DocIR } | { t: "raw"; data: string } | { t: "complete"; id: string };
 export interface WsCase {
   kind: "ws";
   identity: string;
@@ -896,27 +1267,35 @@ export type FuzzCase = HttpCase | RawCase | WsCase;
 // Addresses spread over 65,536 /64s: per-address limits count an IPv6 client by its /64, and cases
 // should not share one address's budgets.
 const ipArb = fc.oneof(
-  w(40, fc.tuple(fc.nat(0xffff), fc.nat(0xffff), fc.nat(0xffff)).map(([a, b, d]) => `2001:db8:f00d:${a.toString(16)}::${b.toString(16)}:${d.toString(16)}`)),
-  w(1, fc.constantFrom("unknown", "1.2.3.4, 5.6.7.8", "::ffff:10.0.0.1", "not an ip", "999.999.999.999", "fe80::1%eth0", "", "1.2.3.4:8080", "a".repeat(4_000))),
+  w(
+    40,
+    fc.tuple(fc.nat(0xffff), fc.nat(0xffff), fc.nat(0xffff)).map(([a, b, d]) => `2001:db8:f00d:${a.toString(16)}::${b.toString(16)}:${d.toString(16)}`),
+  ),
+  w(
+    1,
+    fc.constantFrom("unknown", "1.2.3.4, 5.6.7.8", "::ffff:10.0.0.1", "not an ip", "999.999.999.999", "fe80::1%eth0", "", "1.2.3.4:8080", "a".repeat(4_000)),
+  ),
 );
 
 const badAuthArb: fc.Arbitrary<BadAuth> = fc.oneof(
-  fc.constantFrom<Record<string, string>>(
-    { authorization: "Bearer" },
-    { authorization: "Bearer " },
-    { authorization: "Bearer x" },
-    { authorization: "Bearer a.b.c" },
-    { authorization: "Basic dXNlcjpwYXNz" },
-    { authorization: "Token abc" },
-    { authorization: "Bearer " + "A".repeat(8_000) },
-    { authorization: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0." },
-    { authorization: "Bearer \u00e9\u00ff" },
-    { "x-api-key": "" },
-    { "x-api-key": "olk_" },
-    { "x-api-key": "olk_not-a-uuid_" + "A".repeat(43) },
-    { "x-api-key": "x".repeat(5_000) },
-    { "x-api-key": "olk_00000000-0000-4000-8000-000000000000_" + "A".repeat(43), authorization: "Bearer x" },
-  ).map((headers) => ({ kind: "header" as const, headers })),
+  fc
+    .constantFrom<Record<string, string>>(
+      { authorization: "Bearer" },
+      { authorization: "Bearer " },
+      { authorization: "Bearer x" },
+      { authorization: "Bearer a.b.c" },
+      { authorization: "Basic dXNlcjpwYXNz" },
+      { authorization: "Token abc" },
+      { authorization: "Bearer " + "A".repeat(8_000) },
+      { authorization: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0." },
+      { authorization: "Bearer \u00e9\u00ff" },
+      { "x-api-key": "" },
+      { "x-api-key": "olk_" },
+      { "x-api-key": "olk_not-a-uuid_" + "A".repeat(43) },
+      { "x-api-key": "x".repeat(5_000) },
+      { "x-api-key": "olk_00000000-0000-4000-8000-000000000000_" + "A".repeat(43), authorization: "Bearer x" },
+    )
+    .map((headers) => ({ kind: "header" as const, headers })),
   fc.record({
     kind: c("forged" as const),
     sub: fc.constantFrom("random", "customer", "notUuid") as fc.Arbitrary<"random" | "customer" | "notUuid">,
@@ -924,10 +1303,23 @@ const badAuthArb: fc.Arbitrary<BadAuth> = fc.oneof(
     exp: fc.constantFrom("past", "future", "none") as fc.Arbitrary<"past" | "future" | "none">,
     secret: fc.constantFrom("real", "wrong", "none") as fc.Arbitrary<"real" | "wrong" | "none">,
   }),
-  fc.record({ kind: c("apiKey" as const), which: fc.constantFrom("unknownId", "realIdWrongSecret", "malformed") as fc.Arbitrary<"unknownId" | "realIdWrongSecret" | "malformed"> }),
+  fc.record({
+    kind: c("apiKey" as const),
+    which: fc.constantFrom("unknownId", "realIdWrongSecret", "malformed") as fc.Arbitrary<"unknownId" | "realIdWrongSecret" | "malformed">,
+  }),
 );
 
-const ACCEPTS = ["application/graphql-response+json, application/json;q=0.9", "application/json", "application/graphql-response+json", "*/*", "text/html", "application/xml", "", "application/json; charset=latin1", "multipart/mixed"];
+const ACCEPTS = [
+  "application/graphql-response+json, application/json;q=0.9",
+  "application/json",
+  "application/graphql-response+json",
+  "*/*",
+  "text/html",
+  "application/xml",
+  "",
+  "application/json; charset=latin1",
+  "multipart/mixed",
+];
 
 function httpCaseArb(g: DocGen, clean: DocGen, identities: string[]): fc.Arbitrary<HttpCase> {
   return fc.record({
@@ -997,19 +1389,60 @@ function rawCaseArb(identities: string[]): fc.Arbitrary<RawCase> {
     { label: "whitespace-query", body: JSON.stringify({ query: "{ me { anonymous } }" + " ".repeat(900_000) }) },
     { label: "comment-query", body: JSON.stringify({ query: "{ me { anonymous } }\n" + "# comment\n".repeat(90_000) }) },
     { label: "long-name", body: JSON.stringify({ query: `{ ${"a".repeat(500_000)} }` }) },
-    { label: "deep-selection", body: JSON.stringify({ query: "{ me { user { memberships { brand { members { user { memberships { brand { members { user { memberships { brand { members { user { id } } } } } } } } } } } } } }" }) },
+    {
+      label: "deep-selection",
+      body: JSON.stringify({
+        query:
+          "{ me { user { memberships { brand { members { user { memberships { brand { members { user { memberships { brand { members { user { id } } } } } } } } } } } } } }",
+      }),
+    },
     { label: "very-deep-selection", body: JSON.stringify({ query: "{ " + "a { ".repeat(900) + "b" + " }".repeat(901) }) },
     { label: "deep-list-literal", body: JSON.stringify({ query: `{ order(id: ${"[".repeat(990)}1${"]".repeat(990)}) { id } }` }) },
     { label: "deep-object-literal", body: JSON.stringify({ query: `mutation { createOrder(input: ${"{a: ".repeat(600)}1${"}".repeat(600)}) { id } }` }) },
     { label: "many-aliases", body: JSON.stringify({ query: `{ ${Array.from({ length: 600 }, (_, i) => `a${i}: __typename`).join(" ")} }` }) },
-    { label: "many-operations", body: JSON.stringify({ query: Array.from({ length: 400 }, (_, i) => `query Q${i} { __typename }`).join("\n"), operationName: "Q399" }) },
+    {
+      label: "many-operations",
+      body: JSON.stringify({ query: Array.from({ length: 400 }, (_, i) => `query Q${i} { __typename }`).join("\n"), operationName: "Q399" }),
+    },
     { label: "many-directives", body: JSON.stringify({ query: `{ me ${"@include(if: true) ".repeat(300)} { anonymous } }` }) },
-    { label: "many-fragments", body: JSON.stringify({ query: `{ ...F0 } ${Array.from({ length: 300 }, (_, i) => `fragment F${i} on Query { ${i < 299 ? `...F${i + 1}` : "__typename"} }`).join(" ")}` }) },
+    {
+      label: "many-fragments",
+      body: JSON.stringify({
+        query: `{ ...F0 } ${Array.from({ length: 300 }, (_, i) => `fragment F${i} on Query { ${i < 299 ? `...F${i + 1}` : "__typename"} }`).join(" ")}`,
+      }),
+    },
     { label: "fragment-cycle", body: JSON.stringify({ query: "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }" }) },
-    { label: "many-variables", body: JSON.stringify({ query: `query(${Array.from({ length: 500 }, (_, i) => `$v${i}: Int`).join(", ")}) { __typename }`, variables: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`v${i}`, i])) }) },
-    { label: "huge-variables-object", body: JSON.stringify({ query: "query($x: String) { __typename }", variables: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) }) },
-    { label: "many-order-lines", body: JSON.stringify({ query: "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }", variables: { i: { brandId: "00000000-0000-4000-8000-000000000000", lines: Array.from({ length: 20_000 }, () => ({ productId: "00000000-0000-4000-8000-000000000000", quantity: 1 })), buyer: { name: "a", email: "a@b.cc" } } } }) },
-    { label: "introspection", body: JSON.stringify({ query: "{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }" }) },
+    {
+      label: "many-variables",
+      body: JSON.stringify({
+        query: `query(${Array.from({ length: 500 }, (_, i) => `$v${i}: Int`).join(", ")}) { __typename }`,
+        variables: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`v${i}`, i])),
+      }),
+    },
+    {
+      label: "huge-variables-object",
+      body: JSON.stringify({
+        query: "query($x: String) { __typename }",
+        variables: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])),
+      }),
+    },
+    {
+      label: "many-order-lines",
+      body: JSON.stringify({
+        query: "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+        variables: {
+          i: {
+            brandId: "00000000-0000-4000-8000-000000000000",
+            lines: Array.from({ length: 20_000 }, () => ({ productId: "00000000-0000-4000-8000-000000000000", quantity: 1 })),
+            buyer: { name: "a", email: "a@b.cc" },
+          },
+        },
+      }),
+    },
+    {
+      label: "introspection",
+      body: JSON.stringify({ query: "{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }" }),
+    },
   ];
   const contentTypes: Shape[] = [
     "text/plain",
@@ -1040,7 +1473,11 @@ function rawCaseArb(identities: string[]): fc.Arbitrary<RawCase> {
     { label: "br-invalid", headers: { "content-type": json, "content-encoding": "br" }, body: q },
     { label: "encoding-unknown", headers: { "content-type": json, "content-encoding": "compress" }, body: q },
     { label: "encoding-twice", headers: { "content-type": json, "content-encoding": "gzip, gzip" }, body: gzipSync(gzipSync(Buffer.from(q))) },
-    { label: "invalid-utf8", headers: { "content-type": json }, body: Buffer.concat([Buffer.from('{"query":"{ me { anonymous } }","variables":{"x":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}}')]) },
+    {
+      label: "invalid-utf8",
+      headers: { "content-type": json },
+      body: Buffer.concat([Buffer.from('{"query":"{ me { anonymous } }","variables":{"x":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}}')]),
+    },
     { label: "utf16-body", headers: { "content-type": "application/json; charset=utf-16le" }, body: Buffer.from(q, "utf16le") },
   ];
   const get = (params: Record<string, string>, preflight = true): Shape => ({
@@ -1059,7 +1496,12 @@ function rawCaseArb(identities: string[]): fc.Arbitrary<RawCase> {
     get({ query: "query($id: ID!) { order(id: $id) { id } }", variables: JSON.stringify({ id: "not-a-uuid" }) }),
     get({ query: "{ me { anonymous } }".padEnd(20_000, " ") }),
     get({}),
-    { label: "get-repeated-param", method: "GET", path: "/graphql?query=%7B__typename%7D&query=%7B__typename%7D", headers: { "apollo-require-preflight": "1" } },
+    {
+      label: "get-repeated-param",
+      method: "GET",
+      path: "/graphql?query=%7B__typename%7D&query=%7B__typename%7D",
+      headers: { "apollo-require-preflight": "1" },
+    },
     { label: "get-bad-percent", method: "GET", path: "/graphql?query=%E0%A4%A", headers: { "apollo-require-preflight": "1" } },
     ...["PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"].map((method): Shape => ({ label: "method", method, body: q })),
     { label: "path", path: "/graphql/", body: q },
@@ -1079,15 +1521,33 @@ function rawCaseArb(identities: string[]): fc.Arbitrary<RawCase> {
   const others: Shape[] = [
     { label: "webhook", path: "/webhooks/payments", body: "{" },
     { label: "webhook", path: "/webhooks/payments", body: "", headers: { "payment-signature": "t=1,v1=00" } },
-    { label: "webhook", path: "/webhooks/payments", body: JSON.stringify({ id: "evt_x", type: "payment_attempt.updated", data: { attemptExternalId: "x", status: "PAID", totalAmount: 1, currency: "EUR" } }), headers: { "payment-signature": "garbage" } },
-    { label: "webhook", path: "/webhooks/payments", body: JSON.stringify({ id: "evt_x" }), headers: { "payment-signature": `t=${"9".repeat(400)},v1=${"a".repeat(64)}` } },
+    {
+      label: "webhook",
+      path: "/webhooks/payments",
+      body: JSON.stringify({ id: "evt_x", type: "payment_attempt.updated", data: { attemptExternalId: "x", status: "PAID", totalAmount: 1, currency: "EUR" } }),
+      headers: { "payment-signature": "garbage" },
+    },
+    {
+      label: "webhook",
+      path: "/webhooks/payments",
+      body: JSON.stringify({ id: "evt_x" }),
+      headers: { "payment-signature": `t=${"9".repeat(400)},v1=${"a".repeat(64)}` },
+    },
     { label: "webhook", path: "/webhooks/payments", body: "x".repeat(2_000_000), headers: { "content-type": "application/octet-stream" } },
     { label: "webhook", method: "GET", path: "/webhooks/payments" },
-    ...["x", "%E0%A4%A", "..%2F..%2Fetc%2Fpasswd", "a".repeat(5_000), uuid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "%00"].map((t): Shape => ({ label: "fan-link", method: "GET", path: `/fans/${t}` })),
+    ...["x", "%E0%A4%A", "..%2F..%2Fetc%2Fpasswd", "a".repeat(5_000), uuid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "%00"].map((t): Shape => ({
+      label: "fan-link",
+      method: "GET",
+      path: `/fans/${t}`,
+    })),
     ...["x", uuid, "%E0%A4%A", "cs_test_" + "a".repeat(300)].map((t): Shape => ({ label: "dev-checkout", method: "GET", path: `/dev/checkout/${t}` })),
     { label: "dev-checkout", path: "/dev/checkout/x/paid", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=1" },
     { label: "dev-checkout", path: `/dev/checkout/${uuid}/nope`, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a[b][c][d][e][f]=1" },
-    ...["x", uuid, "%E0%A4%A", `${uuid}/attachments/-1`, `${uuid}/attachments/99999999999999999999`, `${uuid}/attachments/x`].map((t): Shape => ({ label: "dev-mail", method: "GET", path: `/dev/mail/${t}` })),
+    ...["x", uuid, "%E0%A4%A", `${uuid}/attachments/-1`, `${uuid}/attachments/99999999999999999999`, `${uuid}/attachments/x`].map((t): Shape => ({
+      label: "dev-mail",
+      method: "GET",
+      path: `/dev/mail/${t}`,
+    })),
     { label: "metrics", method: "GET", path: "/metrics", headers: { authorization: "Bearer x" } },
     { label: "static", method: "GET", path: "/web/assets/..%2F..%2F..%2Fetc%2Fpasswd" },
     { label: "static", method: "GET", path: "/admin/../../etc/passwd" },
@@ -1097,7 +1557,13 @@ function rawCaseArb(identities: string[]): fc.Arbitrary<RawCase> {
   const shapes = [...bodies, ...contentTypes, ...encodings, ...methods, ...others];
   return fc
     .record({
-      shape: fc.oneof(w(4, fc.constantFrom(...shapes)), w(1, fc.oneof(fc.json(), fc.string({ unit: "binary", maxLength: 200 })).map((body): Shape => ({ label: "random-body", body })))),
+      shape: fc.oneof(
+        w(4, fc.constantFrom(...shapes)),
+        w(
+          1,
+          fc.oneof(fc.json(), fc.string({ unit: "binary", maxLength: 200 })).map((body): Shape => ({ label: "random-body", body })),
+        ),
+      ),
       identity: fc.constantFrom(...identities),
       ip: ipArb,
     })
@@ -1139,9 +1605,18 @@ function wsCaseArb(g: DocGen, clean: DocGen, identities: string[]): fc.Arbitrary
     JSON.stringify({ type: "subscribe", id: "big", payload: { query: "subscription { __typename }", variables: { pad: "x".repeat(70_000) } } }),
   );
   const step: fc.Arbitrary<WsStep> = fc.oneof(
-    w(12, subDoc.map((doc): WsStep => ({ t: "subscribe", id: "s1", doc }))),
-    w(2, otherDoc.map((doc): WsStep => ({ t: "subscribe", id: "s2", doc }))),
-    w(2, rawMessages.map((data): WsStep => ({ t: "raw", data }))),
+    w(
+      12,
+      subDoc.map((doc): WsStep => ({ t: "subscribe", id: "s1", doc })),
+    ),
+    w(
+      2,
+      otherDoc.map((doc): WsStep => ({ t: "subscribe", id: "s2", doc })),
+    ),
+    w(
+      2,
+      rawMessages.map((data): WsStep => ({ t: "raw", data })),
+    ),
     w(1, c<WsStep>({ t: "complete", id: "s1" })),
   );
   return fc.record({
@@ -1152,9 +1627,39 @@ function wsCaseArb(g: DocGen, clean: DocGen, identities: string[]): fc.Arbitrary
       w(30, c<WsCase["init"]>("identity")),
       w(1, c<WsCase["init"]>("skip")),
       w(1, c<WsCase["init"]>("twice")),
-      w(2, fc.constantFrom<unknown>(null, "x", [], 1, { authorization: "Bearer x" }, { authorization: 1 }, { apiKey: "olk_x" }, { authorization: "Basic x" }, { apiKey: ["x"] }).map((payload) => ({ payload }))),
+      w(
+        2,
+        fc
+          .constantFrom<unknown>(
+            null,
+            "x",
+            [],
+            1,
+            { authorization: "Bearer x" },
+            { authorization: 1 },
+            { apiKey: "olk_x" },
+            { authorization: "Basic x" },
+            { apiKey: ["x"] },
+          )
+          .map((payload) => ({ payload })),
+      ),
     ),
-    steps: fc.oneof(w(10, step.map((s) => [s])), w(2, fc.array(step, { minLength: 2, maxLength: 4 })), w(1, fc.array(subDoc.map((doc): WsStep => ({ t: "subscribe", id: "many", doc })), { minLength: 21, maxLength: 23 }).map((ss) => ss.map((s, i) => ({ ...s, id: `m${i}` }) as WsStep)))),
+    steps: fc.oneof(
+      w(
+        10,
+        step.map((s) => [s]),
+      ),
+      w(2, fc.array(step, { minLength: 2, maxLength: 4 })),
+      w(
+        1,
+        fc
+          .array(
+            subDoc.map((doc): WsStep => ({ t: "subscribe", id: "many", doc })),
+            { minLength: 21, maxLength: 23 },
+          )
+          .map((ss) => ss.map((s, i) => ({ ...s, id: `m${i}` }) as WsStep)),
+      ),
+    ),
     trigger: fc.oneof(w(1, c(false)), w(1, c(true))),
   }) as fc.Arbitrary<WsCase>;
 }
@@ -1180,7 +1685,12 @@ function raceCaseArb(clean: DocGen, identities: string[]): fc.Arbitrary<HttpCase
 }
 
 /** A whole fuzz case: an HTTP GraphQL request, a raw malformed request, or a WebSocket session. */
-export function caseArb(schema: GraphQLSchema, pool: Pool, identities: string[], weights: CaseWeights = { http: 74, raw: 10, ws: 12, race: 4 }): fc.Arbitrary<FuzzCase> {
+export function caseArb(
+  schema: GraphQLSchema,
+  pool: Pool,
+  identities: string[],
+  weights: CaseWeights = { http: 74, raw: 10, ws: 12, race: 4 },
+): fc.Arbitrary<FuzzCase> {
   const noisy: DocGen = { schema, pool, noisy: true, memo: new Map(), ops: new Map(), roots: new Map() };
   const clean: DocGen = { schema, pool, noisy: false, memo: new Map(), ops: new Map(), roots: new Map() };
   return fc.oneof(

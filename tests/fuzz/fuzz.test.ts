@@ -44,7 +44,19 @@ import { delivered, eventually } from "../helpers/mail";
 import { startApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
 import { LIST_BOUNDS } from "../../src/http/list-bounds";
 import { LARGEST_ANSWER } from "../../src/http/limits";
-import { caseArb, loadSchema, render, rootFieldsOf, stringsIn, type BadAuth, type FuzzCase, type HttpCase, type Pool, type RawCase, type WsCase } from "./arbitraries";
+import {
+  caseArb,
+  loadSchema,
+  render,
+  rootFieldsOf,
+  stringsIn,
+  type BadAuth,
+  type FuzzCase,
+  type HttpCase,
+  type Pool,
+  type RawCase,
+  type WsCase,
+} from "./arbitraries";
 
 const RUNS = Number(process.env.FUZZ_RUNS || 1_000);
 const SEED = Number(process.env.FUZZ_SEED || 20_261_121);
@@ -77,7 +89,8 @@ function countFields(value: unknown): number {
   return 0;
 }
 
-type ProblemKind = "harness" | "oversized" | "5xx" | "internal" | "no-code" | "leak" | "bad-shape" | "timeout" | "network" | "ws-close" | "ws-message" | "server-log";
+type ProblemKind =
+  "harness" | "oversized" | "5xx" | "internal" | "no-code" | "leak" | "bad-shape" | "timeout" | "network" | "ws-close" | "ws-message" | "server-log";
 interface Problem {
   kind: ProblemKind;
   detail: string;
@@ -90,7 +103,10 @@ const LEAKS: [string, RegExp][] = [
   ["stack", /\n\s+at |\bat (?:async )?[\w$.<>]+ \(|\bat (?:Object|Module|process)\./],
   ["path", /\/work\/|node_modules|\bdist\/|\bsrc\/|\.(?:ts|js|mjs|cjs):\d+|file:\/\//i],
   ["orm", /mikro-?orm|EntityManager|\bknex\b|\bpostgres(?:ql)?\b|pg-protocol|graphile/i],
-  ["js-error", /\b(?:TypeError|ReferenceError|RangeError|EvalError|URIError|AggregateError)\b|Cannot read propert|is not a function|Maximum call stack|in JSON at position|ECONNREFUSED|ENOENT/],
+  [
+    "js-error",
+    /\b(?:TypeError|ReferenceError|RangeError|EvalError|URIError|AggregateError)\b|Cannot read propert|is not a function|Maximum call stack|in JSON at position|ECONNREFUSED|ENOENT/,
+  ],
 ];
 
 /** Takes every string the request contained out of a server message. */
@@ -171,7 +187,9 @@ function send(w: Wire): Promise<Sent> {
       res.on("data", (ch: Buffer) => chunks.push(ch));
       res.on("end", () => {
         clearTimeout(timer);
-        resolve({ reply: { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started } });
+        resolve({
+          reply: { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started },
+        });
       });
       res.on("error", (e) => {
         clearTimeout(timer);
@@ -333,7 +351,16 @@ async function runHttp(c: HttpCase | RawCase): Promise<Outcome> {
     problems.push(...leaksIn(reply.text, inputs, "body"));
     if (reply.status >= 400) codes = [/^\/graphql(\/|\?|$)/i.test(wire.path) ? "(non-json body)" : `(${wire.path.split("/")[1]} page)`];
   }
-  return { kind: c.kind, status: reply.status, codes, executed, succeeded, ms: reply.ms, problems, transcript: `${request}\n\n→ HTTP ${reply.status}\n${abbreviate(reply.text, 2_000)}` };
+  return {
+    kind: c.kind,
+    status: reply.status,
+    codes,
+    executed,
+    succeeded,
+    ms: reply.ms,
+    problems,
+    transcript: `${request}\n\n→ HTTP ${reply.status}\n${abbreviate(reply.text, 2_000)}`,
+  };
 }
 
 async function runWs(c: WsCase): Promise<Outcome> {
@@ -510,23 +537,41 @@ async function buildWorld(): Promise<World> {
   // payment attempts, so documents that nest those lists meet their real maximum (#12 item 4).
   // (Sequential: each creation takes the brand's or the order's row lock anyway.)
   for (let i = brandA.products.length; i < LIST_BOUNDS["Brand.products"]; i++) {
-    await ok(`mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }`, { input: { brandId: brandA.brandId, name: `${"Fuzz ".repeat(39)}${i}`, unitPrice: 100 + i } }, owner);
+    await ok(
+      `mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }`,
+      { input: { brandId: brandA.brandId, name: `${"Fuzz ".repeat(39)}${i}`, unitPrice: 100 + i } },
+      owner,
+    );
   }
   for (let i = 1; i < LIST_BOUNDS["Order.paymentAttempts"]; i++) await startPayment(pending.id, customer.token);
 
   await ok(`mutation ($id: ID!) { updateBrand(id: $id, input: { couponWebhookUrl: "http://127.0.0.1:9/coupons" }) { id } }`, { id: brandA.brandId }, owner);
   const createDiscount = `mutation ($input: CreateDiscountInput!) { createDiscount(input: $input) { id } }`;
-  const percent = await ok(createDiscount, { input: { brandId: brandA.brandId, name: "Ten percent", type: "PERCENT", amount: 10, fixedCode: "FUZZ-10", usageLimit: 1000 } }, owner);
-  const fanDiscount = await ok(createDiscount, { input: { brandId: brandA.brandId, name: "Fan coupon", type: "FIXED_AMOUNT", amount: 100, verifyEmail: true } }, owner);
+  const percent = await ok(
+    createDiscount,
+    { input: { brandId: brandA.brandId, name: "Ten percent", type: "PERCENT", amount: 10, fixedCode: "FUZZ-10", usageLimit: 1000 } },
+    owner,
+  );
+  const fanDiscount = await ok(
+    createDiscount,
+    { input: { brandId: brandA.brandId, name: "Fan coupon", type: "FIXED_AMOUNT", amount: 100, verifyEmail: true } },
+    owner,
+  );
   // deleteDiscount is fuzzed with these only, so the two above stay for every other case.
   const deletable: string[] = [];
   for (const [i, brandId] of [brandA.brandId, brandA.brandId, brandB.brandId].entries()) {
-    const d = await ok(createDiscount, { input: { brandId, name: `Deletable ${i}`, type: "PERCENT", amount: 5 + i } }, { token: (brandId === brandA.brandId ? brandA : brandB).owner.token });
+    const d = await ok(
+      createDiscount,
+      { input: { brandId, name: `Deletable ${i}`, type: "PERCENT", amount: 5 + i } },
+      { token: (brandId === brandA.brandId ? brandA : brandB).owner.token },
+    );
     deletable.push(d.createDiscount.id);
   }
   const fanEmails = [uniqueEmail("fz-fan"), uniqueEmail("fz-fan")];
   for (const email of fanEmails) {
-    await ok(`mutation ($input: RegisterFanInput!) { registerFan(input: $input) { ok } }`, { input: { discountId: fanDiscount.createDiscount.id, name: "Fuzz Fan", email } });
+    await ok(`mutation ($input: RegisterFanInput!) { registerFan(input: $input) { ok } }`, {
+      input: { discountId: fanDiscount.createDiscount.id, name: "Fuzz Fan", email },
+    });
   }
   const fanTokens: string[] = [];
   try {
@@ -597,7 +642,9 @@ async function buildWorld(): Promise<World> {
             token = `${enc({ alg: "none", typ: "JWT" })}.${enc(claims)}.`;
           } else {
             const realSecret = secret === "real" && sub !== "notUuid";
-            token = await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(new TextEncoder().encode(realSecret ? TEST_AUTH_SECRET : "a-wrong-secret-of-enough-length-0123456789"));
+            token = await new SignJWT(claims)
+              .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+              .sign(new TextEncoder().encode(realSecret ? TEST_AUTH_SECRET : "a-wrong-secret-of-enough-length-0123456789"));
           }
           forgedTokens.set(`${sub}/${tokenKind}/${exp}/${secret}`, token);
         }
@@ -609,7 +656,8 @@ async function buildWorld(): Promise<World> {
     pool,
     identities,
     forged: (b) => forgedTokens.get(`${b.sub}/${b.tokenKind}/${b.exp}/${b.secret}`)!,
-    apiKeyFor: (b) => (b.which === "unknownId" ? `olk_${randomUUID()}_${"A".repeat(43)}` : b.which === "realIdWrongSecret" ? `olk_${keyId}_${"B".repeat(43)}` : `olk_${keyId}`),
+    apiKeyFor: (b) =>
+      b.which === "unknownId" ? `olk_${randomUUID()}_${"A".repeat(43)}` : b.which === "realIdWrongSecret" ? `olk_${keyId}_${"B".repeat(43)}` : `olk_${keyId}`,
     trigger: async (brandId = brandA.brandId) => {
       const brand = brandId === brandB.brandId ? brandB : brandA;
       const created = await send({
@@ -618,7 +666,13 @@ async function buildWorld(): Promise<World> {
         headers: { "content-type": "application/json", "x-forwarded-for": "2001:db8:f00d::1", ...bearer(customer.token) },
         body: JSON.stringify({
           query: "mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }",
-          variables: { input: { brandId: brand.brandId, lines: [{ productId: brand.products[1].id, quantity: 1 }], buyer: { name: "Trigger", email: "trigger@example.test" } } },
+          variables: {
+            input: {
+              brandId: brand.brandId,
+              lines: [{ productId: brand.products[1].id, quantity: 1 }],
+              buyer: { name: "Trigger", email: "trigger@example.test" },
+            },
+          },
         }),
       });
       const id = "reply" in created ? (safeJson(created.reply.text) as any)?.data?.createOrder?.id : undefined;
@@ -680,7 +734,19 @@ describe("schema-driven fuzzing", () => {
     const started = performance.now();
     const failures: Failure[] = [];
     const known = new Map<string, number>();
-    const stats = { wsEvents: 0, tried: {} as Record<string, number>, succeeded: {} as Record<string, number>, firstOf: {} as Record<string, number>, byKind: {} as Record<string, number>, byStatus: {} as Record<string, number>, byCode: {} as Record<string, number>, executed: 0, skipped: 0, slow: [] as string[], msTotal: 0 };
+    const stats = {
+      wsEvents: 0,
+      tried: {} as Record<string, number>,
+      succeeded: {} as Record<string, number>,
+      firstOf: {} as Record<string, number>,
+      byKind: {} as Record<string, number>,
+      byStatus: {} as Record<string, number>,
+      byCode: {} as Record<string, number>,
+      executed: 0,
+      skipped: 0,
+      slow: [] as string[],
+      msTotal: 0,
+    };
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(CONCURRENCY, indices.length) }, async () => {
@@ -692,7 +758,14 @@ describe("schema-driven fuzzing", () => {
             outcome = await runCase(c);
           } catch (e) {
             // A fault of this harness, not of the API: reported, and the run goes on.
-            outcome = { kind: c.kind, codes: [], executed: false, ms: 0, problems: [{ kind: "harness", detail: String((e as Error)?.stack ?? e) }], transcript: "" };
+            outcome = {
+              kind: c.kind,
+              codes: [],
+              executed: false,
+              ms: 0,
+              problems: [{ kind: "harness", detail: String((e as Error)?.stack ?? e) }],
+              transcript: "",
+            };
           }
           if (ONLY !== undefined || (TRACE && rootFieldsOf(c).includes(TRACE))) console.log(`case #${index}:\n${outcome.transcript}\n`, outcome.problems);
           stats.byKind[c.kind] = (stats.byKind[c.kind] ?? 0) + 1;
@@ -706,7 +779,8 @@ describe("schema-driven fuzzing", () => {
           for (const f of rootFieldsOf(c)) stats.tried[f] = (stats.tried[f] ?? 0) + 1;
           for (const f of outcome.succeeded ?? []) stats.succeeded[f] = (stats.succeeded[f] ?? 0) + 1;
           if (outcome.skipped) stats.skipped++;
-          if (outcome.ms > 3_000) stats.slow.push(`#${index} ${c.kind} ${Math.round(outcome.ms)} ms ${rootFieldsOf(c).join(",") || (c.kind === "raw" ? c.label : "")}`);
+          if (outcome.ms > 3_000)
+            stats.slow.push(`#${index} ${c.kind} ${Math.round(outcome.ms)} ms ${rootFieldsOf(c).join(",") || (c.kind === "raw" ? c.label : "")}`);
           stats.msTotal += outcome.ms;
           if (outcome.problems.length) failures.push({ index, seed: caseSeed(index), case: c, outcome, problems: outcome.problems });
         }
@@ -758,14 +832,26 @@ describe("schema-driven fuzzing", () => {
     ];
     for (const [sig, fs] of bySignature) {
       const f = fs[0];
-      lines.push(`\n✗ ${sig} — ${fs.length} case(s), e.g. #${f.index} (case seed ${f.seed}):`, ...f.problems.map((p) => `    ${p.kind}: ${abbreviate(p.detail, 600)}`), indent(describeIdentity(f.case)), indent(f.outcome.transcript));
+      lines.push(
+        `\n✗ ${sig} — ${fs.length} case(s), e.g. #${f.index} (case seed ${f.seed}):`,
+        ...f.problems.map((p) => `    ${p.kind}: ${abbreviate(p.detail, 600)}`),
+        indent(describeIdentity(f.case)),
+        indent(f.outcome.transcript),
+      );
     }
     for (const l of unexplainedLogs.slice(0, 10)) lines.push(`\n✗ server log: ${abbreviate(l, 1_500)}`);
     console.log(lines.join("\n"));
 
     if (failures.length || unexplainedLogs.length) {
       const file = join(tmpdir(), `orderline-fuzz-${SEED}.json`);
-      writeFileSync(file, JSON.stringify({ failures: failures.map((f) => ({ index: f.index, seed: f.seed, problems: f.problems, transcript: f.outcome.transcript })), serverErrors }, null, 2));
+      writeFileSync(
+        file,
+        JSON.stringify(
+          { failures: failures.map((f) => ({ index: f.index, seed: f.seed, problems: f.problems, transcript: f.outcome.transcript })), serverErrors },
+          null,
+          2,
+        ),
+      );
       console.log(`all failures: ${file}`);
       if (SHRINK && ONLY === undefined) {
         for (const [sig, fs] of [...bySignature].slice(0, 5)) {
@@ -793,7 +879,11 @@ const indent = (s: string) =>
     .join("\n");
 
 /** fast-check's own shrinking, from the failing case's seed: the smallest case that still fails the same way. */
-async function minimise(arb: fc.Arbitrary<FuzzCase>, seed: number, stillFails: (c: FuzzCase, o: Outcome) => Promise<boolean>): Promise<{ c: FuzzCase; o: Outcome } | undefined> {
+async function minimise(
+  arb: fc.Arbitrary<FuzzCase>,
+  seed: number,
+  stillFails: (c: FuzzCase, o: Outcome) => Promise<boolean>,
+): Promise<{ c: FuzzCase; o: Outcome } | undefined> {
   let last: { c: FuzzCase; o: Outcome } | undefined;
   await fc.check(
     fc.asyncProperty(arb, async (c) => {

@@ -63,7 +63,10 @@ export async function startFakePostmark(token = `fake-token-${randomUUID()}`): P
         }
         if (req.method === "GET" && url.pathname === "/__mail") {
           const to = key(url.searchParams.get("to") ?? "");
-          return send(200, received.filter((m) => key(m.body.To) === to));
+          return send(
+            200,
+            received.filter((m) => key(m.body.To) === to),
+          );
         }
         if (req.method !== "POST" || url.pathname !== "/email") return send(404, { ErrorCode: 404, Message: "Not found" });
         if (req.headers["x-postmark-server-token"] !== token) return send(401, { ErrorCode: 10, Message: "Bad or missing Server API token." });

@@ -50,11 +50,7 @@ export async function brandWithProducts(currency = "EUR", prices = [1250, 400]):
   const { createBrand } = await ok(CreateBrandDocument, { input: { name: `Brand ${owner.email}`, currency } }, setup);
   const products = [];
   for (const [i, unitPrice] of prices.entries()) {
-    const { createProduct } = await ok(
-      CreateProductDocument,
-      { input: { brandId: createBrand.id, name: `Product ${i + 1}`, unitPrice } },
-      setup,
-    );
+    const { createProduct } = await ok(CreateProductDocument, { input: { brandId: createBrand.id, name: `Product ${i + 1}`, unitPrice } }, setup);
     products.push({ id: createProduct.id, unitPrice, name: createProduct.name });
   }
   return { brandId: createBrand.id, currency, owner, products, webhookSecret: createBrand.webhookSecret! };

@@ -83,7 +83,7 @@ export async function startApi(env: Record<string, string>, { cwd = tmpdir() }: 
  */
 export async function startSecondApi(databaseUrl: string): Promise<ApiProcess> {
   const api = await startApi({ DATABASE_URL: databaseUrl, RUN_WORKER: "false" });
-  for (const until = Date.now() + 15_000; ; ) {
+  for (const until = Date.now() + 15_000; ;) {
     const body = (await (await fetch(`${api.url}/readyz`)).json()) as { listener?: string };
     if (body.listener === "up") return api;
     if (Date.now() > until) {

@@ -37,7 +37,11 @@ export async function untilSubscribed(base: string, above: number, done?: Promis
 }
 
 /** A real graphql-ws client subscribed to one operation; collects what arrives. */
-export async function subscribe(query: string, variables: Record<string, unknown>, opts: { token?: string; apiKey?: string; base?: string } = {}): Promise<LiveSubscription> {
+export async function subscribe(
+  query: string,
+  variables: Record<string, unknown>,
+  opts: { token?: string; apiKey?: string; base?: string } = {},
+): Promise<LiveSubscription> {
   const base = opts.base ?? apiUrl();
   const before = await openedSubscriptions(base);
   const client = createClient({

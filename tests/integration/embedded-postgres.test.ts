@@ -85,7 +85,11 @@ describe("the embedded PostgreSQL in a directory only its owner may enter (mode 
       await withTmpdir(0o755, async (tmp) => {
         const api = await startApi({ TMPDIR: tmp, DEV_PAYMENT_PROVIDER: "false" }, { cwd: priv }); // DATA_DIR: ./.data
         try {
-          const res = await fetch(`${api.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' });
+          const res = await fetch(`${api.url}/graphql`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: '{"query":"{ __typename }"}',
+          });
           expect(await res.json()).toEqual({ data: { __typename: "Query" } });
           // As root, the log says where the data went instead (the postgres user's directory under TMPDIR).
           expect(api.logs.some((l) => l.includes(`keeps its data in ${tmp}/orderline-pg-data-`))).toBe(asRoot);
@@ -104,7 +108,15 @@ describe("the embedded PostgreSQL in a directory only its owner may enter (mode 
       // As root: the data directory and the temp directory are both closed to the postgres user.
       // As another user: a data directory that cannot be created.
       const dataDir = asRoot ? join(priv, "data") : "/proc/orderline-cannot-exist/data";
-      const env = { PATH: process.env.PATH, NODE_ENV: "test", PORT: "0", AUTH_SECRET: TEST_AUTH_SECRET, PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, DATA_DIR: dataDir, TMPDIR: priv };
+      const env = {
+        PATH: process.env.PATH,
+        NODE_ENV: "test",
+        PORT: "0",
+        AUTH_SECRET: TEST_AUTH_SECRET,
+        PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+        DATA_DIR: dataDir,
+        TMPDIR: priv,
+      };
       const child = spawn(process.execPath, [join(ROOT, "dist", "main.js")], { cwd: priv, env, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
       child.stdout.on("data", (d) => (output += d));

@@ -36,7 +36,9 @@ describe("jobs enqueued with a change", () => {
 
   it("are committed together with the change (the email row and its job exist, or were already sent)", async () => {
     const recipient = uniqueEmail("committed");
-    const email = await orm.em.fork().transactional(async (tx) => queueEmail(tx, { order: await tx.findOneOrFail(Order, orderId) }, EmailKind.ORDER_READY, recipient));
+    const email = await orm.em
+      .fork()
+      .transactional(async (tx) => queueEmail(tx, { order: await tx.findOneOrFail(Order, orderId) }, EmailKind.ORDER_READY, recipient));
     expect(await count("select 1 from email where id = $1", [email.id])).toBe(1);
     // The worker may already have taken the job; then the email is no longer QUEUED.
     const queuedOrDone = await count(

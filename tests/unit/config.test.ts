@@ -19,7 +19,15 @@ describe("configuration", () => {
 
   it("names every bad variable in one error", () => {
     try {
-      loadConfig({ DATA_DIR: tmp(), PORT: "70000", ORDER_TTL_MINUTES: "0", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud", PUBLIC_URL: "ftp://x", AUTH_SECRET: "short" });
+      loadConfig({
+        DATA_DIR: tmp(),
+        PORT: "70000",
+        ORDER_TTL_MINUTES: "0",
+        DATABASE_URL: "mysql://x",
+        LOG_LEVEL: "loud",
+        PUBLIC_URL: "ftp://x",
+        AUTH_SECRET: "short",
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
@@ -32,7 +40,13 @@ describe("configuration", () => {
     expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: tmp() })).toThrow(
       /POSTMARK_SERVER_TOKEN is required in production[\s\S]*AUTH_SECRET is required in production[\s\S]*PAYMENT_WEBHOOK_SECRET is required/,
     );
-    const c = loadConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() });
+    const c = loadConfig({
+      NODE_ENV: "production",
+      AUTH_SECRET: "x".repeat(32),
+      PAYMENT_WEBHOOK_SECRET: "y".repeat(32),
+      POSTMARK_SERVER_TOKEN: "t",
+      DATA_DIR: tmp(),
+    });
     expect(c.devPaymentProvider).toBe(false);
   });
 
@@ -52,8 +66,21 @@ describe("configuration", () => {
 
   it("closes schema details, private webhook targets and GraphiQL in production by default, with timeouts on everywhere", () => {
     const prod = { NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), PAYMENT_WEBHOOK_SECRET: "y".repeat(32), POSTMARK_SERVER_TOKEN: "t", DATA_DIR: tmp() };
-    expect(loadConfig(prod)).toMatchObject({ introspection: false, fieldSuggestions: false, graphiql: false, webhookAllowPrivate: false, statementTimeoutMs: 5_000, requestTimeoutMs: 10_000 });
-    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ introspection: true, fieldSuggestions: true, graphiql: true, webhookAllowPrivate: "loopback", devRoutes: "local" });
+    expect(loadConfig(prod)).toMatchObject({
+      introspection: false,
+      fieldSuggestions: false,
+      graphiql: false,
+      webhookAllowPrivate: false,
+      statementTimeoutMs: 5_000,
+      requestTimeoutMs: 10_000,
+    });
+    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({
+      introspection: true,
+      fieldSuggestions: true,
+      graphiql: true,
+      webhookAllowPrivate: "loopback",
+      devRoutes: "local",
+    });
     expect(loadConfig({ ...prod, INTROSPECTION: "true", FIELD_SUGGESTIONS: "1" })).toMatchObject({ introspection: true, fieldSuggestions: true });
     // Turning introspection off in development turns GraphiQL's default off with it; asking for both is an error.
     expect(loadConfig({ DATA_DIR: tmp(), INTROSPECTION: "false" }).graphiql).toBe(false);

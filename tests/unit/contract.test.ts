@@ -105,7 +105,10 @@ describe("the printed schema", () => {
     const printed = printedSchema();
     const names = new Set([
       ...Object.keys(contract.getTypeMap()),
-      ...contract.getDirectives().filter((d) => !["include", "skip", "deprecated", "specifiedBy", "oneOf"].includes(d.name)).map((d) => `@${d.name}`),
+      ...contract
+        .getDirectives()
+        .filter((d) => !["include", "skip", "deprecated", "specifiedBy", "oneOf"].includes(d.name))
+        .map((d) => `@${d.name}`),
     ]);
     const expected = shape(contract, names);
     const actual = shape(printed, names);

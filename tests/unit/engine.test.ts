@@ -12,7 +12,11 @@ const Tick = new GraphQLObjectType({
   name: "Tick",
   fields: {
     n: { type: new GraphQLNonNull(GraphQLInt) },
-    label: { type: GraphQLString, args: { req: { type: new GraphQLNonNull(GraphQLInt) } }, resolve: (t: { n: number }, a: { req: number }) => `${t.n}/${a.req}` },
+    label: {
+      type: GraphQLString,
+      args: { req: { type: new GraphQLNonNull(GraphQLInt) } },
+      resolve: (t: { n: number }, a: { req: number }) => `${t.n}/${a.req}`,
+    },
     broken: {
       type: GraphQLString,
       resolve: () => {

@@ -45,7 +45,9 @@ describe("list bounds", () => {
     expect(cost(nested)).toBeGreaterThan(100 ** 4);
     expect(checkOperation(schema, parse(nested), undefined, {})?.extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", limit: QUERY_LIMITS.maxCost });
     // Two levels are already too much, through products or through payment attempts.
-    expect(checkOperation(schema, parse(`{ brand(id: "${ID}") { products { brand { products { id } } } } }`), undefined, {})?.extensions?.code).toBe("QUERY_TOO_COMPLEX");
+    expect(checkOperation(schema, parse(`{ brand(id: "${ID}") { products { brand { products { id } } } } }`), undefined, {})?.extensions?.code).toBe(
+      "QUERY_TOO_COMPLEX",
+    );
     const attempts = `{ order(id: "${ID}") { paymentAttempts { order { paymentAttempts { order { paymentAttempts { id } } } } } } }`;
     expect(checkOperation(schema, parse(attempts), undefined, {})?.extensions?.code).toBe("QUERY_TOO_COMPLEX");
     // An item whose fields are all skipped still counts 1 (it is an object in the answer).

@@ -6,7 +6,12 @@ import { computeTotals, discountFor } from "../../src/services/order/totals";
 
 describe("order totals", () => {
   it("adds line totals in minor units", () => {
-    expect(computeTotals([{ unitPrice: 1250, quantity: 2 }, { unitPrice: 400, quantity: 1 }])).toEqual({
+    expect(
+      computeTotals([
+        { unitPrice: 1250, quantity: 2 },
+        { unitPrice: 400, quantity: 1 },
+      ]),
+    ).toEqual({
       lineTotals: [2500, 400],
       subtotal: 2900,
       discountTotal: 0,
@@ -31,7 +36,9 @@ describe("order totals", () => {
 describe("the order status machine", () => {
   it("allows exactly PENDING→PAID→FULFILLED and PENDING→CANCELLED|EXPIRED", () => {
     const allowed = Object.values(OrderStatus).flatMap((from) =>
-      Object.values(OrderStatus).filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`),
+      Object.values(OrderStatus)
+        .filter((to) => canTransition(from, to))
+        .map((to) => `${from}->${to}`),
     );
     expect(allowed.sort()).toEqual(["PAID->FULFILLED", "PENDING->CANCELLED", "PENDING->EXPIRED", "PENDING->PAID"]);
     expect(TRANSITIONS.FULFILLED).toEqual([]);

@@ -6,8 +6,21 @@ import { BlockedAddressError, isPrivateAddress, isPrivateHost, isRefusedAddress,
 
 describe("private addresses", () => {
   it.each([
-    "127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-    "::1", "::", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "172.31.255.255",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "::1",
+    "::",
+    "fd00::1",
+    "fe80::1",
+    "::ffff:127.0.0.1",
+    "::ffff:169.254.169.254",
   ])("%s is private", (address) => {
     expect(isPrivateAddress(address)).toBe(true);
   });
@@ -27,7 +40,8 @@ describe("private addresses", () => {
 describe("loopback-only private targets (the default outside production)", () => {
   it("allows loopback and refuses every other private range, as literals, names and resolved addresses", () => {
     for (const a of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]) expect(isRefusedAddress(a, "loopback"), a).toBe(false);
-    for (const a of ["10.1.2.3", "192.168.1.1", "169.254.169.254", "fd00::1", "::ffff:10.1.2.3", "::ffff:a01:203", "0.0.0.0"]) expect(isRefusedAddress(a, "loopback"), a).toBe(true);
+    for (const a of ["10.1.2.3", "192.168.1.1", "169.254.169.254", "fd00::1", "::ffff:10.1.2.3", "::ffff:a01:203", "0.0.0.0"])
+      expect(isRefusedAddress(a, "loopback"), a).toBe(true);
     for (const h of ["localhost", "api.localhost", "127.0.0.1", "[::1]"]) expect(isRefusedHost(h, "loopback"), h).toBe(false);
     for (const h of ["10.0.0.7", "printer.local", "db.internal", "[fd00::1]"]) expect(isRefusedHost(h, "loopback"), h).toBe(true);
     expect(isRefusedHost("localhost", false)).toBe(true);
@@ -57,7 +71,9 @@ describe("delivery errors shown to brand members", () => {
     expect(shownDeliveryError("HTTP 503")).toBe("HTTP 503");
     expect(shownDeliveryError("could not connect")).toBe("could not connect");
     expect(shownDeliveryError(null)).toBeNull();
-    expect(shownEmailError("Postmark 422 ErrorCode 406: You tried to send to a recipient that has been marked as inactive.")).toMatch(/^Postmark 422 ErrorCode 406/);
+    expect(shownEmailError("Postmark 422 ErrorCode 406: You tried to send to a recipient that has been marked as inactive.")).toMatch(
+      /^Postmark 422 ErrorCode 406/,
+    );
     expect(shownEmailError("Postmark (no response): connect ECONNREFUSED 10.0.0.5:443")).toBe("could not reach the mail provider");
     expect(shownEmailError("network error: socket hang up")).toBe("could not reach the mail provider");
     expect(shownEmailError("Cannot read properties of undefined (reading 'x')")).toBe("sending failed");
@@ -99,7 +115,9 @@ describe("postWebhook", () => {
 
   it("delivers when private targets are allowed (development, tests)", async () => {
     const before = received;
-    await expect(postWebhook(`http://localhost:${port}/hook`, { "content-type": "application/json" }, '{"a":1}', { timeoutMs: 2_000, allowPrivate: true })).resolves.toEqual({ status: 204 });
+    await expect(
+      postWebhook(`http://localhost:${port}/hook`, { "content-type": "application/json" }, '{"a":1}', { timeoutMs: 2_000, allowPrivate: true }),
+    ).resolves.toEqual({ status: 204 });
     expect(received).toBe(before + 1);
   });
 

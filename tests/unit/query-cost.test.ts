@@ -50,7 +50,12 @@ function sample(type: GraphQLInputType, name: string, operation: string): unknow
 
 /** Every operation our clients send: the admin board and the documents the tests use. */
 function clientOperations(): { file: string; name: string; document: DocumentNode; variables: Record<string, unknown> }[] {
-  const files = [join(ROOT, "src/web/admin/operations.graphql"), ...readdirSync(join(ROOT, "tests/graphql")).filter((f) => f.endsWith(".graphql")).map((f) => join(ROOT, "tests/graphql", f))];
+  const files = [
+    join(ROOT, "src/web/admin/operations.graphql"),
+    ...readdirSync(join(ROOT, "tests/graphql"))
+      .filter((f) => f.endsWith(".graphql"))
+      .map((f) => join(ROOT, "tests/graphql", f)),
+  ];
   const out = [];
   for (const file of files) {
     const document = parse(readFileSync(file, "utf8"));
@@ -115,7 +120,9 @@ describe("query cost", () => {
 
 describe("query cost cache", () => {
   it("answers from the values of the variables that matter, and never caches a failed coercion", () => {
-    const doc = parse(`query Q($b: ID!, $n: Int, $withLines: Boolean!) { orders(brandId: $b, first: $n) { edges { node { id lines @include(if: $withLines) { quantity } } } } }`);
+    const doc = parse(
+      `query Q($b: ID!, $n: Int, $withLines: Boolean!) { orders(brandId: $b, first: $n) { edges { node { id lines @include(if: $withLines) { quantity } } } } }`,
+    );
     const b = "00000000-0000-4000-8000-000000000000";
     // A bad `first` next to a variable that does not coerce: not measured, not cached...
     expect(checkOperation(schema, doc, "Q", { b, n: 500, withLines: "yes" })).toBeUndefined();

@@ -17,7 +17,15 @@ const info = {} as GraphQLResolveInfo;
 
 describe("executable schema resolvers", () => {
   it("leaves plain properties (including interface fields such as Node.id) to graphql's default resolution", () => {
-    for (const [typeName, field] of [["Order", "id"], ["Order", "lines"], ["Order", "total"], ["Order", "createdAt"], ["OrderLine", "productName"], ["PaymentAttempt", "id"], ["OrderEvent", "at"]]) {
+    for (const [typeName, field] of [
+      ["Order", "id"],
+      ["Order", "lines"],
+      ["Order", "total"],
+      ["Order", "createdAt"],
+      ["OrderLine", "productName"],
+      ["PaymentAttempt", "id"],
+      ["OrderEvent", "at"],
+    ]) {
       expect(type(typeName).getFields()[field].resolve, `${typeName}.${field}`).toBeUndefined();
     }
   });

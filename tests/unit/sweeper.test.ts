@@ -29,10 +29,14 @@ describe("sweeper", () => {
   it("logs a failing task and still runs the next ones", async () => {
     const ran: string[] = [];
     const logged = vi.spyOn(logger(), "error").mockImplementation(() => undefined);
-    const sweeper = startSweeper(orm, [
-      { name: "broken", everyMs: 1_000, run: async () => Promise.reject(new Error("boom")) },
-      { name: "fine", everyMs: 1_000, run: async () => void ran.push("fine") },
-    ], 1_000);
+    const sweeper = startSweeper(
+      orm,
+      [
+        { name: "broken", everyMs: 1_000, run: async () => Promise.reject(new Error("boom")) },
+        { name: "fine", everyMs: 1_000, run: async () => void ran.push("fine") },
+      ],
+      1_000,
+    );
     await sweeper.stop();
     expect(ran).toEqual(["fine"]);
     expect(logged).toHaveBeenCalledWith({ err: expect.objectContaining({ message: "boom" }) }, "broken failed");

@@ -29,7 +29,15 @@ describe("parseTimestamptz (the read pool's timestamptz parser)", () => {
   it("hands anything else to the default parser", () => {
     const seen: string[] = [];
     const fallback = (s: string) => (seen.push(s), new Date(0));
-    for (const s of ["infinity", "-infinity", "0044-03-15 12:00:00+00 BC", "0099-01-01 00:00:00+00", "2026-11-21 22:00:31+05:30:15", "2026-11-21T22:00:31Z", "2026-11-21 22:00:3x+00"]) {
+    for (const s of [
+      "infinity",
+      "-infinity",
+      "0044-03-15 12:00:00+00 BC",
+      "0099-01-01 00:00:00+00",
+      "2026-11-21 22:00:31+05:30:15",
+      "2026-11-21T22:00:31Z",
+      "2026-11-21 22:00:3x+00",
+    ]) {
       expect(parseTimestamptz(s, fallback)).toEqual(new Date(0));
     }
     expect(seen).toHaveLength(7);

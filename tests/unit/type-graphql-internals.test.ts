@@ -96,7 +96,11 @@ describe("type-graphql internals (src/schema/type-graphql-internals.ts)", () => 
     expect(() => typeGraphQLMetadata({ ...storage, params: [{ target: class {}, methodName: "m", kind: "root" }] })).not.toThrow(); // params are read per field resolver
     const resolver = class {};
     expect(() =>
-      typeGraphQLMetadata({ ...storage, fieldResolvers: [{ kind: "external", target: resolver, methodName: "m", schemaName: "m" }], params: [{ target: resolver, methodName: "m", kind: "root" }] }),
+      typeGraphQLMetadata({
+        ...storage,
+        fieldResolvers: [{ kind: "external", target: resolver, methodName: "m", schemaName: "m" }],
+        params: [{ target: resolver, methodName: "m", kind: "root" }],
+      }),
     ).toThrow(/params\[0\]\.index is not a number/);
   });
 });

@@ -60,7 +60,11 @@ describe("the graphql-jit compile budget", () => {
       },
     });
     const open = async (query: string, requestId: string) =>
-      (await subscribe({ schema, document: parse(query), contextValue: { viewer: { kind: "none" }, requestId } as unknown as GraphQLContext })) as AsyncIterableIterator<ExecutionResult>;
+      (await subscribe({
+        schema,
+        document: parse(query),
+        contextValue: { viewer: { kind: "none" }, requestId } as unknown as GraphQLContext,
+      })) as AsyncIterableIterator<ExecutionResult>;
     const first = await open("subscription { ticks { n } }", "first"); // compiled (budget 1)
     const second = await open("subscription { ticks { a: n } }", "second"); // over budget: graphql-js
     const again = await open("subscription { ticks { n } }", "again"); // already compiled: not asked
@@ -68,6 +72,11 @@ describe("the graphql-jit compile budget", () => {
     expect(asked).toEqual(["first", "second", "second-again"]);
     const results = [first, second, again, alsoSecond].map((it) => it.next());
     for (const s of streams) s.push(Object.freeze({ n: 7 }));
-    expect((await Promise.all(results)).map((r) => r.value)).toEqual([{ data: { ticks: { n: 7 } } }, { data: { ticks: { a: 7 } } }, { data: { ticks: { n: 7 } } }, { data: { ticks: { a: 7 } } }]);
+    expect((await Promise.all(results)).map((r) => r.value)).toEqual([
+      { data: { ticks: { n: 7 } } },
+      { data: { ticks: { a: 7 } } },
+      { data: { ticks: { n: 7 } } },
+      { data: { ticks: { a: 7 } } },
+    ]);
   });
 });

@@ -81,7 +81,6 @@ export class ActivateFanPayload {
   @Field() ok!: boolean;
 }
 
-
 export const DELIVERY_ERROR_TEXT =
   'Why the try failed: "HTTP <status>" (the shop\'s answer), "timed out", "could not connect", "name not found", "address not allowed", "connection lost", "TLS handshake failed", "invalid HTTP answer" or "request failed". Details stay in the server logs.';
 

@@ -112,11 +112,7 @@ export async function logOutEverywhere(ctx: ServiceContext): Promise<boolean> {
 
 /** The account with this email, compared case-insensitively (the unique index is on lower(email)). */
 export function findAccountByEmail(em: EntityManager, email: string, withPassword = false): Promise<User | null> {
-  return em.findOne(
-    User,
-    { [raw("lower(email)")]: email.toLowerCase(), anonymous: false },
-    withPassword ? { populate: ["passwordHash"] } : {},
-  );
+  return em.findOne(User, { [raw("lower(email)")]: email.toLowerCase(), anonymous: false }, withPassword ? { populate: ["passwordHash"] } : {});
 }
 
 export async function currentUser(ctx: ServiceContext): Promise<User | null> {
@@ -128,7 +124,6 @@ export function requireAccount(ctx: ServiceContext): string {
   if (ctx.viewer.kind !== "user") throw unauthenticated("Sign in with an account first");
   return ctx.viewer.userId;
 }
-
 
 /** The `me` answer. */
 export async function viewerInfo(ctx: ServiceContext): Promise<{ user: User | null; anonymous: boolean; apiKeyBrandId: string | null }> {

@@ -30,7 +30,7 @@ export async function resolveViewer(em: EntityManager | (() => EntityManager), s
   const authorization = creds.authorization?.trim();
   if (!authorization) return NOBODY;
   const m = /^Bearer\s+(\S+)$/i.exec(authorization);
-  if (!m) throw invalidCredentials("The Authorization header must be \"Bearer <token>\"");
+  if (!m) throw invalidCredentials('The Authorization header must be "Bearer <token>"');
   const claims = await verifyToken(secret, m[1]);
   if (!claims) throw invalidCredentials("Invalid or expired token");
   const row = await accountRow(emOf, claims.sub);
@@ -85,10 +85,9 @@ onRolesChanged(forgetAccount);
 async function resolveApiKey(em: EntityManager, key: string): Promise<Viewer> {
   const parsed = parseApiKey(key);
   if (!parsed) throw invalidCredentials("Invalid API key");
-  const rows: { brand_id: string; secret_hash: string }[] = await em.execute(
-    "select brand_id, secret_hash from api_key where id = ? and revoked_at is null",
-    [parsed.id],
-  );
+  const rows: { brand_id: string; secret_hash: string }[] = await em.execute("select brand_id, secret_hash from api_key where id = ? and revoked_at is null", [
+    parsed.id,
+  ]);
   if (!rows[0] || !apiKeyMatches(parsed.secret, rows[0].secret_hash)) throw invalidCredentials("Invalid API key");
   return { kind: "apiKey", keyId: parsed.id, brandId: rows[0].brand_id };
 }

@@ -74,10 +74,7 @@ export async function brandIdWithRole(ctx: ServiceContext, brandId: string, requ
   return (await brandWithRole(ctx, brandId, required)).id;
 }
 
-export async function createBrand(
-  ctx: ServiceContext,
-  input: { name: string; currency: string; couponWebhookUrl?: string | null },
-): Promise<Brand> {
+export async function createBrand(ctx: ServiceContext, input: { name: string; currency: string; couponWebhookUrl?: string | null }): Promise<Brand> {
   const userId = requireAccount(ctx);
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
@@ -85,21 +82,23 @@ export async function createBrand(
   const couponWebhookUrl = webhookUrl(ctx, check, input.couponWebhookUrl);
   check.throwIfAny();
   const em = ctx.em;
-  return em.transactional(async (tx) => {
-    await refuseMoreBrands(tx, userId);
-    const brand = new Brand(name, currency, newWebhookSecret());
-    brand.couponWebhookUrl = couponWebhookUrl;
-    tx.persist(brand);
-    tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
-    return brand;
-  }).then((brand) => {
-    // The rest of this request (e.g. the selection on the new brand) sees the caller as its OWNER.
-    if (ctx.viewer.kind === "user") {
-      ctx.viewer.brandRoles.set(brand.id, BrandRole.OWNER);
-      forgetAccount(ctx.viewer.userId);
-    }
-    return brand;
-  });
+  return em
+    .transactional(async (tx) => {
+      await refuseMoreBrands(tx, userId);
+      const brand = new Brand(name, currency, newWebhookSecret());
+      brand.couponWebhookUrl = couponWebhookUrl;
+      tx.persist(brand);
+      tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
+      return brand;
+    })
+    .then((brand) => {
+      // The rest of this request (e.g. the selection on the new brand) sees the caller as its OWNER.
+      if (ctx.viewer.kind === "user") {
+        ctx.viewer.brandRoles.set(brand.id, BrandRole.OWNER);
+        forgetAccount(ctx.viewer.userId);
+      }
+      return brand;
+    });
 }
 
 /**
@@ -114,37 +113,39 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
   check.check(Object.values(BrandRole).includes(role), "role", "must be OWNER, ORGANIZER or COORGANIZER");
   check.throwIfAny();
   const brand = await brandWithRole(ctx, brandId, Role.ADMIN);
-  return ctx.em.transactional(async (tx) => {
-    const user = await findAccountByEmail(tx, email);
-    if (!user) throw new AppError(ErrorCode.NOT_FOUND, "email: no account with this email", { field: "email" });
-    // Membership changes of one brand take turns (the brand row lock): concurrent adds of one
-    // person cannot both insert, and the owner count below stays true until commit.
-    await tx.execute("select 1 from brand where id = ? for update", [brand.id]);
-    let member = await tx.findOne(BrandMember, { brand: brand.id, user: user.id });
-    let changed = false;
-    if (member) {
-      if (member.role === BrandRole.OWNER && role !== BrandRole.OWNER) {
-        const owners = await tx.count(BrandMember, { brand: brand.id, role: BrandRole.OWNER });
-        if (owners <= 1) throw failedPrecondition("A brand needs at least one OWNER: make someone else OWNER first");
+  return ctx.em
+    .transactional(async (tx) => {
+      const user = await findAccountByEmail(tx, email);
+      if (!user) throw new AppError(ErrorCode.NOT_FOUND, "email: no account with this email", { field: "email" });
+      // Membership changes of one brand take turns (the brand row lock): concurrent adds of one
+      // person cannot both insert, and the owner count below stays true until commit.
+      await tx.execute("select 1 from brand where id = ? for update", [brand.id]);
+      let member = await tx.findOne(BrandMember, { brand: brand.id, user: user.id });
+      let changed = false;
+      if (member) {
+        if (member.role === BrandRole.OWNER && role !== BrandRole.OWNER) {
+          const owners = await tx.count(BrandMember, { brand: brand.id, role: BrandRole.OWNER });
+          if (owners <= 1) throw failedPrecondition("A brand needs at least one OWNER: make someone else OWNER first");
+        }
+        changed = member.role !== role;
+        member.role = role;
+        // Every instance drops the cached account and reconnects its sockets (open subscriptions
+        // were authorised under the old role).
+        if (changed) await notifyRolesChanged(tx, user.id);
+      } else {
+        await refuseNewMember(tx, brand.id, user.id);
+        member = new BrandMember(ref(brand), ref(user), role);
+        tx.persist(member);
       }
-      changed = member.role !== role;
-      member.role = role;
-      // Every instance drops the cached account and reconnects its sockets (open subscriptions
-      // were authorised under the old role).
-      if (changed) await notifyRolesChanged(tx, user.id);
-    } else {
-      await refuseNewMember(tx, brand.id, user.id);
-      member = new BrandMember(ref(brand), ref(user), role);
-      tx.persist(member);
-    }
-    return { member, changed };
-  }).then(({ member, changed }) => {
-    // After commit: the next request here reads the new role; a changed one also reconnects the
-    // member's sockets here at once, without waiting for this instance's own notification.
-    if (changed) dispatchRolesChanged(member.user.id);
-    else forgetAccount(member.user.id);
-    return member;
-  });
+      return { member, changed };
+    })
+    .then(({ member, changed }) => {
+      // After commit: the next request here reads the new role; a changed one also reconnects the
+      // member's sockets here at once, without waiting for this instance's own notification.
+      if (changed) dispatchRolesChanged(member.user.id);
+      else forgetAccount(member.user.id);
+      return member;
+    });
 }
 
 /**
@@ -290,4 +291,3 @@ export function userMemberships(ctx: ServiceContext, userId: string): Promise<Br
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString("base64url")}`;
 }
-

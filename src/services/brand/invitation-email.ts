@@ -26,7 +26,12 @@ export async function composeInvitationEmail(em: EntityManager, email: EmailMess
     "",
     "The link works once and expires in 7 days. If you did not expect this invitation, ignore this email.",
   ].join("\n");
-  const paragraphs = text.split("\n\n").map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>").replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`);
+  const paragraphs = text.split("\n\n").map(
+    (p) =>
+      `<p>${escapeHtml(p)
+        .replace(/\n/g, "<br>")
+        .replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
+  );
   return {
     to: email.recipient,
     emailId: email.id,

@@ -142,10 +142,9 @@ export async function leaveBrand(ctx: ServiceContext, brandId: string): Promise<
     const [mine]: { role: BrandRole }[] = await tx.execute("select role from brand_member where brand_id = ? and user_id = ?", [brand.id, userId]);
     if (!mine) throw new AppError(ErrorCode.NOT_FOUND, "brandId: you are not a member of this brand", { field: "brandId" });
     if (mine.role === BrandRole.OWNER) {
-      const [{ owners }]: { owners: number }[] = await tx.execute(
-        "select count(*)::int as owners from brand_member where brand_id = ? and role = 'OWNER'",
-        [brand.id],
-      );
+      const [{ owners }]: { owners: number }[] = await tx.execute("select count(*)::int as owners from brand_member where brand_id = ? and role = 'OWNER'", [
+        brand.id,
+      ]);
       if (owners <= 1) throw failedPrecondition("A brand needs at least one OWNER: make someone else OWNER before you leave");
     }
     await tx.execute("delete from brand_member where brand_id = ? and user_id = ?", [brand.id, userId]);

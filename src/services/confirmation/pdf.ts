@@ -30,7 +30,10 @@ export function invoicePdf(order: Order, brand: Brand): Promise<Buffer> {
     doc.addPage();
     doc.fontSize(20).text(brand.name);
     doc.moveDown(0.5).fontSize(14).text(`Invoice for order ${order.number}`);
-    doc.fontSize(10).fillColor("#555").text(`Paid ${order.paidAt ? order.paidAt.toISOString().slice(0, 10) : "—"}`);
+    doc
+      .fontSize(10)
+      .fillColor("#555")
+      .text(`Paid ${order.paidAt ? order.paidAt.toISOString().slice(0, 10) : "—"}`);
     doc.text(`Buyer: ${order.buyerName} <${order.buyerEmail}>`).fillColor("#000");
     doc.moveDown();
     const col = { name: 56, qty: 330, unit: 380, total: 470 };
@@ -66,7 +69,10 @@ export function ticketsPdf(order: Order, brand: Brand, tickets: Ticket[]): Promi
       doc.fontSize(11).fillColor("#555").text(t.holder.email).fillColor("#000");
       const png = await QRCode.toBuffer(t.code, { type: "png", errorCorrectionLevel: "M", margin: 1, width: 360 });
       doc.image(png, 56, doc.y + 24, { width: 220 });
-      doc.font("Courier").fontSize(11).text(t.code, 56, doc.y + 260);
+      doc
+        .font("Courier")
+        .fontSize(11)
+        .text(t.code, 56, doc.y + 260);
     }
   });
 }

@@ -139,4 +139,3 @@ export async function releaseCoupon(tx: EntityManager, order: Order): Promise<vo
   if (!order.coupon) return;
   await tx.execute("update coupon set uses = uses - 1 where id = ? and uses > 0", [order.coupon.id]);
 }
-

@@ -30,11 +30,14 @@ function checkFields(check: InputCheck, type: DiscountType, f: DiscountFields, c
     else intRange(check, "input.amount", f.amount as number, 1, MAX_UNIT_PRICE);
   }
   if (f.expiresAt != null) {
-    check.check(f.expiresAt instanceof Date && !Number.isNaN(f.expiresAt.getTime()) && f.expiresAt.getTime() > Date.now(), "input.expiresAt", "must be in the future");
+    check.check(
+      f.expiresAt instanceof Date && !Number.isNaN(f.expiresAt.getTime()) && f.expiresAt.getTime() > Date.now(),
+      "input.expiresAt",
+      "must be in the future",
+    );
   }
   if (creating || f.usageLimit !== undefined) {
-    check.check(f.usageLimit != null, "input.usageLimit", "must be given") &&
-      intRange(check, "input.usageLimit", f.usageLimit as number, 1, MAX_USAGE_LIMIT);
+    check.check(f.usageLimit != null, "input.usageLimit", "must be given") && intRange(check, "input.usageLimit", f.usageLimit as number, 1, MAX_USAGE_LIMIT);
   }
   if (!creating) {
     for (const k of ["freeShipping", "verifyEmail"] as const) check.check(f[k] !== null, `input.${k}`, "cannot be null");
@@ -132,4 +135,3 @@ export async function listDiscounts(
 export function isLive(d: Pick<Discount, "deletedAt" | "expiresAt">, now = new Date()): boolean {
   return d.deletedAt === null && (d.expiresAt === null || d.expiresAt.getTime() > now.getTime());
 }
-

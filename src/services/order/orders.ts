@@ -75,7 +75,11 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   const tries = couponCode ? await reserveCouponTry(em, actorOf(viewer), ctx.clientIp ?? null) : [];
   let unusableCode = false;
   try {
-    return await insertOrder(ctx, { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff }, () => (unusableCode = true));
+    return await insertOrder(
+      ctx,
+      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff },
+      () => (unusableCode = true),
+    );
   } finally {
     if (!unusableCode) await forgive(em, tries);
   }
@@ -107,7 +111,10 @@ async function insertOrder(
           if (reserved.refused === "unusable") onUnusableCode();
           throw couponRefusedError(reserved, o.staff);
         }
-        const totals = computeTotals(priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })), reserved?.rule);
+        const totals = computeTotals(
+          priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })),
+          reserved?.rule,
+        );
         const order = new Order({
           number: newOrderNumber(),
           brand: ref(brand),

@@ -241,10 +241,9 @@ export async function attemptById(sql: Sql, id: string): Promise<AttemptView | n
 
 export async function eventsByOrderIds(sql: Sql, orderIds: readonly string[]): Promise<EventView[]> {
   if (!orderIds.length) return [];
-  const { rows } = await sql.query(
-    `select order_id, "at", "from", "to", actor from order_event where order_id = any($1::uuid[]) order by "at", id`,
-    [orderIds],
-  );
+  const { rows } = await sql.query(`select order_id, "at", "from", "to", actor from order_event where order_id = any($1::uuid[]) order by "at", id`, [
+    orderIds,
+  ]);
   return rows.map(eventFromRow);
 }
 

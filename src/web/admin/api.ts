@@ -63,7 +63,11 @@ export async function gql<R, V>(doc: TypedDocumentNode<R, V>, variables: V, opts
   if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
-    res = await fetch(GRAPHQL_PATH, { method: "POST", headers, body: JSON.stringify({ query: queryText(doc as TypedDocumentNode<unknown, unknown>), variables }) });
+    res = await fetch(GRAPHQL_PATH, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query: queryText(doc as TypedDocumentNode<unknown, unknown>), variables }),
+    });
   } catch {
     throw new ApiError("The server could not be reached", "NETWORK");
   }

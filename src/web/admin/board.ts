@@ -189,8 +189,7 @@ export class Board {
       if (known === undefined) this.seqs.set(order.id, 0);
       return;
     }
-    const missed =
-      known !== undefined ? e.seq > known + 1 : current !== undefined && current.status !== e.previousStatus && current.status !== e.status;
+    const missed = known !== undefined ? e.seq > known + 1 : current !== undefined && current.status !== e.previousStatus && current.status !== e.status;
     this.seqs.set(order.id, e.seq);
     this.touch(order, true);
     if (missed) void this.reload();

@@ -142,8 +142,7 @@ export class OrderTable {
     }
     if (!wanted.length && !cell.querySelector(".none")) {
       cell.append(h("span", { class: "none" }, h("span", { "aria-hidden": "true" }, "—"), h("span", { class: "visually-hidden" }, "no actions")));
-    }
-    else if (wanted.length) cell.querySelector(".none")?.remove();
+    } else if (wanted.length) cell.querySelector(".none")?.remove();
   }
 }
 
