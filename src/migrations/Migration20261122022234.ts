@@ -1,4 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
+import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Creation times in milliseconds (timestamptz(3)), the precision of a JS Date and of the keyset
@@ -7,6 +7,7 @@ import { Migration } from "@mikro-orm/migrations";
  * millisecond. Existing values are rounded to the millisecond; rows written by the API already were.
  */
 export class Migration20261122022234 extends Migration {
+
   override async up(): Promise<void> {
     this.addSql(`alter table "brand" alter column "created_at" type timestamptz(3) using ("created_at"::timestamptz(3));`);
 
@@ -70,4 +71,5 @@ export class Migration20261122022234 extends Migration {
 
     this.addSql(`alter table "users" alter column "created_at" type timestamptz(6) using ("created_at"::timestamptz(6));`);
   }
+
 }
