@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
-import { orderView, type OrderView } from "../services/order/read-model";
+import type { OrderView } from "../services/order/order.repository";
 import { RateLimit, describeLimits } from "../rate-limit/decorator";
 import { RESEND_CONFIRMATION } from "../rate-limit/rules";
 import { EmailType } from "../schema/types/email";
@@ -15,7 +15,7 @@ export class ConfirmationResolver {
   })
   @RateLimit(...RESEND_CONFIRMATION)
   resendConfirmation(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return confirmation.resendConfirmation(ctx, orderId).then((r) => ({ ...r, order: orderView(r.order) }));
+    return confirmation.resendConfirmation(ctx, orderId);
   }
 
   @Directive("@auth(requires: COORGANIZER)")

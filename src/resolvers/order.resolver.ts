@@ -6,7 +6,7 @@ import { BrandType } from "../schema/types/account";
 import { BuyerType, OrderConnection, OrderEventType, OrderType, PaymentAttemptType } from "../schema/types/order";
 import * as fulfilment from "../services/fulfilment/fulfilment";
 import * as orders from "../services/order/orders";
-import { attemptView, orderView, type AttemptView, type OrderView } from "../services/order/read-model";
+import type { AttemptView, OrderView } from "../services/order/order.repository";
 import * as payments from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
 import { selectedFields } from "../schema/selection";
@@ -52,17 +52,17 @@ export class OrderResolver {
   })
   @RateLimit(...CREATE_ORDER)
   createOrder(@Ctx() ctx: GraphQLContext, @Arg("input", () => CreateOrderInput) input: CreateOrderInput) {
-    return orders.createOrder(ctx, input).then(orderView);
+    return orders.createOrder(ctx, input);
   }
 
   @Mutation(() => OrderType, { description: "The customer or COORGANIZER+; PENDING orders only." })
   cancelOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return orders.cancelOrder(ctx, orderId).then(orderView);
+    return orders.cancelOrder(ctx, orderId);
   }
 
   @Mutation(() => OrderType, { description: "COORGANIZER+: PAID → FULFILLED; an already fulfilled order is returned unchanged." })
   fulfillOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return fulfilment.fulfillOrder(ctx, orderId).then(orderView);
+    return fulfilment.fulfillOrder(ctx, orderId);
   }
 
   @Mutation(() => PaymentAttemptType, {
@@ -71,7 +71,7 @@ export class OrderResolver {
   })
   @RateLimit(...ATTEMPT_TO_PAY)
   attemptToPayForOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return payments.attemptToPayForOrder(ctx, orderId).then(attemptView);
+    return payments.attemptToPayForOrder(ctx, orderId);
   }
 
   @Query(() => PaymentAttemptType, { nullable: true })

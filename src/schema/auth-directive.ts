@@ -12,6 +12,7 @@ import {
 import { Role } from "../entities/enums";
 import { AppError, ErrorCode } from "../errors";
 import { customerId, hasRole, type Subject, type Viewer } from "../services/auth/viewer";
+import type { OrderView } from "../services/order/order.repository";
 
 export const RoleEnum = new GraphQLEnumType({
   name: "Role",
@@ -38,12 +39,13 @@ export const authDirective = new GraphQLDirective({
  * How to find the brand and the customer of each object type that carries @auth. A type or a
  * field with @auth on a type missing here fails schema construction (fail closed).
  */
-// A parent is whatever the type's resolvers return (an OrderView, an entity); each entry knows its own.
+// A parent is whatever the type's resolvers return: for Order always an OrderView (queries and
+// mutations alike go through order.repository.ts's one mapping); entities for the others.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SubjectOf = (parent: any) => Subject;
 const ref = (r: { id: string } | null | undefined) => r?.id ?? null;
 export const AUTH_SUBJECTS: Record<string, SubjectOf> = {
-  Order: (o) => ({ brandId: o.brandId, ownerId: o.customerId }), // an OrderView
+  Order: (o: OrderView) => ({ brandId: o.brandId, ownerId: o.customerId }),
   Brand: (b) => ({ brandId: b.id }),
   Discount: (d) => ({ brandId: ref(d.brand) }),
   Fan: (f) => ({ brandId: ref(f.brand) }),

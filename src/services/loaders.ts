@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
 import { Brand } from "../entities";
 import type { Sql } from "../db/sql";
-import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/read-model";
+import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/order.repository";
 
 /**
  * Per-request batching (one query per kind, whatever the page size) for the fields of the read

@@ -1,5 +1,6 @@
 import type { EntityName, FilterQuery } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Sql } from "../db/sql";
 import { badInput } from "../errors";
 
 export const MAX_PAGE_SIZE = 100;
@@ -72,21 +73,71 @@ export function isUuid(id: unknown): id is string {
   return typeof id === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }
 
+/** Reads up to `limit` rows after `cursor`, newest first by (createdAt, id), and the total count of the filter. */
+type PageReader<T> = (limit: number, cursor: Cursor | null) => Promise<{ rows: T[]; totalCount: number }>;
+
+/** The one keyset page: `first + 1` rows from `read` (the extra one only tells there is a next page) → edges and pageInfo. */
+async function keyset<T extends { createdAt: Date; id: string }>(first: number, cursor: Cursor | null, read: PageReader<T>): Promise<Connection<T>> {
+  const { rows, totalCount } = await read(first + 1, cursor);
+  return toConnection(rows, first, totalCount, cursor !== null);
+}
+
 /**
  * One page of `entity` rows matching `where`, newest first by (createdAt, id), after `cursor`;
  * with the total count of `where`. Two statements, whatever the page size.
  */
-export async function keysetPage<T extends { createdAt: Date; id: string }>(
+export function keysetPage<T extends { createdAt: Date; id: string }>(
   em: EntityManager,
   entity: EntityName<T>,
   where: FilterQuery<T>,
   first: number,
   cursor: Cursor | null,
 ): Promise<Connection<T>> {
-  const after = cursor ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] } : {};
-  const [rows, totalCount] = await Promise.all([
-    em.find(entity, { $and: [where, after] } as FilterQuery<T>, { orderBy: [{ createdAt: "desc" }, { id: "desc" }] as never, limit: first + 1 }),
-    em.count(entity, where),
-  ]);
-  return toConnection(rows as T[], first, totalCount, cursor !== null);
+  return keyset(first, cursor, async (limit, cursor) => {
+    const after = cursor ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] } : {};
+    const [rows, totalCount] = await Promise.all([
+      em.find(entity, { $and: [where, after] } as FilterQuery<T>, { orderBy: [{ createdAt: "desc" }, { id: "desc" }] as never, limit }),
+      em.count(entity, where),
+    ]);
+    return { rows: rows as T[], totalCount };
+  });
+}
+
+/** A page of hand-written SQL over `table` (with `created_at` and `id` columns and an index on them after the filter). */
+export interface SqlPageQuery {
+  /** The select list; may name the table by `alias` (correlated subqueries). */
+  columns: string;
+  table: string;
+  alias: string;
+  /** Conditions joined with `and`, written with $1..$n over `params`. */
+  where: string[];
+  params: unknown[];
+}
+
+/**
+ * The keyset page for hand-written SQL: one statement whatever the page size, the total count of
+ * the filter as an uncorrelated subquery (computed once); a second statement only for the count
+ * of an empty page. `map` turns a row into what the edges carry.
+ */
+export function sqlKeysetPage<T extends { createdAt: Date; id: string }>(
+  sql: Sql,
+  q: SqlPageQuery,
+  first: number,
+  cursor: Cursor | null,
+  map: (row: Record<string, unknown>) => T,
+): Promise<Connection<T>> {
+  return keyset(first, cursor, async (limit, cursor) => {
+    const params = [...q.params];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    const base = q.where.join(" and ") || "true";
+    const page = cursor ? `${base} and (created_at, id) < (${param(cursor.createdAt)}, ${param(cursor.id)})` : base;
+    const { rows } = await sql.query(
+      `select ${q.columns}, (select count(*)::int from ${q.table} where ${base}) as total_count
+         from ${q.table} ${q.alias} where ${page} order by created_at desc, id desc limit ${param(limit)}`,
+      params,
+    );
+    if (rows.length) return { rows: rows.map(map), totalCount: rows[0].total_count };
+    const count = await sql.query(`select count(*)::int as n from ${q.table} where ${base}`, q.params);
+    return { rows: [], totalCount: count.rows[0].n };
+  });
 }

@@ -6,6 +6,7 @@ import { hasRole } from "../auth/viewer";
 import type { ServiceContext } from "../context";
 import { findVisibleOrder } from "../order/access";
 import { sameAddress, ticketHolders } from "./tickets";
+import { orderView, type OrderView } from "../order/order.repository";
 import { shownEmailError } from "../../webhooks/delivery-errors";
 
 /**
@@ -24,7 +25,7 @@ export async function queueConfirmation(tx: EntityManager, order: Order): Promis
 }
 
 /** COORGANIZER+ of the order's brand; PAID or FULFILLED orders only. Rate-limited by the resolver. */
-export async function resendConfirmation(ctx: ServiceContext, orderId: string): Promise<{ order: Order; sentTo: string[] }> {
+export async function resendConfirmation(ctx: ServiceContext, orderId: string): Promise<{ order: OrderView; sentTo: string[] }> {
   return ctx.em.transactional(async (tx) => {
     const order = await findVisibleOrder(tx, ctx.viewer, orderId);
     if (!hasRole(ctx.viewer, { brandId: order.brand.id }, Role.COORGANIZER)) {
@@ -33,7 +34,7 @@ export async function resendConfirmation(ctx: ServiceContext, orderId: string): 
     if (order.status !== OrderStatus.PAID && order.status !== OrderStatus.FULFILLED) {
       throw failedPrecondition(`Only PAID or FULFILLED orders have a confirmation; this one is ${order.status}`);
     }
-    return { order, sentTo: await queueConfirmation(tx, order) };
+    return { order: orderView(order), sentTo: await queueConfirmation(tx, order) };
   });
 }
 

@@ -1,10 +1,11 @@
-import { EmailKind, OrderStatus, Role, type Order } from "../../entities";
+import { EmailKind, OrderStatus, Role } from "../../entities";
 import { failedPrecondition, forbidden } from "../../errors";
 import { actorOf, hasRole } from "../auth/viewer";
 import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { findVisibleOrder } from "../order/access";
 import { transition } from "../order/status";
+import { orderView, type OrderView } from "../order/order.repository";
 
 /**
  * COORGANIZER+: PAID → FULFILLED with fulfilledAt = now, an order event and one "your order is
@@ -12,8 +13,8 @@ import { transition } from "../order/status";
  * never overwritten, no second email). Other statuses: FAILED_PRECONDITION. The row lock makes
  * concurrent calls fulfil once.
  */
-export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promise<Order> {
-  return ctx.em.transactional(async (tx) => {
+export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promise<OrderView> {
+  const fulfilled = await ctx.em.transactional(async (tx) => {
     const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
     if (!hasRole(ctx.viewer, { brandId: order.brand.id }, Role.COORGANIZER)) {
       throw forbidden("Fulfilling needs COORGANIZER or higher in the brand");
@@ -24,4 +25,5 @@ export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promis
     await queueEmail(tx, { order }, EmailKind.ORDER_READY, order.buyerEmail);
     return order;
   });
+  return orderView(fulfilled);
 }

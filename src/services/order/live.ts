@@ -4,7 +4,7 @@ import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-e
 import { brandWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
 import { findVisibleOrder } from "./access";
-import { ordersByIds, type OrderView } from "./read-model";
+import { ordersByIds, type OrderView } from "./order.repository";
 
 /**
  * `orderStatusChanged(brandId)`: COORGANIZER+ of the brand (or its key), checked when subscribing

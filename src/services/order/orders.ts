@@ -5,8 +5,8 @@ import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFoun
 import { actorOf, customerId, hasRole } from "../auth/viewer";
 import { brandIdWithRole } from "../brand/brands";
 import type { ServiceContext } from "../context";
-import { decodeCursor, isUuid, pageSize, toConnection, type Connection } from "../pagination";
-import { orderPage, ordersByIds, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./read-model";
+import { decodeCursor, isUuid, pageSize, type Connection } from "../pagination";
+import { orderPage, ordersByIds, orderView, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./order.repository";
 import { email as checkEmail, intRange, text } from "../validation";
 import { canSeeOrder, findVisibleOrder } from "./access";
 import { newOrderNumber } from "./number";
@@ -29,7 +29,7 @@ export interface CreateOrderData {
 }
 
 /**
- * The read-model view of an order the caller may see; NOT_FOUND alike otherwise. `inc` (planned
+ * The view of an order the caller may see; NOT_FOUND alike otherwise. `inc` (planned
  * from the query) fetches its attempts and events in the same statement.
  */
 export async function getOrder(ctx: ServiceContext, id: string, inc: OrderIncludes = {}): Promise<OrderView> {
@@ -38,7 +38,7 @@ export async function getOrder(ctx: ServiceContext, id: string, inc: OrderInclud
   return order;
 }
 
-export async function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<Order> {
+export async function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<OrderView> {
   const viewer = ctx.viewer;
   const owner = customerId(viewer);
   if (!owner && viewer.kind !== "apiKey") {
@@ -75,11 +75,12 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   const tries = couponCode ? await reserveCouponTry(em, actorOf(viewer), ctx.clientIp ?? null) : [];
   let unusableCode = false;
   try {
-    return await insertOrder(
+    const order = await insertOrder(
       ctx,
       { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff },
       () => (unusableCode = true),
     );
+    return orderView(order);
   } finally {
     if (!unusableCode) await forgive(em, tries);
   }
@@ -187,8 +188,7 @@ export async function listBrandOrders(
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
   const brandId = await brandIdWithRole(ctx, args.brandId, Role.COORGANIZER);
-  const { rows, totalCount } = await orderPage(ctx.sql, { brandId, statuses: args.status }, first, cursor, inc);
-  return toConnection(rows, first, totalCount, cursor !== null);
+  return orderPage(ctx.sql, { brandId, statuses: args.status }, first, cursor, inc);
 }
 
 export async function listMyOrders(
@@ -200,20 +200,20 @@ export async function listMyOrders(
   const cursor = args.after ? decodeCursor(args.after) : null;
   const owner = customerId(ctx.viewer);
   if (!owner) throw unauthenticated("Sign in or use your anonymous session's token to see your orders");
-  const { rows, totalCount } = await orderPage(ctx.sql, { customerId: owner }, first, cursor, inc);
-  return toConnection(rows, first, totalCount, cursor !== null);
+  return orderPage(ctx.sql, { customerId: owner }, first, cursor, inc);
 }
 
 /** The customer who placed it or COORGANIZER+ of the brand may cancel a PENDING order. */
-export async function cancelOrder(ctx: ServiceContext, orderId: string): Promise<Order> {
+export async function cancelOrder(ctx: ServiceContext, orderId: string): Promise<OrderView> {
   const em = ctx.em;
-  return em.transactional(async (tx) => {
+  const order = await em.transactional(async (tx) => {
     const o = await findVisibleOrder(tx, ctx.viewer, orderId, true);
     if (o.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be cancelled; this one is ${o.status}`);
     if (isPastDue(o)) throw failedPrecondition("This order has expired");
     await transition(tx, o, OrderStatus.CANCELLED, actorOf(ctx.viewer));
     return o;
   });
+  return orderView(order);
 }
 
 /** Marks PENDING orders past their time as EXPIRED (with events). Safe to run on several instances at once. */

@@ -8,15 +8,15 @@ import { canSeeOrder, findVisibleOrder } from "../order/access";
 import { isPastDue, transition } from "../order/status";
 import { isUuid } from "../pagination";
 import { queueConfirmation } from "../confirmation/confirmation";
-import { attemptById, type AttemptView } from "../order/read-model";
+import { attemptById, attemptView, type AttemptView } from "../order/order.repository";
 import { createCheckout } from "./provider";
 
 /** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
 export const MAX_ATTEMPTS_PER_ORDER = 20;
 
 /** Creates a payment attempt with the provider for a PENDING order the caller may see (its row lock makes the count exact). */
-export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string): Promise<PaymentAttempt> {
-  return ctx.em.transactional(async (tx) => {
+export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string): Promise<AttemptView> {
+  const created = await ctx.em.transactional(async (tx) => {
     const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
     if (order.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be paid; this one is ${order.status}`);
     if (isPastDue(order)) throw failedPrecondition("This order has expired and can no longer be paid");
@@ -27,6 +27,7 @@ export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string)
     tx.persist(attempt);
     return attempt;
   });
+  return attemptView(created);
 }
 
 export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promise<AttemptView> {
