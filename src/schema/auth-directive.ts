@@ -11,7 +11,8 @@ import {
 } from "graphql";
 import { Role } from "../entities/enums";
 import { AppError, ErrorCode } from "../errors";
-import { customerId, hasRole, type Subject, type Viewer } from "../services/auth/viewer";
+import type { Viewer } from "../services/auth/viewer";
+import { decide, type Grant, type Subject } from "../services/access/ladder";
 import type { OrderView } from "../services/order/order.repository";
 
 export const RoleEnum = new GraphQLEnumType({
@@ -54,7 +55,9 @@ export const AUTH_SUBJECTS: Record<string, SubjectOf> = {
 /**
  * Enforces `@auth(requires: Role)` from the schema itself: every field that carries it (or whose
  * type carries it) gets its resolver wrapped with the check, so the printed SDL is the single
- * source of truth for field-level rules.
+ * source of truth for field-level rules. The check is the access module's (src/services/access):
+ * the same ladder and the same decision as the services' permissions, read from the directive's
+ * arguments instead of the access table.
  */
 export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
@@ -66,7 +69,7 @@ export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
       if (!required) return field;
       const subjectOf = AUTH_SUBJECTS[typeName];
       if (!subjectOf) throw new Error(`@auth on ${typeName}.${fieldName}, but ${typeName} has no entry in AUTH_SUBJECTS`);
-      return guard(field, required, rule.orCustomer === true, subjectOf, `${typeName}.${fieldName}`);
+      return guard(field, { role: required, customer: rule.orCustomer === true }, subjectOf, `${typeName}.${fieldName}`);
     },
   });
 }
@@ -75,8 +78,7 @@ type AuthContext = { viewer: Viewer };
 
 function guard(
   field: GraphQLFieldConfig<unknown, AuthContext>,
-  required: Role,
-  orCustomer: boolean,
+  grant: Grant,
   subjectOf: SubjectOf,
   coordinate: string,
 ): GraphQLFieldConfig<unknown, AuthContext> {
@@ -84,11 +86,10 @@ function guard(
   return {
     ...field,
     resolve(parent, args, ctx, info) {
-      const subject = subjectOf(parent);
+      // The parent was already shown to the caller, so a refusal is FORBIDDEN, never NOT_FOUND.
       // orCustomer: the customer counts even when they are also a brand member with a lower role.
-      const customer = orCustomer && !!subject.ownerId && customerId(ctx.viewer) === subject.ownerId;
-      if (!customer && !hasRole(ctx.viewer, subject, required)) {
-        throw new AppError(ErrorCode.FORBIDDEN, `Reading ${coordinate} needs the ${required} role`, { requires: required });
+      if (decide(ctx.viewer, grant, subjectOf(parent)) !== "ok") {
+        throw new AppError(ErrorCode.FORBIDDEN, `Reading ${coordinate} needs the ${grant.role} role`, { requires: grant.role });
       }
       return resolve(parent, args, ctx, info);
     },

@@ -1,7 +1,15 @@
+import type { Viewer } from "../../src/services/auth/viewer";
+import { BrandRole } from "../../src/entities/enums";
+import { decide } from "../../src/services/access/ladder";
+import { ACCESS, Permission } from "../../src/services/access/permissions";
+
 /**
  * The permission matrix (issue #7): for every root field of the printed schema, what each kind of
  * caller gets when it calls the field on brand X's resources with valid arguments. Written by hand
  * from the PRODUCT brief (design/PRODUCT.md) and the descriptions in src/schema/schema.graphql, not recorded from the API.
+ * Who may do what is decided in one place in src, the access table (src/services/access/permissions.ts):
+ * PERMISSION_OF below names the permission each root field checks, and the test derives that
+ * field's row from the table and compares it with the row written here (then calls the API).
  *
  * Adding a root field to the schema without a row here fails permission-matrix.test.ts, and so
  * does a row for a field that no longer exists: every new field needs a decision.
@@ -12,7 +20,7 @@
  *   NOT_FOUND, also without credentials (PRODUCT: "never reveal that an id exists").
  * - Everything scoped to a brand (its private data, lists, live board, and every brand mutation):
  *   outsiders and callers without credentials get NOT_FOUND as for a brand that does not exist
- *   (brandWithRole); members whose role is too low get FORBIDDEN.
+ *   (the access table, src/services/access); members whose role is too low get FORBIDDEN.
  * - A brand API key counts as ORGANIZER of its own brand (Role enum description), but it is not an
  *   account: what needs an account (createBrand, addBrandMember, inviteBrandMember, acceptBrandInvitation,
  *   leaveBrand, createApiKey, revokeApiKey) or a customer
@@ -118,3 +126,89 @@ export const EXPECTED: Record<string, Row> = {
   // orderStatusChanged): FORBIDDEN, as resendConfirmation/fulfillOrder answer the customer.
   "Subscription.myOrderStatusChanged": [NF,  NF,   OK,   NF,   FB,   FB,   FB,   NF,   FB,   FB],
 };
+
+// ---- the access table's view of the same rows --------------------------------------------------
+
+/** A root field checked against the access table: its permission, and what it checks before. */
+export interface TableRow {
+  permission: Permission;
+  /** The field needs an account first: UNAUTHENTICATED for no credentials, anonymous sessions and keys. */
+  accountOnly?: boolean;
+  /** Columns the service answers after the table's check, each with why. */
+  after?: Partial<Record<Role, Outcome>>;
+}
+
+/** Every root field: the permission it checks, or null for fields the access table does not govern (public, or the caller's own). */
+// prettier-ignore
+export const PERMISSION_OF: Record<string, TableRow | null> = {
+  "Query.me": null,
+  "Query.brands": null,
+  "Query.brand": null,
+  "Query.order": { permission: Permission.ORDER_READ },
+  "Query.orders": { permission: Permission.BRAND_ORDERS_READ },
+  "Query.myOrders": null,
+  "Query.paymentAttempt": { permission: Permission.PAYMENT_ATTEMPT_READ },
+  "Query.discount": { permission: Permission.DISCOUNT_MANAGE },
+  "Query.discounts": { permission: Permission.BRAND_DISCOUNTS_MANAGE },
+  "Query.fan": { permission: Permission.FAN_READ },
+  "Query.fans": { permission: Permission.BRAND_FANS_READ },
+  "Mutation.signUp": null,
+  "Mutation.logIn": null,
+  "Mutation.startAnonymousSession": null,
+  "Mutation.logOutEverywhere": null,
+  "Mutation.createBrand": null,
+  "Mutation.addBrandMember": { permission: Permission.BRAND_MEMBER_ADD, accountOnly: true },
+  "Mutation.inviteBrandMember": { permission: Permission.BRAND_MEMBER_INVITE, accountOnly: true }, // the call invites a COORGANIZER
+  "Mutation.acceptBrandInvitation": null, // whoever the invitation's email belongs to
+  // The table lets ADMIN through; leaveBrand then finds no membership of an ADMIN who is no member.
+  "Mutation.leaveBrand": { permission: Permission.BRAND_LEAVE, accountOnly: true, after: { admin: NF } },
+  "Mutation.createApiKey": { permission: Permission.API_KEY_CREATE, accountOnly: true },
+  "Mutation.revokeApiKey": { permission: Permission.API_KEY_REVOKE, accountOnly: true },
+  "Mutation.updateBrand": { permission: Permission.BRAND_UPDATE },
+  "Mutation.rotateWebhookSecret": { permission: Permission.BRAND_WEBHOOK_SECRET_ROTATE },
+  "Mutation.createProduct": { permission: Permission.PRODUCT_CREATE },
+  "Mutation.createOrder": null, // anyone with a session or the brand's key; ORDER_PLACE_AS_STAFF changes only coupon answers
+  "Mutation.cancelOrder": { permission: Permission.ORDER_CANCEL },
+  "Mutation.fulfillOrder": { permission: Permission.ORDER_FULFIL },
+  "Mutation.attemptToPayForOrder": { permission: Permission.ORDER_PAY },
+  "Mutation.resendConfirmation": { permission: Permission.ORDER_RESEND_CONFIRMATION },
+  "Mutation.createDiscount": { permission: Permission.BRAND_DISCOUNTS_MANAGE },
+  "Mutation.updateDiscount": { permission: Permission.DISCOUNT_MANAGE },
+  "Mutation.deleteDiscount": { permission: Permission.DISCOUNT_MANAGE },
+  "Mutation.registerFan": null,
+  "Mutation.activateFan": null,
+  "Subscription.orderStatusChanged": { permission: Permission.BRAND_ORDERS_READ },
+  "Subscription.myOrderStatusChanged": { permission: Permission.ORDER_WATCH_MINE },
+};
+
+/** Each column as a Viewer of the access module: brand X, its target orders' customer A. */
+const VIEWERS: Record<Role, Viewer> = {
+  noToken: { kind: "none" },
+  anonymous: { kind: "anonymous", userId: "anonymous", expiresAtMs: Infinity },
+  customerA: account("customerA"),
+  customerB: account("customerB"),
+  coorganizerX: account("coorganizerX", ["X", BrandRole.COORGANIZER]),
+  organizerX: account("organizerX", ["X", BrandRole.ORGANIZER]),
+  ownerX: account("ownerX", ["X", BrandRole.OWNER]),
+  ownerY: account("ownerY", ["Y", BrandRole.OWNER]),
+  admin: { kind: "user", userId: "admin", isAdmin: true, brandRoles: new Map(), expiresAtMs: Infinity },
+  apiKeyX: { kind: "apiKey", keyId: "keyX", brandId: "X" },
+};
+
+function account(userId: string, ...roles: [string, BrandRole][]): Viewer {
+  return { kind: "user", userId, isAdmin: false, brandRoles: new Map(roles), expiresAtMs: Infinity };
+}
+
+const OUTCOME = { ok: OK, NOT_FOUND: NF, FORBIDDEN: FB } as const;
+
+/** The row the access table gives a root field, in the matrix's columns. */
+export function tableRow(row: TableRow): Row {
+  const rule = ACCESS[row.permission];
+  const ofOrder = rule.on === "order" || rule.on === "paymentAttempt";
+  const subject = { brandId: "X", ownerId: ofOrder ? "customerA" : null };
+  const hasAccount = (role: Role) => VIEWERS[role].kind === "user";
+  return ROLES.map((role) => {
+    if (row.accountOnly && !hasAccount(role)) return UA;
+    return row.after?.[role] ?? OUTCOME[decide(VIEWERS[role], rule, subject)];
+  }) as unknown as Row;
+}

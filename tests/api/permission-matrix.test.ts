@@ -22,7 +22,7 @@ import {
 import { delivered, eventually } from "../helpers/mail";
 import { ROOT } from "../helpers/processes";
 import { MY_ORDER_EVENTS, STATUS_EVENTS, subscribe } from "../helpers/ws";
-import { EXPECTED, ROLES, type Role } from "./permission-matrix.expected";
+import { EXPECTED, PERMISSION_OF, ROLES, tableRow, type Role } from "./permission-matrix.expected";
 
 /**
  * Every root field of the printed schema × every kind of caller, against the hand-written table in
@@ -519,6 +519,19 @@ describe("the permission matrix covers the printed schema", () => {
     expect(ROOT_FIELDS.filter((f) => !(f in CALLS))).toEqual([]);
     expect(Object.keys(CALLS).filter((f) => !ROOT_FIELDS.includes(f))).toEqual([]);
     for (const [field, row] of Object.entries(EXPECTED)) expect(row.length, field).toBe(ROLES.length);
+  });
+});
+
+describe("the permission matrix agrees with the access table in src", () => {
+  it("names, for every root field, the permission it checks (or null), and each such row is the one the table gives", () => {
+    expect(ROOT_FIELDS.filter((f) => !(f in PERMISSION_OF))).toEqual([]);
+    expect(Object.keys(PERMISSION_OF).filter((f) => !ROOT_FIELDS.includes(f))).toEqual([]);
+    const byRole = (values: readonly string[]) => ROLES.map((role, i) => `${role}: ${values[i]}`);
+    const governed = Object.entries(PERMISSION_OF).flatMap(([field, row]) => (row ? [[field, row] as const] : []));
+    expect(governed.length).toBeGreaterThan(20);
+    const fromTable = Object.fromEntries(governed.map(([field, row]) => [field, byRole(tableRow(row))]));
+    const written = Object.fromEntries(governed.map(([field]) => [field, byRole(EXPECTED[field])]));
+    expect(fromTable).toEqual(written);
   });
 });
 

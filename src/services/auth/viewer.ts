@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { BrandRole, Role } from "../../entities/enums";
+import type { BrandRole } from "../../entities/enums";
 import { invalidCredentials } from "../../errors";
 import { onRolesChanged, onSessionsEnded } from "../../pubsub/sessions";
 import { apiKeyMatches, parseApiKey, verifyToken } from "./tokens";
@@ -92,48 +92,7 @@ async function resolveApiKey(em: EntityManager, key: string): Promise<Viewer> {
   return { kind: "apiKey", keyId: parsed.id, brandId: rows[0].brand_id };
 }
 
-// ---- access levels -------------------------------------------------------------------------
-
-const RANK: Record<Role, number> = {
-  [Role.USER]: 1,
-  [Role.COORGANIZER]: 2,
-  [Role.ORGANIZER]: 3,
-  [Role.OWNER]: 4,
-  [Role.ADMIN]: 5,
-};
-
-/** A brand API key acts for its brand with ORGANIZER rights (it cannot read the webhook secret or manage members). */
-export const API_KEY_ROLE = Role.ORGANIZER;
-
-/** What an access check is about: the brand an object belongs to and the customer who owns it. */
-export interface Subject {
-  brandId?: string | null;
-  ownerId?: string | null;
-}
-
-/** The highest role the viewer holds over the subject, or null when it holds none. */
-export function roleOver(viewer: Viewer, subject: Subject): Role | null {
-  switch (viewer.kind) {
-    case "none":
-      return null;
-    case "apiKey":
-      return subject.brandId && subject.brandId === viewer.brandId ? API_KEY_ROLE : null;
-    case "anonymous":
-      return subject.ownerId && subject.ownerId === viewer.userId ? Role.USER : null;
-    case "user": {
-      if (viewer.isAdmin) return Role.ADMIN;
-      const brandRole = subject.brandId ? viewer.brandRoles.get(subject.brandId) : undefined;
-      if (brandRole) return brandRole as unknown as Role;
-      return subject.ownerId && subject.ownerId === viewer.userId ? Role.USER : null;
-    }
-  }
-}
-
-/** True when the viewer's role over the subject is at least `required` on the ladder USER < COORGANIZER < ORGANIZER < OWNER < ADMIN. */
-export function hasRole(viewer: Viewer, subject: Subject, required: Role): boolean {
-  const role = roleOver(viewer, subject);
-  return role !== null && RANK[role] >= RANK[required];
-}
+// Who may do what over which object (the role ladder, the access table) is src/services/access/.
 
 /** The signed-in customer (account or anonymous session), if any. */
 export function customerId(viewer: Viewer): string | null {

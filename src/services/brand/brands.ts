@@ -1,12 +1,14 @@
 import { ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomBytes } from "node:crypto";
-import { ApiKey, Brand, BrandMember, BrandRole, Product, Role, User } from "../../entities";
-import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden } from "../../errors";
+import { ApiKey, Brand, BrandMember, BrandRole, Product, User } from "../../entities";
+import { AppError, ErrorCode, InputCheck, failedPrecondition } from "../../errors";
 import { findAccountByEmail, requireAccount } from "../auth/accounts";
 import { newApiKeySecret } from "../auth/tokens";
 import { dispatchRolesChanged, dispatchSessionsEnded, notifyRolesChanged, notifySessionsEnded } from "../../pubsub/sessions";
-import { forgetAccount, hasRole, roleOver } from "../auth/viewer";
+import { forgetAccount } from "../auth/viewer";
+import { Permission } from "../access/permissions";
+import { accessible, requireAccess, requireBrand } from "../access/require";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
 import { isRefusedHost } from "../../webhooks/outbound";
@@ -44,36 +46,6 @@ export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand |
   return isUuid(id) ? ctx.em.findOne(Brand, id) : null;
 }
 
-/**
- * Loads a brand and checks the caller's role in it, for every brand-scoped operation: unknown →
- * NOT_FOUND; a caller with no role in the brand at all (outsiders, no credentials) gets the same
- * NOT_FOUND as for a brand that does not exist; a member whose role is too low → FORBIDDEN
- * (tests/api/permission-matrix.expected.ts holds the whole table).
- */
-export async function brandWithRole(ctx: ServiceContext, brandId: string, required: Role, { field = "brandId" }: { field?: string } = {}): Promise<Brand> {
-  const brand = isUuid(brandId) ? await ctx.em.findOne(Brand, brandId) : null;
-  const outsider = brand && roleOver(ctx.viewer, { brandId: brand.id }) === null;
-  if (!brand || outsider) throw new AppError(ErrorCode.NOT_FOUND, `${field}: no such brand`, { field });
-  if (!hasRole(ctx.viewer, { brandId: brand.id }, required)) {
-    throw forbidden(`This needs the ${required} role in the brand`);
-  }
-  return brand;
-}
-
-/**
- * `brandWithRole` for reads of a brand's private data that need only its id: a member's role (or a
- * brand key) already proves the brand exists, so only ADMIN and outsiders cost a lookup.
- */
-export async function brandIdWithRole(ctx: ServiceContext, brandId: string, required: Role): Promise<string> {
-  const v = ctx.viewer;
-  const member = (v.kind === "user" && !v.isAdmin && v.brandRoles.has(brandId)) || (v.kind === "apiKey" && v.brandId === brandId);
-  if (member) {
-    if (!hasRole(v, { brandId }, required)) throw forbidden(`This needs the ${required} role in the brand`);
-    return brandId;
-  }
-  return (await brandWithRole(ctx, brandId, required)).id;
-}
-
 export async function createBrand(ctx: ServiceContext, input: { name: string; currency: string; couponWebhookUrl?: string | null }): Promise<Brand> {
   const userId = requireAccount(ctx);
   const check = new InputCheck();
@@ -104,7 +76,7 @@ export async function createBrand(ctx: ServiceContext, input: { name: string; cu
 /**
  * Adds (or changes the role of) a member by email, without an invitation: platform ADMIN only
  * (brand members invite instead, see invitations.ts), since it tells whether an account exists.
- * Brand members get FORBIDDEN, outsiders NOT_FOUND (brandWithRole).
+ * Brand members get FORBIDDEN, outsiders NOT_FOUND (Permission.BRAND_MEMBER_ADD).
  */
 export async function addBrandMember(ctx: ServiceContext, brandId: string, emailRaw: string, role: BrandRole): Promise<BrandMember> {
   requireAccount(ctx);
@@ -112,7 +84,7 @@ export async function addBrandMember(ctx: ServiceContext, brandId: string, email
   const email = checkEmail(check, "email", emailRaw);
   check.check(Object.values(BrandRole).includes(role), "role", "must be OWNER, ORGANIZER or COORGANIZER");
   check.throwIfAny();
-  const brand = await brandWithRole(ctx, brandId, Role.ADMIN);
+  const brand = await requireBrand(ctx, Permission.BRAND_MEMBER_ADD, brandId);
   return ctx.em
     .transactional(async (tx) => {
       const user = await findAccountByEmail(tx, email);
@@ -184,13 +156,13 @@ function webhookUrl(ctx: ServiceContext, check: InputCheck, value: string | null
 
 /** ORGANIZER+: rename, or set / remove ("") the coupon webhook URL. */
 export async function updateBrand(ctx: ServiceContext, id: string, input: { name?: string | null; couponWebhookUrl?: string | null }): Promise<Brand> {
-  const brand = await brandWithRole(ctx, id, Role.ORGANIZER, { field: "id" });
+  const [brandId] = await requireAccess(ctx, Permission.BRAND_UPDATE, [id], { field: "id" });
   const check = new InputCheck();
   const name = input.name != null ? text(check, "input.name", input.name, 200) : undefined;
   const url = input.couponWebhookUrl !== undefined ? webhookUrl(ctx, check, input.couponWebhookUrl) : undefined;
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
-    const b = await tx.findOneOrFail(Brand, brand.id);
+    const b = await tx.findOneOrFail(Brand, brandId);
     if (name !== undefined) b.name = name;
     if (url !== undefined) b.couponWebhookUrl = url;
     // Removing the URL stops pending deliveries (fans' personal data) in the same transaction;
@@ -202,9 +174,9 @@ export async function updateBrand(ctx: ServiceContext, id: string, input: { name
 
 /** OWNER: a new secret for the Orderline-Signature of coupon webhooks (the old one stops at once). */
 export async function rotateWebhookSecret(ctx: ServiceContext, id: string): Promise<Brand> {
-  const brand = await brandWithRole(ctx, id, Role.OWNER, { field: "id" });
+  const [brandId] = await requireAccess(ctx, Permission.BRAND_WEBHOOK_SECRET_ROTATE, [id], { field: "id" });
   return ctx.em.transactional(async (tx) => {
-    const b = await tx.findOneOrFail(Brand, brand.id);
+    const b = await tx.findOneOrFail(Brand, brandId);
     b.webhookSecret = newWebhookSecret();
     return b;
   });
@@ -213,7 +185,7 @@ export async function rotateWebhookSecret(ctx: ServiceContext, id: string): Prom
 /** Creates a brand API key (OWNER). The secret is returned once; only its hash is stored. */
 export async function createApiKey(ctx: ServiceContext, brandId: string): Promise<{ id: string; secret: string }> {
   const userId = requireAccount(ctx);
-  const brand = await brandWithRole(ctx, brandId, Role.OWNER);
+  const brand = await requireBrand(ctx, Permission.API_KEY_CREATE, brandId);
   const em = ctx.em;
   const key = new ApiKey(ref(brand), em.getReference(User, userId, { wrapped: true }), "");
   const { key: secret, secretHash } = newApiKeySecret(key.id);
@@ -241,9 +213,8 @@ export async function apiKeyCreator(ctx: ServiceContext, key: ApiKey): Promise<U
  */
 export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<ApiKey> {
   requireAccount(ctx);
-  const key = isUuid(id) ? await ctx.em.findOne(ApiKey, id) : null;
-  if (!key || roleOver(ctx.viewer, { brandId: key.brand.id }) === null) throw new AppError(ErrorCode.NOT_FOUND, "id: no such API key", { field: "id" });
-  if (!hasRole(ctx.viewer, { brandId: key.brand.id }, Role.OWNER)) throw forbidden(`This needs the ${Role.OWNER} role in the brand`);
+  const found = isUuid(id) ? await ctx.em.findOne(ApiKey, id) : null;
+  const key = accessible(ctx.viewer, Permission.API_KEY_REVOKE, found, (k) => ({ brandId: k.brand.id }));
   const revoked = await ctx.em.transactional(async (tx) => {
     const rows: unknown[] = await tx.execute("update api_key set revoked_at = ? where id = ? and revoked_at is null returning id", [new Date(), key.id]);
     if (rows.length) await notifySessionsEnded(tx, key.id);
@@ -255,7 +226,7 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
 }
 
 export async function createProduct(ctx: ServiceContext, input: { brandId: string; name: string; unitPrice: number }): Promise<Product> {
-  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, { field: "input.brandId" });
+  const brand = await requireBrand(ctx, Permission.PRODUCT_CREATE, input.brandId, { field: "input.brandId" });
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   intRange(check, "input.unitPrice", input.unitPrice, 0, MAX_UNIT_PRICE);

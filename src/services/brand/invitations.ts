@@ -1,16 +1,19 @@
 import { ref } from "@mikro-orm/core";
 import { createHmac, randomBytes } from "node:crypto";
-import { Brand, BrandInvitation, BrandMember, BrandRole, EmailKind, Role, User } from "../../entities";
+import { Brand, BrandInvitation, BrandMember, BrandRole, EmailKind, User } from "../../entities";
 import { AppError, ErrorCode, InputCheck, badInput, failedPrecondition, forbidden } from "../../errors";
 import { dispatchRolesChanged, notifyRolesChanged } from "../../pubsub/sessions";
 import { enforceLimits } from "../../rate-limit/limiter";
 import { requireAccount } from "../auth/accounts";
 import { sha256 } from "../auth/tokens";
-import { forgetAccount, hasRole } from "../auth/viewer";
+import { forgetAccount } from "../auth/viewer";
+import { atLeast } from "../access/ladder";
+import { Permission } from "../access/permissions";
+import { assertAccess, requireAccess, requireBrand } from "../access/require";
 import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { email as checkEmail } from "../validation";
-import { brandWithRole, refuseNewMember } from "./brands";
+import { refuseNewMember } from "./brands";
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000; // 7 days
 /** Invitations sent per day: by one account, and to one brand (by all its members together). */
@@ -18,15 +21,6 @@ export const INVITES_PER_CALLER_PER_DAY = 50;
 export const INVITES_PER_BRAND_PER_DAY = 100;
 /** Pending (unaccepted, unexpired) invitations of one brand; also bounds Brand.invitations. */
 export const MAX_PENDING_INVITATIONS = 100;
-
-const RANK: Record<BrandRole, number> = { [BrandRole.COORGANIZER]: 1, [BrandRole.ORGANIZER]: 2, [BrandRole.OWNER]: 3 };
-
-/** Who may invite to a role: an OWNER invites any role; an ORGANIZER invites ORGANIZERs or COORGANIZERs. */
-const INVITER: Record<BrandRole, Role> = {
-  [BrandRole.OWNER]: Role.OWNER,
-  [BrandRole.ORGANIZER]: Role.ORGANIZER,
-  [BrandRole.COORGANIZER]: Role.ORGANIZER,
-};
 
 /**
  * The emailed token is HMAC(AUTH_SECRET, 32 random bytes). Only SHA-256(token) is stored on the
@@ -48,8 +42,9 @@ export async function inviteBrandMember(ctx: ServiceContext, brandId: string, em
   const email = checkEmail(check, "email", emailRaw).toLowerCase();
   check.check(Object.values(BrandRole).includes(role), "role", "must be OWNER, ORGANIZER or COORGANIZER");
   check.throwIfAny();
-  const brand = await brandWithRole(ctx, brandId, Role.ORGANIZER);
-  if (!hasRole(ctx.viewer, { brandId: brand.id }, INVITER[role])) throw forbidden(`Only an owner can invite ${role}s`);
+  // An ORGANIZER invites ORGANIZERs and COORGANIZERs; only an OWNER invites OWNERs.
+  const brand = await requireBrand(ctx, Permission.BRAND_MEMBER_INVITE, brandId);
+  if (role === BrandRole.OWNER) assertAccess(ctx.viewer, Permission.BRAND_OWNER_INVITE, { brandId: brand.id });
   // Counted here, after the role check, so that outsiders cannot spend a brand's daily budget.
   await enforceLimits(ctx.em, "inviteBrandMember", [
     { scope: "user", identity: `user:${userId}`, max: INVITES_PER_CALLER_PER_DAY * ctx.config.rateLimitScale, window: "1d" },
@@ -117,7 +112,7 @@ export async function acceptBrandInvitation(ctx: ServiceContext, token: string):
       tx.persist(member);
       return { member, changed: false };
     }
-    if (RANK[found.role] <= RANK[member.role]) return { member, changed: false };
+    if (atLeast(member.role, found.role)) return { member, changed: false };
     member.role = found.role;
     await notifyRolesChanged(tx, userId); // open sockets were authorised under the old role
     return { member, changed: true };
@@ -136,22 +131,22 @@ export async function acceptBrandInvitation(ctx: ServiceContext, token: string):
  */
 export async function leaveBrand(ctx: ServiceContext, brandId: string): Promise<{ ok: true }> {
   const userId = requireAccount(ctx);
-  const brand = await brandWithRole(ctx, brandId, Role.COORGANIZER);
+  const [id] = await requireAccess(ctx, Permission.BRAND_LEAVE, [brandId]);
   await ctx.em.transactional(async (tx) => {
-    await tx.execute("select 1 from brand where id = ? for update", [brand.id]);
-    const [mine]: { role: BrandRole }[] = await tx.execute("select role from brand_member where brand_id = ? and user_id = ?", [brand.id, userId]);
+    await tx.execute("select 1 from brand where id = ? for update", [id]);
+    const [mine]: { role: BrandRole }[] = await tx.execute("select role from brand_member where brand_id = ? and user_id = ?", [id, userId]);
     if (!mine) throw new AppError(ErrorCode.NOT_FOUND, "brandId: you are not a member of this brand", { field: "brandId" });
     if (mine.role === BrandRole.OWNER) {
       const [{ owners }]: { owners: number }[] = await tx.execute("select count(*)::int as owners from brand_member where brand_id = ? and role = 'OWNER'", [
-        brand.id,
+        id,
       ]);
       if (owners <= 1) throw failedPrecondition("A brand needs at least one OWNER: make someone else OWNER before you leave");
     }
-    await tx.execute("delete from brand_member where brand_id = ? and user_id = ?", [brand.id, userId]);
+    await tx.execute("delete from brand_member where brand_id = ? and user_id = ?", [id, userId]);
     await notifyRolesChanged(tx, userId); // every instance drops the role and reconnects the sockets
   });
   dispatchRolesChanged(userId);
-  if (ctx.viewer.kind === "user") ctx.viewer.brandRoles.delete(brand.id);
+  if (ctx.viewer.kind === "user") ctx.viewer.brandRoles.delete(id);
   return { ok: true };
 }
 

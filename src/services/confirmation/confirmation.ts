@@ -1,10 +1,10 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { EmailKind, EmailMessage, OrderStatus, Role, type Order } from "../../entities";
-import { failedPrecondition, forbidden } from "../../errors";
+import { EmailKind, EmailMessage, OrderStatus, type Order } from "../../entities";
+import { failedPrecondition } from "../../errors";
 import { queueEmail } from "../../email/queue";
-import { hasRole } from "../auth/viewer";
+import { Permission } from "../access/permissions";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "../order/access";
+import { requireOrder } from "../order/access";
 import { sameAddress, ticketHolders } from "./tickets";
 import { orderView, type OrderView } from "../order/order.repository";
 import { shownEmailError } from "../../webhooks/delivery-errors";
@@ -27,10 +27,7 @@ export async function queueConfirmation(tx: EntityManager, order: Order): Promis
 /** COORGANIZER+ of the order's brand; PAID or FULFILLED orders only. Rate-limited by the resolver. */
 export async function resendConfirmation(ctx: ServiceContext, orderId: string): Promise<{ order: OrderView; sentTo: string[] }> {
   return ctx.em.transactional(async (tx) => {
-    const order = await findVisibleOrder(tx, ctx.viewer, orderId);
-    if (!hasRole(ctx.viewer, { brandId: order.brand.id }, Role.COORGANIZER)) {
-      throw forbidden("Resending confirmations needs COORGANIZER or higher in the brand");
-    }
+    const order = await requireOrder(tx, ctx.viewer, Permission.ORDER_RESEND_CONFIRMATION, orderId);
     if (order.status !== OrderStatus.PAID && order.status !== OrderStatus.FULFILLED) {
       throw failedPrecondition(`Only PAID or FULFILLED orders have a confirmation; this one is ${order.status}`);
     }

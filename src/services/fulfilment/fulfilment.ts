@@ -1,9 +1,10 @@
-import { EmailKind, OrderStatus, Role } from "../../entities";
-import { failedPrecondition, forbidden } from "../../errors";
-import { actorOf, hasRole } from "../auth/viewer";
+import { EmailKind, OrderStatus } from "../../entities";
+import { failedPrecondition } from "../../errors";
+import { actorOf } from "../auth/viewer";
+import { Permission } from "../access/permissions";
 import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "../order/access";
+import { requireOrder } from "../order/access";
 import { transition } from "../order/status";
 import { orderView, type OrderView } from "../order/order.repository";
 
@@ -15,10 +16,7 @@ import { orderView, type OrderView } from "../order/order.repository";
  */
 export async function fulfillOrder(ctx: ServiceContext, orderId: string): Promise<OrderView> {
   const fulfilled = await ctx.em.transactional(async (tx) => {
-    const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
-    if (!hasRole(ctx.viewer, { brandId: order.brand.id }, Role.COORGANIZER)) {
-      throw forbidden("Fulfilling needs COORGANIZER or higher in the brand");
-    }
+    const order = await requireOrder(tx, ctx.viewer, Permission.ORDER_FULFIL, orderId, true);
     if (order.status === OrderStatus.FULFILLED) return order;
     if (order.status !== OrderStatus.PAID) throw failedPrecondition(`Only a PAID order can be fulfilled; this one is ${order.status}`);
     await transition(tx, order, OrderStatus.FULFILLED, actorOf(ctx.viewer));

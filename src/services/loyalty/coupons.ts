@@ -1,13 +1,39 @@
 import { ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomUUID } from "node:crypto";
-import { Brand, Coupon, CouponDelivery, Discount, DiscountType, EmailKind, Fan, FanStatus, type Order } from "../../entities";
+import { Brand, Coupon, CouponDelivery, Discount, DiscountType, EmailKind, Fan, FanStatus, OrderStatus, type Order } from "../../entities";
 import { badInput } from "../../errors";
 import { Task, enqueue } from "../../jobs/queue";
 import { queueEmail } from "../../email/queue";
 import { randomCode } from "../order/number";
 import type { DiscountRule } from "../order/totals";
 import { COUPON_HOLDS_PER_BUYER } from "../../rate-limit/rules";
+
+/*
+ * A coupon's life: issued to a fan (issueCoupon), one use reserved by an order (reserveCoupon, with
+ * the per-buyer hold and the refusal reasons), given back when that order ends unpaid
+ * (releaseCoupon). Whether a discount can be used at all is LIVE_DISCOUNT, the one place that says it.
+ */
+
+/**
+ * "The discount is live now": not deleted, not expired. SQL over the discount's alias `d`, read by
+ * the atomic reservation, fan activation and registration alike (the database's clock for all).
+ */
+export const LIVE_DISCOUNT = "(d.deleted_at is null and (d.expires_at is null or d.expires_at > now()))";
+
+/**
+ * A discount that is not deleted (null otherwise) and whether it is live, in one statement
+ * (registerFan: NOT_FOUND for a deleted one, "has ended" for an expired one).
+ */
+export async function findDiscount(tx: EntityManager, id: string): Promise<{ discount: Discount; live: boolean } | null> {
+  const [row]: ({ live: boolean } & Record<string, unknown>)[] = await tx.execute(
+    `select d.*, ${LIVE_DISCOUNT} as live from discount d where d.id = ? and d.deleted_at is null`,
+    [id],
+  );
+  if (!row) return null;
+  const { live, ...columns } = row;
+  return { discount: tx.map(Discount, columns), live };
+}
 
 /** Unique codes: 10 characters of the unambiguous alphabet (31^10 ≈ 8·10^14), cryptographically random. */
 export const COUPON_CODE_LENGTH = 10;
@@ -103,7 +129,7 @@ export async function reserveCoupon(
     `update coupon c set uses = c.uses + 1
        from discount d
       where c.brand_id = ? and c.code = ? and d.id = c.discount_id
-        and d.deleted_at is null and (d.expires_at is null or d.expires_at > now())
+        and ${LIVE_DISCOUNT}
         and c.uses < d.usage_limit
       returning c.id, d.type, d.amount`,
     [brandId, code],
@@ -124,18 +150,21 @@ export function couponRefusedError(refusal: CouponRefusal, explain: boolean) {
 }
 
 async function whyRefused(tx: EntityManager, brandId: string, code: string): Promise<string> {
-  const rows: { deleted: boolean; expired: boolean }[] = await tx.execute(
-    `select d.deleted_at is not null as deleted, d.expires_at is not null and d.expires_at <= now() as expired
+  const rows: { deleted: boolean; live: boolean }[] = await tx.execute(
+    `select d.deleted_at is not null as deleted, ${LIVE_DISCOUNT} as live
        from coupon c join discount d on d.id = c.discount_id where c.brand_id = ? and c.code = ?`,
     [brandId, code],
   );
   if (!rows.length || rows[0].deleted) return "is not a valid coupon code for this brand";
-  if (rows[0].expired) return "has expired";
+  if (!rows[0].live) return "has expired"; // not deleted, so ended by its expiry
   return "has no uses left";
 }
 
-/** Gives back the use an order reserved (when it is cancelled or expires). */
-export async function releaseCoupon(tx: EntityManager, order: Order): Promise<void> {
-  if (!order.coupon) return;
+/** An unpaid order that ends this way gives back the use it reserved; a paid one keeps it. */
+const RELEASED_WHEN: readonly OrderStatus[] = [OrderStatus.CANCELLED, OrderStatus.EXPIRED];
+
+/** Gives back the use an order reserved when its new status `to` ends it unpaid. Every status change calls it (order/status.ts). */
+export async function releaseCoupon(tx: EntityManager, order: Order, to: OrderStatus): Promise<void> {
+  if (!order.coupon || !RELEASED_WHEN.includes(to)) return;
   await tx.execute("update coupon set uses = uses - 1 where id = ? and uses > 0", [order.coupon.id]);
 }

@@ -1,9 +1,10 @@
 import { LockMode, ref } from "@mikro-orm/core";
 import { UniqueConstraintViolationException } from "@mikro-orm/postgresql";
-import { Coupon, Discount, DiscountType, Role } from "../../entities";
-import { InputCheck, badInput, forbidden, notFound } from "../../errors";
-import { brandWithRole, MAX_UNIT_PRICE } from "../brand/brands";
-import { hasRole, roleOver } from "../auth/viewer";
+import { Coupon, Discount, DiscountType } from "../../entities";
+import { InputCheck, badInput } from "../../errors";
+import { MAX_UNIT_PRICE } from "../brand/brands";
+import { Permission } from "../access/permissions";
+import { accessible, requireAccess, requireBrand } from "../access/require";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, keysetPage, pageSize, type Connection } from "../pagination";
 import { intRange, isCleanText, text } from "../validation";
@@ -54,7 +55,7 @@ export async function createDiscount(
   ctx: ServiceContext,
   input: DiscountFields & { brandId: string; type: DiscountType; fixedCode?: string | null },
 ): Promise<Discount> {
-  const brand = await brandWithRole(ctx, input.brandId, Role.ORGANIZER, { field: "input.brandId" });
+  const brand = await requireBrand(ctx, Permission.BRAND_DISCOUNTS_MANAGE, input.brandId, { field: "input.brandId" });
   const check = new InputCheck();
   check.check(Object.values(DiscountType).includes(input.type), "input.type", "must be PERCENT or FIXED_AMOUNT");
   checkFields(check, input.type, input, true);
@@ -85,9 +86,7 @@ export async function createDiscount(
 /** A live discount of a brand the caller manages (ORGANIZER+ or the key); others get NOT_FOUND. */
 async function managedDiscount(ctx: ServiceContext, id: string, lock = false): Promise<Discount> {
   const discount = isUuid(id) ? await ctx.em.findOne(Discount, { id, deletedAt: null }, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) : null;
-  if (!discount || roleOver(ctx.viewer, { brandId: discount.brand.id }) === null) throw notFound("Discount not found");
-  if (!hasRole(ctx.viewer, { brandId: discount.brand.id }, Role.ORGANIZER)) throw forbidden("Discounts need ORGANIZER or higher in the brand");
-  return discount;
+  return accessible(ctx.viewer, Permission.DISCOUNT_MANAGE, discount, (d) => ({ brandId: d.brand.id }));
 }
 
 export function getDiscount(ctx: ServiceContext, id: string): Promise<Discount> {
@@ -127,11 +126,6 @@ export async function listDiscounts(
 ): Promise<Connection<Discount>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brand = await brandWithRole(ctx, args.brandId, Role.ORGANIZER);
-  return keysetPage(ctx.em, Discount, { brand: brand.id, deletedAt: null }, first, cursor);
-}
-
-/** Whether a discount can still be used now (not deleted, not expired). */
-export function isLive(d: Pick<Discount, "deletedAt" | "expiresAt">, now = new Date()): boolean {
-  return d.deletedAt === null && (d.expiresAt === null || d.expiresAt.getTime() > now.getTime());
+  const [brandId] = await requireAccess(ctx, Permission.BRAND_DISCOUNTS_MANAGE, [args.brandId]);
+  return keysetPage(ctx.em, Discount, { brand: brandId, deletedAt: null }, first, cursor);
 }

@@ -1,16 +1,15 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { Brand, Discount, EmailKind, Fan, FanStatus, Role } from "../../entities";
-import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFound } from "../../errors";
+import { Brand, Discount, EmailKind, Fan, FanStatus } from "../../entities";
+import { AppError, ErrorCode, InputCheck, failedPrecondition, notFound } from "../../errors";
 import { sha256 } from "../auth/tokens";
-import { hasRole, roleOver } from "../auth/viewer";
-import { brandWithRole } from "../brand/brands";
+import { Permission } from "../access/permissions";
+import { accessible, requireAccess } from "../access/require";
 import { queueEmail } from "../../email/queue";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, keysetPage, pageSize, type Connection } from "../pagination";
 import { email as checkEmail, text } from "../validation";
-import { isLive } from "./discounts";
-import { issueCoupon } from "./coupons";
+import { LIVE_DISCOUNT, findDiscount, issueCoupon } from "./coupons";
 
 export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60_000; // 7 days
 /** Verification emails one fan (one email and discount) gets per hour, re-registrations included. */
@@ -46,10 +45,11 @@ export async function registerFan(ctx: ServiceContext, input: RegisterFanInput):
   check.throwIfAny();
 
   await ctx.em.transactional(async (tx) => {
-    const discount = await tx.findOne(Discount, { id: input.discountId, deletedAt: null });
-    const keyForOtherBrand = ctx.viewer.kind === "apiKey" && discount && ctx.viewer.brandId !== discount.brand.id;
-    if (!discount || keyForOtherBrand) throw new AppError(ErrorCode.NOT_FOUND, "input.discountId: no such discount", { field: "input.discountId" });
-    if (!isLive(discount)) throw failedPrecondition("This discount has ended");
+    const found = await findDiscount(tx, input.discountId);
+    const keyForOtherBrand = ctx.viewer.kind === "apiKey" && found && ctx.viewer.brandId !== found.discount.brand.id;
+    if (!found || keyForOtherBrand) throw new AppError(ErrorCode.NOT_FOUND, "input.discountId: no such discount", { field: "input.discountId" });
+    const { discount, live } = found;
+    if (!live) throw failedPrecondition("This discount has ended");
 
     const id = randomUUID();
     const inserted = await tx.execute(
@@ -111,7 +111,7 @@ export async function activateFan(em: EntityManager, token: string): Promise<Act
       `update fan f set status = 'ACTIVE', verified_at = now(), token_used_at = now()
          from discount d
         where f.token_hash = ? and f.token_used_at is null and f.token_expires_at > now()
-          and d.id = f.discount_id and d.deleted_at is null and (d.expires_at is null or d.expires_at > now())
+          and d.id = f.discount_id and ${LIVE_DISCOUNT}
         returning f.id`,
       [hash],
     );
@@ -138,14 +138,12 @@ export async function activateFanMutation(ctx: ServiceContext, token: string): P
 
 export async function getFan(ctx: ServiceContext, id: string): Promise<Fan> {
   const fan = isUuid(id) ? await ctx.em.findOne(Fan, id) : null;
-  if (!fan || roleOver(ctx.viewer, { brandId: fan.brand.id }) === null) throw notFound("Fan not found");
-  if (!hasRole(ctx.viewer, { brandId: fan.brand.id }, Role.ORGANIZER)) throw forbidden("Fans' personal data needs ORGANIZER or higher");
-  return fan;
+  return accessible(ctx.viewer, Permission.FAN_READ, fan, (f) => ({ brandId: f.brand.id }));
 }
 
 export async function listFans(ctx: ServiceContext, args: { brandId: string; first?: number | null; after?: string | null }): Promise<Connection<Fan>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brand = await brandWithRole(ctx, args.brandId, Role.ORGANIZER);
-  return keysetPage(ctx.em, Fan, { brand: brand.id }, first, cursor);
+  const [brandId] = await requireAccess(ctx, Permission.BRAND_FANS_READ, [args.brandId]);
+  return keysetPage(ctx.em, Fan, { brand: brandId }, first, cursor);
 }

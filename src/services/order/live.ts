@@ -1,9 +1,8 @@
-import { Role } from "../../entities";
-import { forbidden } from "../../errors";
 import { orderStatusStream, type OrderStatusMessage } from "../../pubsub/order-events";
-import { brandWithRole } from "../brand/brands";
+import { Permission } from "../access/permissions";
+import { requireAccess } from "../access/require";
 import type { ServiceContext } from "../context";
-import { findVisibleOrder } from "./access";
+import { requireOrder } from "./access";
 import { ordersByIds, type OrderView } from "./order.repository";
 
 /**
@@ -11,17 +10,13 @@ import { ordersByIds, type OrderView } from "./order.repository";
  * (outsiders get NOT_FOUND as for an unknown brand).
  */
 export async function watchBrand(ctx: ServiceContext, brandId: string): Promise<AsyncIterable<OrderStatusMessage>> {
-  const brand = await brandWithRole(ctx, brandId, Role.COORGANIZER);
-  return orderStatusStream({ brandId: brand.id });
+  const [id] = await requireAccess(ctx, Permission.BRAND_ORDERS_READ, [brandId]);
+  return orderStatusStream({ brandId: id });
 }
 
 /** `myOrderStatusChanged(orderId)`: the order's own customer (account or anonymous session) only. */
 export async function watchMyOrder(ctx: ServiceContext, orderId: string): Promise<AsyncIterable<OrderStatusMessage>> {
-  const order = await findVisibleOrder(ctx.em, ctx.viewer, orderId);
-  const me = ctx.viewer.kind === "user" || ctx.viewer.kind === "anonymous" ? ctx.viewer.userId : null;
-  if (!me || order.customer?.id !== me) {
-    throw forbidden("myOrderStatusChanged is for the order's customer; brand members use orderStatusChanged(brandId)");
-  }
+  const order = await requireOrder(ctx.em, ctx.viewer, Permission.ORDER_WATCH_MINE, orderId);
   return orderStatusStream({ orderId: order.id });
 }
 

@@ -1,14 +1,15 @@
 import { LockMode, ref } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
-import { Brand, Order, OrderStatus, Product, Role, User, type OrderLineData, type PersonData } from "../../entities";
-import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, notFound, unauthenticated } from "../../errors";
-import { actorOf, customerId, hasRole } from "../auth/viewer";
-import { brandIdWithRole } from "../brand/brands";
+import { Brand, Order, OrderStatus, Product, User, type OrderLineData, type PersonData } from "../../entities";
+import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, unauthenticated } from "../../errors";
+import { actorOf, customerId } from "../auth/viewer";
+import { Permission } from "../access/permissions";
+import { accessible, can, requireAccess } from "../access/require";
 import type { ServiceContext } from "../context";
 import { decodeCursor, isUuid, pageSize, type Connection } from "../pagination";
 import { orderPage, ordersByIds, orderView, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./order.repository";
 import { email as checkEmail, intRange, text } from "../validation";
-import { canSeeOrder, findVisibleOrder } from "./access";
+import { orderViewSubject, requireOrder } from "./access";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
@@ -34,8 +35,7 @@ export interface CreateOrderData {
  */
 export async function getOrder(ctx: ServiceContext, id: string, inc: OrderIncludes = {}): Promise<OrderView> {
   const [order] = isUuid(id) ? await ordersByIds(ctx.sql, [id], inc) : [];
-  if (!order || !canSeeOrder(ctx.viewer, order)) throw notFound("Order not found");
-  return order;
+  return accessible(ctx.viewer, Permission.ORDER_READ, order ?? null, orderViewSubject);
 }
 
 export async function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<OrderView> {
@@ -69,7 +69,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   const couponCode = input.couponCode?.trim() ? input.couponCode : null;
   // Staff of the brand (COORGANIZER+, its key, ADMIN) are told why a code is refused and may hold
   // any number of its uses (a box office places orders for many buyers); customers are not.
-  const staff = hasRole(viewer, { brandId: brand.id }, Role.COORGANIZER);
+  const staff = can(viewer, Permission.ORDER_PLACE_AS_STAFF, { brandId: brand.id });
   // A code try is counted as a failure before the code is looked at, and given back unless the
   // code turned out unusable: probing codes runs into RATE_LIMITED, exactly, also under concurrency.
   const tries = couponCode ? await reserveCouponTry(em, actorOf(viewer), ctx.clientIp ?? null) : [];
@@ -187,7 +187,7 @@ export async function listBrandOrders(
 ): Promise<Connection<OrderView>> {
   const first = pageSize(args.first);
   const cursor = args.after ? decodeCursor(args.after) : null;
-  const brandId = await brandIdWithRole(ctx, args.brandId, Role.COORGANIZER);
+  const [brandId] = await requireAccess(ctx, Permission.BRAND_ORDERS_READ, [args.brandId]);
   return orderPage(ctx.sql, { brandId, statuses: args.status }, first, cursor, inc);
 }
 
@@ -207,7 +207,7 @@ export async function listMyOrders(
 export async function cancelOrder(ctx: ServiceContext, orderId: string): Promise<OrderView> {
   const em = ctx.em;
   const order = await em.transactional(async (tx) => {
-    const o = await findVisibleOrder(tx, ctx.viewer, orderId, true);
+    const o = await requireOrder(tx, ctx.viewer, Permission.ORDER_CANCEL, orderId, true);
     if (o.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be cancelled; this one is ${o.status}`);
     if (isPastDue(o)) throw failedPrecondition("This order has expired");
     await transition(tx, o, OrderStatus.CANCELLED, actorOf(ctx.viewer));

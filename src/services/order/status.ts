@@ -45,7 +45,7 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   if (to === OrderStatus.FULFILLED) order.fulfilledAt = at;
   const event = new OrderEvent(ref(order), from, to, at, actor);
   em.persist(event);
-  if (to === OrderStatus.CANCELLED || to === OrderStatus.EXPIRED) await releaseCoupon(em as SqlEntityManager, order);
+  await releaseCoupon(em as SqlEntityManager, order, to); // an order that ends unpaid gives its coupon use back
   await notifyOrderStatus(em as SqlEntityManager, order, from, to, at); // delivered on commit only
   return event;
 }

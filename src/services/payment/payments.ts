@@ -1,10 +1,12 @@
 import { LockMode, ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Order, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PaymentWebhookEvent, type PaidSnapshot } from "../../entities";
-import { failedPrecondition, notFound } from "../../errors";
+import { failedPrecondition } from "../../errors";
 import { logger } from "../../logger";
 import type { ServiceContext } from "../context";
-import { canSeeOrder, findVisibleOrder } from "../order/access";
+import { Permission } from "../access/permissions";
+import { accessible } from "../access/require";
+import { orderViewSubject, requireOrder } from "../order/access";
 import { isPastDue, transition } from "../order/status";
 import { isUuid } from "../pagination";
 import { queueConfirmation } from "../confirmation/confirmation";
@@ -17,7 +19,7 @@ export const MAX_ATTEMPTS_PER_ORDER = 20;
 /** Creates a payment attempt with the provider for a PENDING order the caller may see (its row lock makes the count exact). */
 export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string): Promise<AttemptView> {
   const created = await ctx.em.transactional(async (tx) => {
-    const order = await findVisibleOrder(tx, ctx.viewer, orderId, true);
+    const order = await requireOrder(tx, ctx.viewer, Permission.ORDER_PAY, orderId, true);
     if (order.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be paid; this one is ${order.status}`);
     if (isPastDue(order)) throw failedPrecondition("This order has expired and can no longer be paid");
     const attempts = await tx.count(PaymentAttempt, { order: order.id });
@@ -33,8 +35,8 @@ export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string)
 export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promise<AttemptView> {
   const attempt = isUuid(id) ? await attemptById(ctx.sql, id) : null;
   const order = attempt ? await ctx.loaders.order.load(attempt.orderId) : null;
-  if (!attempt || !order || !canSeeOrder(ctx.viewer, order)) throw notFound("Payment attempt not found");
-  return attempt;
+  const found = attempt && order ? { attempt, order } : null;
+  return accessible(ctx.viewer, Permission.PAYMENT_ATTEMPT_READ, found, (f) => orderViewSubject(f.order)).attempt;
 }
 
 /** The body of `POST /webhooks/payments`, already verified and shape-checked. */
