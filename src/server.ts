@@ -2,9 +2,11 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/env";
+import proxyAddr from "proxy-addr";
 import { createApp, type Health } from "./http/app";
-import { fastGraphQL, serveGraphQL } from "./http/fast-graphql";
+import { createEngine } from "./http/engine";
 import { contextFactory, createGraphQLServer } from "./http/graphql";
+import { graphqlHttp, isGraphQLPost } from "./http/serve-graphql";
 import { attachWebSocket } from "./http/ws";
 import { buildAppSchema } from "./schema/build";
 import type { Sql } from "./db/sql";
@@ -20,15 +22,18 @@ export interface RunningServer {
 export async function startServer(config: Config, orm: MikroORM, sql: Sql, health: Health): Promise<RunningServer> {
   const schema = await buildAppSchema();
   const httpServer = createServer();
-  const apollo = await createGraphQLServer(schema, httpServer, config);
-  const makeContext = contextFactory(orm, sql, config);
-  const app = createApp(apollo, orm, sql, config, health, makeContext);
-  // POST /graphql with JSON goes straight to Apollo; everything else through Express.
-  const fast = fastGraphQL(serveGraphQL(apollo, makeContext), app.get("trust proxy fn"));
+  // One engine per transport (their caches apart: a flood on one does not evict the other's).
+  const engine = createEngine(schema, config, "http");
+  const apollo = await createGraphQLServer(engine, httpServer, config);
+  const graphql = graphqlHttp(apollo, engine, contextFactory(orm, sql, config));
+  const app = createApp(graphql, orm, sql, config, health);
+  const trustProxy = app.get("trust proxy fn");
+  // POST /graphql goes straight to its handler; everything else through Express.
   httpServer.on("request", (req, res) => {
-    if (!fast(req, res)) app(req, res);
+    if (isGraphQLPost(req)) graphql(req, res, proxyAddr(req, trustProxy));
+    else app(req, res);
   });
-  const ws = attachWebSocket(httpServer, schema, orm, sql, config, app.get("trust proxy fn"));
+  const ws = attachWebSocket(httpServer, createEngine(schema, config, "ws"), orm, sql, config, trustProxy);
   httpServer.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts (60 s)
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -1,20 +1,18 @@
-import type { ApolloServer } from "@apollo/server";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Config } from "../config/env";
 import { logger } from "../logger";
 import { metricsHandler } from "../observability";
-import type { GraphQLContext } from "../resolvers/context";
-import { BODY_LIMITS, NOT_JSON_MESSAGE, errorBody, refuseTooLarge, rejectLargeBodies, tooLargeBody } from "./body-limit";
+import { BODY_LIMITS, errorBody, refuseTooLarge, rejectLargeBodies, tooLargeBody } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
 import { localOnly } from "./local-only";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
 import { invitationPageRouter } from "./invitation-page";
-import { graphqlMiddleware, type ContextFactory } from "./graphql";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
+import type { GraphQLHttpHandler } from "./serve-graphql";
 import { openSocketCount } from "./ws";
 import { activeSubscriptions, openedSubscriptions } from "../pubsub/order-events";
 import type { Sql } from "../db/sql";
@@ -29,8 +27,11 @@ export interface Health {
 /** /readyz reports the database "down" when `select 1` takes longer than this. */
 const READY_DB_TIMEOUT_MS = 2_000;
 
-/** The HTTP surface: /graphql, /webhooks/payments, /healthz, /readyz and, outside production, /dev/*. */
-export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, sql: Sql, config: Config, health: Health, makeContext: ContextFactory): Express {
+/**
+ * The HTTP surface: /graphql, /webhooks/payments, /healthz, /readyz and, outside production, /dev/*.
+ * `POST /graphql` does not come through here (server.ts hands it to `graphql` directly).
+ */
+export function createApp(graphql: GraphQLHttpHandler, orm: MikroORM, sql: Sql, config: Config, health: Health): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false); // no response here is cached by ETag; Express would hash every body
@@ -85,7 +86,8 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
     app.use(devMailRouter(orm));
   }
   app.use(webRouter(config));
-  app.use("/graphql", ...graphqlMiddleware(apollo, makeContext));
+  // GET (GraphiQL's page aside: webRouter), other methods and spellings of the path: the same handler.
+  app.use("/graphql", (req, res) => graphql(req, res, req.ip ?? req.socket.remoteAddress ?? "unknown"));
 
   app.use((req, res) => {
     res.status(404).json({ error: "not found" });
@@ -94,15 +96,14 @@ export function createApp(apollo: ApolloServer<GraphQLContext>, orm: MikroORM, s
   return app;
 }
 
-/** Body parsing and other transport errors: a clear status and message, never a stack. */
+/** Body parsing (the payment webhook's and dev checkout's parsers) and other transport errors: a clear status and message, never a stack. */
 const bodyErrors: ErrorRequestHandler = (err, req, res, _next) => {
   const requestId = requestIdOf(req, res);
   const status = typeof err?.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 500;
   // A streamed body that grew past the parser's limit: the same early answer and bounded discard.
   if (status === 413 && !res.headersSent) return refuseTooLarge(req, res, tooLargeBody(req.path));
   if (status === 500) logger().error({ err, requestId }, "unhandled HTTP error");
-  const message =
-    status === 413 ? "request body too large" : err?.type === "entity.parse.failed" ? NOT_JSON_MESSAGE : status === 500 ? "internal error" : "bad request";
+  const message = status === 413 ? "request body too large" : status === 500 ? "internal error" : "bad request";
   const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
   res.status(status).json(errorBody(req.path, message, code, status === 500 ? requestId : undefined));
 };

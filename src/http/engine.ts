@@ -1,5 +1,7 @@
 import {
   GraphQLError,
+  Kind,
+  OperationTypeNode,
   execute as executeWithGraphQLJs,
   valueFromASTUntyped,
   type DocumentNode,
@@ -10,137 +12,114 @@ import {
   type VariableDefinitionNode,
 } from "graphql";
 import { getVariableValues } from "graphql/execution/values";
-import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import type { CompiledQuery } from "graphql-jit";
+import type { Config } from "../config/env";
 import { underDeadline, type Deadline } from "./deadline";
-import { limitedParse, limitedValidate } from "./limits";
+import { CompiledOperations, ValidatedDocuments, type CacheSize, type OperationToCompile } from "./engine-cache";
+import { checkOperation, limitRules } from "./limits";
 
 /**
- * The GraphQL engine behind both transports: parsing and validating documents once per text
- * (`ValidatedDocuments`), compiling operations with graphql-jit (`CompiledOperations`, one LRU
- * cache class), coercing variables, executing under the request deadline and normalising
- * graphql-jit's errors (`withGraphQLErrors`). HTTP reaches it through Apollo's gateway interface
- * (jit-executor.ts; Apollo parses and validates with its own document cache, with the same limits,
- * and runs the cost check in a plugin); WebSocket subscriptions through graphql-ws's `onSubscribe`
- * and `subscribe` (ws.ts, ws-subscribe.ts, which shares one execution per event among
- * subscribers). Parse limits, validation rules and the cost check (checkOperation) are limits.ts's.
+ * The GraphQL engine behind both transports, one instance per transport (`createEngine`): parsing
+ * and validating documents once per text (`documents`), the cost check (`check`), compiling
+ * operations with graphql-jit (`compiled`), coercing variables, executing under the request
+ * deadline and normalising graphql-jit's errors (`withGraphQLErrors`). Both caches are bounded
+ * (engine-cache.ts) and their sizes are at /metrics.
+ *
+ * HTTP: Apollo stays the protocol layer (CSRF prevention, status codes, plugins, formatError) and
+ * gets its documents, cost check and execution from here (apollo-engine.ts). WebSocket: graphql-ws's
+ * `onSubscribe` (ws.ts) and `subscribe` (ws-subscribe.ts, which shares one execution per event
+ * among subscribers). Parse limits, validation rules and the cost rules are limits.ts's.
  */
 
-/** Distinct operations kept compiled per cache (least recently used dropped). */
-export const MAX_COMPILED = 1_000;
-/**
- * ... and, where a cache is given it, at most this much document text: a compiled document keeps
- * ~30 times its text in memory (7 KB for the board's, 210 KB for 15 aliases of a whole order:
- * bench/jit-compile.cjs), so 1,000 of the largest would hold 200 MB; this bounds it to ~15 MB.
- */
-export const MAX_COMPILED_CHARS = 512 * 1024;
+export type Transport = "http" | "ws";
 
-/** Parsed and validated documents kept per transport (WebSocket; Apollo keeps its own for HTTP). */
-export const MAX_DOCUMENTS = 1_000;
-export const MAX_DOCUMENT_CHARS = 1024 * 1024;
-
-/** A map that drops its least recently used entries past `maxEntries` entries or `maxWeight` in total. */
-export class Lru<V> {
-  private readonly entries = new Map<string, { value: V; weight: number }>();
-  private weight = 0;
-
-  constructor(private readonly limits: { maxEntries: number; maxWeight: number }) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get(key: string): V | undefined {
-    const known = this.entries.get(key);
-    if (!known) return undefined;
-    this.entries.delete(key); // refresh its place in the LRU order
-    this.entries.set(key, known);
-    return known.value;
-  }
-
-  set(key: string, value: V, weight: number): void {
-    const known = this.entries.get(key);
-    if (known) this.weight -= known.weight;
-    this.entries.delete(key);
-    this.entries.set(key, { value, weight });
-    this.weight += weight;
-    while (this.entries.size > this.limits.maxEntries || this.weight > this.limits.maxWeight) {
-      const [oldest, entry] = this.entries.entries().next().value!;
-      this.entries.delete(oldest);
-      this.weight -= entry.weight;
-    }
-  }
+export interface EngineLimits {
+  /** Validation rules added to graphql's own (limits.ts's `limitRules`). */
+  rules: ValidationRule[];
+  /** QUERY_MAX_COST. */
+  maxCost: number;
+  /** REQUEST_TIMEOUT_MS: past it the result is TIMEOUT and the remaining resolvers do not run (deadline.ts). */
+  deadlineMs: number;
 }
 
-export interface OperationToCompile {
-  schema: GraphQLSchema;
-  document: DocumentNode;
-  operationName?: string | null;
-}
+/** The latest engine of each transport in this process: what the cache gauges at /metrics read. */
+const engines = new Map<Transport, GraphQLEngine>();
 
-/**
- * graphql-jit's compiled operations, least recently used dropped past `maxOperations` entries or
- * `maxChars` of weight (each entry weighs what `get` is told). An operation graphql-jit cannot
- * compile is kept as null: graphql-js executes it (`execute`).
- */
-export class CompiledOperations {
-  private readonly cache: Lru<CompiledQuery | null>;
+export class GraphQLEngine {
+  readonly documents: ValidatedDocuments;
+  readonly compiled = new CompiledOperations();
 
-  constructor({ maxOperations, maxChars }: { maxOperations: number; maxChars: number } = { maxOperations: MAX_COMPILED, maxChars: Infinity }) {
-    this.cache = new Lru({ maxEntries: maxOperations, maxWeight: maxChars });
-  }
-
-  get size(): number {
-    return this.cache.size;
+  constructor(
+    readonly schema: GraphQLSchema,
+    readonly limits: EngineLimits,
+    transport?: Transport,
+  ) {
+    this.documents = new ValidatedDocuments(schema, limits.rules);
+    if (transport) engines.set(transport, this);
   }
 
   /**
-   * The operation compiled, from the cache or compiled now and kept. When `mayCompile` says no (a
-   * budget), null and nothing is kept; a compiler that throws gives null too (nothing kept).
+   * Checks what needs the variables, once the operation is known and before anything executes:
+   * every `first` 1..100 and the cost at most QUERY_MAX_COST (limits.ts's `checkOperation`).
+   * The error to answer with, if any.
    */
-  get(key: string, weight: number, operation: OperationToCompile, mayCompile: () => boolean = () => true): CompiledQuery | null {
-    const known = this.cache.get(key);
-    if (known !== undefined) return known;
-    if (!mayCompile()) return null; // over budget: graphql-js, nothing kept
-    let query: CompiledQuery | null;
+  check(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | undefined {
+    return checkOperation(this.schema, document, operationName, variables ?? undefined, this.limits.maxCost);
+  }
+
+  /** True when the text parses and holds a subscription operation (parsed through the cache). */
+  holdsSubscription(source: string): boolean {
     try {
-      const result = compileQuery(operation.schema, operation.document, operation.operationName ?? undefined);
-      query = isCompiledQuery(result) ? result : null;
+      return this.documents
+        .get(source)
+        .document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION);
     } catch {
-      return null; // graphql-js executes it
+      return false; // a syntax error: answered as such by whoever parses it next
     }
-    this.cache.set(key, query, weight);
-    return query;
+  }
+
+  /**
+   * One operation of a valid document (HTTP): compiled once per name and text, its variables
+   * coerced, executed under the deadline. `onTimeout` runs when the deadline passes (HTTP 503).
+   */
+  async run(op: {
+    source: string;
+    document: DocumentNode;
+    operation: OperationDefinitionNode;
+    operationName: string | null | undefined;
+    contextValue: Execution["contextValue"];
+    variables: Record<string, unknown> | undefined;
+    onTimeout?: () => void;
+  }): Promise<ExecutionResult> {
+    const { schema } = this;
+    const query = this.compiled.compile({ schema, document: op.document, operationName: op.operationName, source: op.source });
+    const prepared = prepareVariables(schema, op.operation, op.variables);
+    if ("errors" in prepared) return { errors: prepared.errors };
+    // After the deadline the answer is TIMEOUT at once and the execution's remaining resolvers do
+    // not run (deadline.ts); a mutation's fields that already ran keep their effects (each commits
+    // on its own), and its later ones never start.
+    return execute({
+      schema,
+      document: op.document,
+      operationName: op.operationName,
+      query,
+      rootValue: undefined,
+      contextValue: op.contextValue,
+      variables: prepared.variables,
+      deadlineMs: this.limits.deadlineMs,
+      onTimeout: op.onTimeout,
+    });
   }
 }
 
-/**
- * Documents parsed (limits.ts's token limit) and validated (graphql's rules and ours) once per
- * text: a board's sockets subscribe with the same few documents, and the cost check's cache
- * (limits.ts, per parsed document) then hits too. Parse errors are not kept.
- */
-export class ValidatedDocuments {
-  private readonly cache: Lru<{ document: DocumentNode; errors: readonly GraphQLError[] }>;
-  private readonly validateDocument: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+/** The engine of one transport, with the configured limits. */
+export function createEngine(schema: GraphQLSchema, config: Pick<Config, "introspection" | "queryMaxCost" | "requestTimeoutMs">, transport: Transport) {
+  return new GraphQLEngine(schema, { rules: limitRules(config), maxCost: config.queryMaxCost, deadlineMs: config.requestTimeoutMs }, transport);
+}
 
-  constructor(
-    private readonly schema: GraphQLSchema,
-    rules: ValidationRule[],
-    limits = { maxEntries: MAX_DOCUMENTS, maxWeight: MAX_DOCUMENT_CHARS },
-  ) {
-    this.cache = new Lru(limits);
-    this.validateDocument = limitedValidate(rules);
-  }
-
-  /** The document and its validation errors (none: valid). Throws the parse error, as graphql's `parse`. */
-  get(source: string): { document: DocumentNode; errors: readonly GraphQLError[] } {
-    let entry = this.cache.get(source);
-    if (!entry) {
-      const document = limitedParse(source);
-      entry = { document, errors: this.validateDocument(this.schema, document) };
-      this.cache.set(source, entry, source.length);
-    }
-    return entry;
-  }
+/** How full each transport's caches are (GET /metrics). */
+export function engineCacheUsage(): { transport: Transport; documents: CacheSize; compiled: CacheSize }[] {
+  return [...engines].map(([transport, e]) => ({ transport, documents: e.documents.usage, compiled: e.compiled.usage }));
 }
 
 /**

@@ -7,8 +7,6 @@ import {
 } from "@apollo/server/plugin/disabled";
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Logger } from "pino";
-import express, { type RequestHandler } from "express";
-import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Config } from "../config/env";
 import { AppError, ErrorCode } from "../errors";
@@ -19,10 +17,9 @@ import { resolveViewer } from "../services/auth/viewer";
 import type { Sql } from "../db/sql";
 import { createLoaders, type Loaders } from "../services/loaders";
 import { INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
-import { jitExecutor } from "./jit-executor";
-import { BODY_LIMITS } from "./body-limit";
-import { serveGraphQL } from "./fast-graphql";
-import { checkOperation, limitRules, parseOptions } from "./limits";
+import { engineGateway, enginePlugin } from "./apollo-engine";
+import type { GraphQLEngine } from "./engine";
+import { parseOptions } from "./limits";
 import { requestIdOf } from "./request-id";
 
 /** Logs each operation (name, duration, error codes) and every unexpected error with its request id. */
@@ -60,23 +57,6 @@ function loggingPlugin(): ApolloServerPlugin<GraphQLContext> {
 }
 
 /**
- * Checks that need the variables (each `first` 1..100, the operation's cost) once the operation is
- * known, before anything executes: refused requests are 400 and never reach a resolver.
- */
-function operationCheckPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operationName, request }) {
-          const error = checkOperation(schema, document, operationName, request.variables, maxCost);
-          if (error) throw error;
-        },
-      };
-    },
-  };
-}
-
-/**
  * GraphQL over HTTP: a request that fails before execution (parse, validation, variables) is 400
  * for `application/graphql-response+json` clients, but for clients that accept only
  * `application/json` the spec recommends 200 with the errors (legacy clients treat a 400 as a
@@ -98,9 +78,15 @@ function jsonClientStatusPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Server, config: Config) {
+/**
+ * Apollo as the HTTP protocol layer, over the engine (apollo-engine.ts): documents, the cost check
+ * and execution are the engine's; Apollo keeps no document store of its own.
+ */
+export async function createGraphQLServer(engine: GraphQLEngine, httpServer: Server, config: Config) {
   const apollo = new ApolloServer<GraphQLContext>({
-    gateway: jitExecutor(schema, { deadlineMs: config.requestTimeoutMs }),
+    gateway: engineGateway(engine),
+    // The engine's cache holds the documents (enginePlugin); Apollo's would be a second, unbounded by ours.
+    documentStore: null,
     formatError: errorMasker(config),
     includeStacktraceInErrorResponses: false,
     // INTROSPECTION is applied by our validation rules, the same on HTTP and WebSocket (limits.ts).
@@ -113,7 +99,8 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
     stopOnTerminationSignals: false, // main.ts owns shutdown order (HTTP, then workers, then the database)
     // Compact JSON (Apollo pretty-prints by default: twice the bytes and the time for a page of orders).
     stringifyResult: (value) => JSON.stringify(value),
-    validationRules: limitRules(config),
+    // Apollo parses and validates only documents the engine found invalid (to word its errors), with the same limits.
+    validationRules: engine.limits.rules,
     parseOptions,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -121,7 +108,7 @@ export async function createGraphQLServer(schema: GraphQLSchema, httpServer: Ser
       // No cache hints are used; the plugin would wrap every field resolution.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      operationCheckPlugin(schema, config.queryMaxCost),
+      enginePlugin(engine),
       jsonClientStatusPlugin(),
       loggingPlugin(),
       metricsPlugin(),
@@ -188,18 +175,3 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
 };
-
-/**
- * `/graphql` through Express, for what the fast path (fast-graphql.ts) leaves to it: GET, other
- * content types and charsets. JSON body (≤ 1 MiB); then the same `serveGraphQL` as the fast path.
- */
-export function graphqlMiddleware(apollo: ApolloServer<GraphQLContext>, makeContext: ContextFactory): RequestHandler[] {
-  const serve = serveGraphQL(apollo, makeContext);
-  return [
-    express.json({ limit: BODY_LIMITS.graphql }),
-    (req, res, next) => {
-      const query = req.method === "GET" ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
-      serve(req, res, req.body, query, req.ip ?? req.socket.remoteAddress ?? "unknown").catch(next);
-    },
-  ];
-}

@@ -80,26 +80,13 @@ export const limitRules = (options: { introspection: boolean }): ValidationRule[
     ? [...shapeRules, MaxAliasLengthRule, NoDirectivesOnSubscriptionRootRule]
     : [...shapeRules, MaxAliasLengthRule, NoDirectivesOnSubscriptionRootRule, NoSchemaIntrospectionCustomRule];
 
-/**
- * True when the document holds a subscription operation. Over HTTP those are refused before Apollo
- * validates them (subscriptions go over WebSocket; graphql-js's subscription rule can also throw
- * on them). Only documents that mention the word are parsed.
- */
+/** The answer to a subscription sent over HTTP (serve-graphql.ts refuses it before Apollo validates it). */
 export const SUBSCRIPTION_OVER_HTTP = "Subscriptions go over WebSocket (graphql-ws) on this path; this request holds a subscription operation";
-
-export function hasSubscription(query: unknown): boolean {
-  if (typeof query !== "string" || !query.includes("subscription")) return false;
-  try {
-    return limitedParse(query).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION);
-  } catch {
-    return false; // a syntax error: Apollo answers it
-  }
-}
 
 /** graphql's own parser stops after maxTokens (before building a huge AST). */
 export const parseOptions = { maxTokens: QUERY_LIMITS.maxTokens };
 
-/** For graphql-ws: the same parse limit and rules as Apollo applies over HTTP. */
+/** The engine's parse and validation (engine-cache.ts); Apollo is given the same limit and rules for the documents it re-checks. */
 export const limitedParse = (source: string) => parse(source, parseOptions);
 export const limitedValidate = (rules: ValidationRule[]) => (schema: GraphQLSchema, document: DocumentNode) => {
   try {
@@ -168,7 +155,7 @@ export function operationCost(
 
 // The cost depends on the document and only on the variables used by `first` and by directives
 // (@include/@skip); measuring takes ~100 µs (a validation pass), so results are kept per parsed
-// document (Apollo reuses the parsed document of a known query) and those variables' values.
+// document (the engine's cache hands out the same parsed document for a known text) and those variables' values.
 // Only successful measurements are kept: a failed coercion must not stand for a later valid call.
 const costCache = new WeakMap<DocumentNode, { variables: string[]; results: Map<string, OperationCost> }>();
 const MAX_COSTS_PER_DOCUMENT = 100;

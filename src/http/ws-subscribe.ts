@@ -2,7 +2,8 @@ import { createSourceEventStream, getOperationAST, print, type ExecutionArgs, ty
 import type { CompiledQuery } from "graphql-jit";
 import type { GraphQLContext } from "../resolvers/context";
 import type { Viewer } from "../services/auth/viewer";
-import { CompiledOperations, MAX_COMPILED, MAX_COMPILED_CHARS, execute, withDefaults } from "./engine";
+import { execute, withDefaults } from "./engine";
+import { CompiledOperations } from "./engine-cache";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
@@ -27,6 +28,8 @@ export function viewerIdentity(viewer: Viewer): string {
 }
 
 export interface SharedSubscribeOptions {
+  /** The engine's compile cache (engine.ts; a cache of its own when absent). */
+  compiled?: CompiledOperations;
   /**
    * The context of one execution, made from the context of the subscriber that runs it (a
    * subscription's own context lives as long as its socket, so its caches would go stale).
@@ -56,9 +59,7 @@ export interface SharedSubscribeOptions {
  * of the first subscriber that reaches the event (its request id in logs); errors are masked per
  * subscriber afterwards (onNext).
  */
-export function sharedSubscribe({ executionContext, mayCompile = () => true, deadlineMs }: SharedSubscribeOptions) {
-  // Keyed by the document's text, weighed by it too: at most MAX_COMPILED_CHARS of text kept compiled.
-  const compiled = new CompiledOperations({ maxOperations: MAX_COMPILED, maxChars: MAX_COMPILED_CHARS });
+export function sharedSubscribe({ compiled = new CompiledOperations(), executionContext, mayCompile = () => true, deadlineMs }: SharedSubscribeOptions) {
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>(); // event → key → result
 
   return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
@@ -68,8 +69,7 @@ export function sharedSubscribe({ executionContext, mayCompile = () => true, dea
     // Compiled once the subscription is accepted (a refused one costs no compilation).
     const source = args.document.loc?.source.body ?? print(args.document);
     const subscriber = args.contextValue as GraphQLContext;
-    const compileKey = `${args.operationName ?? ""}\u0000${source}`;
-    const query: CompiledQuery | null = compiled.get(compileKey, compileKey.length, args, () => mayCompile(subscriber));
+    const query: CompiledQuery | null = compiled.compile({ ...args, source }, () => mayCompile(subscriber));
     // Already coerced by createSourceEventStream above; defaults filled in as on HTTP.
     const variables = withDefaults(getOperationAST(args.document, args.operationName)?.variableDefinitions, args.variableValues ?? undefined);
     const key = `${viewerIdentity(subscriber.viewer)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(variables)}\u0000${source}`;

@@ -1,6 +1,5 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { GraphQLError, OperationTypeNode, getOperationAST, type DocumentNode } from "graphql";
-import type { GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
@@ -14,8 +13,7 @@ import { NOBODY, resolveViewer, type Viewer } from "../services/auth/viewer";
 import type { Sql } from "../db/sql";
 import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
-import { ValidatedDocuments } from "./engine";
-import { checkOperation, limitRules } from "./limits";
+import type { GraphQLEngine } from "./engine";
 import { recordErrorCode, recordOperation } from "../observability/metrics";
 import { sessionsMark, sweepRevokedKeys, trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
@@ -54,7 +52,8 @@ export const openSocketCount = () => openSockets;
  * most WS_MAX_PER_ADDRESS sockets per address (IPv6 by /64): the next upgrade is answered 429. A
  * socket without a subscription for WS_IDLE_TIMEOUT_MS is closed with 4408.
  */
-export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: MikroORM, sql: Sql, config: Config, trustProxy: TrustFn) {
+export function attachWebSocket(httpServer: Server, engine: GraphQLEngine, orm: MikroORM, sql: Sql, config: Config, trustProxy: TrustFn) {
+  const { schema } = engine;
   const clientIpOf = (req: IncomingMessage) => proxyAddr(req, trustProxy);
   const perAddress = new SocketsPerAddress(config.wsMaxPerAddress);
   const wss = new WebSocketServer({
@@ -96,7 +95,8 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
   const compileBudget = new CompileBudget(config.wsCompilesPerMinute);
   const socketOf = new WeakMap<object, SocketState>(); // a subscription's context → its socket
   const subscribe = sharedSubscribe({
-    deadlineMs: config.requestTimeoutMs,
+    compiled: engine.compiled,
+    deadlineMs: engine.limits.deadlineMs,
     executionContext(subscriber) {
       const em = orm.em.fork();
       return { ...subscriber, em, loaders: createLoaders(em, sql) };
@@ -112,8 +112,6 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
     if (state.subscriptions.size === 0) state.idle.start();
   };
 
-  // Parsed and validated once per document text (onSubscribe hands graphql-ws the result).
-  const documents = new ValidatedDocuments(schema, limitRules(config));
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
@@ -145,7 +143,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         let document: DocumentNode;
         let invalid: readonly GraphQLError[];
         try {
-          ({ document, errors: invalid } = documents.get(payload.query));
+          ({ document, errors: invalid } = engine.documents.get(payload.query)); // parsed and validated once per text
         } catch (e) {
           recordOperation(null, "ws");
           // An error for this subscription (graphql-ws would close the whole socket with 4400).
@@ -161,7 +159,7 @@ export function attachWebSocket(httpServer: Server, schema: GraphQLSchema, orm: 
         // Validation first, as on HTTP: a document that is too deep is refused for its depth even
         // when it would also cost too much (nested lists are charged their bounds).
         if (invalid.length) return [...invalid];
-        const refused = checkOperation(schema, document, payload.operationName, payload.variables ?? undefined, config.queryMaxCost);
+        const refused = engine.check(document, payload.operationName, payload.variables);
         if (refused) return [refused];
         if (state.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
           return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`, { extensions: { code: "RATE_LIMITED" } })];

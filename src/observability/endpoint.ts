@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Gauge } from "prom-client";
 import type { Config } from "../config/env";
+import { engineCacheUsage } from "../http/engine";
 import { localOnly } from "../http/local-only";
 import { openSocketCount } from "../http/ws";
 import { Task } from "../jobs/queue";
@@ -61,7 +62,7 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 let source: Sql | undefined;
 let registered = false;
 
-/** Sockets, subscriptions and the job queue; registered once per process (the latest `sql` is used). */
+/** Sockets, subscriptions, the GraphQL engine's caches and the job queue; registered once per process (the latest `sql` is used). */
 function registerRuntimeGauges(sql: Sql): void {
   source = sql;
   if (registered) return;
@@ -81,6 +82,32 @@ function registerRuntimeGauges(sql: Sql): void {
     registers: [registry],
     collect() {
       this.set(activeSubscriptions());
+    },
+  });
+  // The GraphQL engine's caches (src/http/engine-cache.ts), per transport: bounded by entries and
+  // by characters of document text, whatever clients send.
+  new Gauge({
+    name: `${METRIC_PREFIX}graphql_cache_entries`,
+    help: "Entries in the GraphQL engine's caches, by cache (documents: parsed and validated; compiled: graphql-jit) and transport.",
+    labelNames: ["cache", "transport"] as const,
+    registers: [registry],
+    collect() {
+      for (const { transport, documents, compiled } of engineCacheUsage()) {
+        this.set({ cache: "documents", transport }, documents.entries);
+        this.set({ cache: "compiled", transport }, compiled.entries);
+      }
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}graphql_cache_chars`,
+    help: "Characters of document text the GraphQL engine's caches hold, by cache and transport (what their weight caps bound).",
+    labelNames: ["cache", "transport"] as const,
+    registers: [registry],
+    collect() {
+      for (const { transport, documents, compiled } of engineCacheUsage()) {
+        this.set({ cache: "documents", transport }, documents.chars);
+        this.set({ cache: "compiled", transport }, compiled.chars);
+      }
     },
   });
 

@@ -1,6 +1,7 @@
 import { GraphQLError, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from "graphql";
 import { describe, expect, it } from "vitest";
-import { CompiledOperations, ValidatedDocuments, withGraphQLErrors } from "../../src/http/engine";
+import { withGraphQLErrors } from "../../src/http/engine";
+import { CompiledOperations, ValidatedDocuments } from "../../src/http/engine-cache";
 import { limitRules } from "../../src/http/limits";
 import { sharedSubscribe } from "../../src/http/ws-subscribe";
 import { EventStream } from "../../src/pubsub/event-stream";
