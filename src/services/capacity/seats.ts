@@ -46,8 +46,11 @@ export async function takeSeats(tx: EntityManager, order: Order): Promise<void> 
     q.n += quantity.get(product_id) ?? 0;
     seats.set(quota_id, q);
   }
-  // The order's row first (the holds refer to it); its insert does not lock any quota.
+  // Before any quota is locked, so that the hot rows stay locked for one statement each and the
+  // commit: the order's row (the holds refer to it; its insert locks no quota) and the notice
+  // (delivered on commit only, so never for a rolled-back order).
   await tx.flush();
+  await notifyAvailability(tx, order.brand.id, [...seats.keys()]);
   for (const quotaId of [...seats.keys()].sort()) {
     const { n, productId } = seats.get(quotaId)!;
     const taken: unknown[] = await tx.execute(
@@ -57,7 +60,6 @@ export async function takeSeats(tx: EntityManager, order: Order): Promise<void> 
     );
     if (!taken.length) throw soldOut(productId, (await availableOf(tx, [productId])).get(productId) ?? 0);
   }
-  await notifyAvailability(tx, order.brand.id, [...seats.keys()]);
 }
 
 /**
