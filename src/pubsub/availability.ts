@@ -83,8 +83,9 @@ async function flush(brandId: string, state: BrandState): Promise<void> {
   state.lastReadAt = Date.now();
   try {
     reads++;
+    // As of the read's start: consecutive events of a product are then at least COALESCE_MS apart.
+    const at = new Date(state.lastReadAt).toISOString();
     const products = await availabilityOfQuotas(reader, quotaIds);
-    const at = new Date().toISOString();
     for (const product of products) {
       if (product.brandId !== brandId) continue;
       const message: AvailabilityMessage = Object.freeze({ product: Object.freeze(product), at });
