@@ -81,6 +81,8 @@ export const EXPECTED: Record<string, Row> = {
   "Query.discounts":                 BRAND_ORGANIZER,
   "Query.fan":                       BRAND_ORGANIZER,
   "Query.fans":                      BRAND_ORGANIZER,
+  "Query.quota":                     BRAND_ORGANIZER, // issue #10: ORGANIZER+ or the brand's key
+  "Query.quotas":                    BRAND_ORGANIZER,
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -120,11 +122,15 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.deleteDiscount":         BRAND_ORGANIZER,
   "Mutation.registerFan":            ALL_OK, // public (or the brand's key, for its own discounts)
   "Mutation.activateFan":            ALL_OK, // whoever holds the emailed token
+  "Mutation.createQuota":            BRAND_ORGANIZER,
+  "Mutation.updateQuota":            BRAND_ORGANIZER,
 
   "Subscription.orderStatusChanged": BRAND_COORGANIZER,
   // Brand members and ADMIN may see the order but are refused by who they are (they use
   // orderStatusChanged): FORBIDDEN, as resendConfirmation/fulfillOrder answer the customer.
   "Subscription.myOrderStatusChanged": [NF,  NF,   OK,   NF,   FB,   FB,   FB,   NF,   FB,   FB],
+  // Public: a storefront shows availability to anyone (an unknown brand is NOT_FOUND).
+  "Subscription.availabilityChanged": ALL_OK,
 };
 
 // ---- the access table's view of the same rows --------------------------------------------------
@@ -152,6 +158,8 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Query.discounts": { permission: Permission.BRAND_DISCOUNTS_MANAGE },
   "Query.fan": { permission: Permission.FAN_READ },
   "Query.fans": { permission: Permission.BRAND_FANS_READ },
+  "Query.quota": { permission: Permission.QUOTA_MANAGE },
+  "Query.quotas": { permission: Permission.BRAND_QUOTAS_MANAGE },
   "Mutation.signUp": null,
   "Mutation.logIn": null,
   "Mutation.startAnonymousSession": null,
@@ -167,6 +175,8 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.updateBrand": { permission: Permission.BRAND_UPDATE },
   "Mutation.rotateWebhookSecret": { permission: Permission.BRAND_WEBHOOK_SECRET_ROTATE },
   "Mutation.createProduct": { permission: Permission.PRODUCT_CREATE },
+  "Mutation.createQuota": { permission: Permission.BRAND_QUOTAS_MANAGE },
+  "Mutation.updateQuota": { permission: Permission.QUOTA_MANAGE },
   "Mutation.createOrder": null, // anyone with a session or the brand's key; ORDER_PLACE_AS_STAFF changes only coupon answers
   "Mutation.cancelOrder": { permission: Permission.ORDER_CANCEL },
   "Mutation.fulfillOrder": { permission: Permission.ORDER_FULFIL },
@@ -179,6 +189,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.activateFan": null,
   "Subscription.orderStatusChanged": { permission: Permission.BRAND_ORDERS_READ },
   "Subscription.myOrderStatusChanged": { permission: Permission.ORDER_WATCH_MINE },
+  "Subscription.availabilityChanged": null, // public: a storefront's "12 left"
 };
 
 /** Each column as a Viewer of the access module: brand X, its target orders' customer A. */

@@ -7,6 +7,7 @@ import { apiUrl } from "../helpers/api";
 import { hasChromium, launchBrowser, newPage, screenshot } from "../helpers/browser";
 import { anonymous, brandWithProducts, PASSWORD, payOrder, placeOrder, type BrandSetup } from "../helpers/fixtures";
 import { openedSubscriptions, untilSubscribed } from "../helpers/ws";
+import { createQuota } from "../helpers/quotas";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -117,6 +118,24 @@ describe.runIf(hasChromium)("admin order board at /admin", { timeout: 60_000 }, 
 
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await screenshot(page, "board-live");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows each product's availability and keeps it live (availabilityChanged)", async () => {
+    const brand = await brandWithProducts();
+    await createQuota(brand, 10, [brand.products[0].id]);
+    const customer = await anonymous();
+    await placeOrder(brand, customer.token); // 2 × Product 1, 1 × Product 2 (the table shows once there is an order)
+    const { page, errors } = await openAdmin();
+    const before = await openedSubscriptions();
+    await logIn(page, brand);
+    await untilSubscribed(apiUrl(), before + 1); // the orders feed and the availability feed
+    const availability = page.getByRole("region", { name: "Availability" });
+    await availability.getByText("Product 1: 8 left").waitFor(WAIT);
+    await availability.getByText("Product 2: unlimited").waitFor(WAIT);
+    await placeOrder(brand, customer.token);
+    await availability.getByText("Product 1: 6 left").waitFor(WAIT);
     expect(errors).toEqual([]);
     await page.close();
   });

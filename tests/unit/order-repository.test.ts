@@ -24,6 +24,7 @@ const READS_ORDER_TABLES = /\b(from|join)\s+"?(orders|order_event|payment_attemp
 const OTHER_READS: Record<string, string> = {
   "services/loyalty/coupons.ts": "a customer's PENDING uses of a code, counted inside the coupon reservation's transaction",
   "scripts/seed.ts": "the demo seed checks what it created",
+  "services/capacity/seats.ts": "the expiry sweep locks the coupons of the orders it ends, in the lock order (a write path, not a read for the API)",
   "services/access/require.ts": "requireAccess reads only the brand and customer of the ids it checks (the access module's one lookup per kind)",
 };
 

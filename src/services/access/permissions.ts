@@ -28,6 +28,8 @@ export enum Permission {
   BRAND_FANS_READ = "BRAND_FANS_READ",
   /** createOrder by the brand's staff: told why a code is refused, and may hold any number of its uses (a box office). */
   ORDER_PLACE_AS_STAFF = "ORDER_PLACE_AS_STAFF",
+  /** createQuota, quotas(brandId): capacity (issue #10). */
+  BRAND_QUOTAS_MANAGE = "BRAND_QUOTAS_MANAGE",
   // ---- on order ids
   ORDER_READ = "ORDER_READ",
   ORDER_CANCEL = "ORDER_CANCEL",
@@ -42,10 +44,12 @@ export enum Permission {
   DISCOUNT_MANAGE = "DISCOUNT_MANAGE",
   FAN_READ = "FAN_READ",
   API_KEY_REVOKE = "API_KEY_REVOKE",
+  /** quota(id), updateQuota. */
+  QUOTA_MANAGE = "QUOTA_MANAGE",
 }
 
 /** What the ids of a permission are: each kind has one lookup (require.ts) and one NOT_FOUND answer. */
-export type SubjectKind = "brand" | "order" | "paymentAttempt" | "discount" | "fan" | "apiKey";
+export type SubjectKind = "brand" | "order" | "paymentAttempt" | "discount" | "fan" | "apiKey" | "quota";
 
 export interface AccessRule extends Grant {
   on: SubjectKind;
@@ -75,6 +79,7 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.BRAND_DISCOUNTS_MANAGE]:      { on: "brand", role: ORGANIZER },
   [Permission.BRAND_FANS_READ]:             { on: "brand", role: ORGANIZER },
   [Permission.ORDER_PLACE_AS_STAFF]:        { on: "brand", role: COORGANIZER },
+  [Permission.BRAND_QUOTAS_MANAGE]:         { on: "brand", role: ORGANIZER },
 
   [Permission.ORDER_READ]:                  { on: "order", role: ANYONE_WHO_SEES },
   [Permission.ORDER_CANCEL]:                { on: "order", role: ANYONE_WHO_SEES },
@@ -88,6 +93,7 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.DISCOUNT_MANAGE]:             { on: "discount", role: ORGANIZER, forbidden: "Discounts need ORGANIZER or higher in the brand" },
   [Permission.FAN_READ]:                    { on: "fan", role: ORGANIZER, forbidden: "Fans' personal data needs ORGANIZER or higher" },
   [Permission.API_KEY_REVOKE]:              { on: "apiKey", role: OWNER },
+  [Permission.QUOTA_MANAGE]:                { on: "quota", role: ORGANIZER, forbidden: "Quotas need ORGANIZER or higher in the brand" },
 };
 
 /** The FORBIDDEN message of a permission. */

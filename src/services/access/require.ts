@@ -24,6 +24,7 @@ const NOT_FOUND: Record<SubjectKind, (field?: string) => AppError> = {
   paymentAttempt: () => notFound("Payment attempt not found"),
   discount: () => notFound("Discount not found"),
   fan: () => notFound("Fan not found"),
+  quota: () => notFound("Quota not found"),
   apiKey: (field = "id") => new AppError(ErrorCode.NOT_FOUND, `${field}: no such API key`, { field }),
 };
 
@@ -35,6 +36,7 @@ const LOOKUP: Record<SubjectKind, string> = {
   discount: "select id, brand_id, null as owner_id from discount where id in (?) and deleted_at is null",
   fan: "select id, brand_id, null as owner_id from fan where id in (?)",
   apiKey: "select id, brand_id, null as owner_id from api_key where id in (?)",
+  quota: "select id, brand_id, null as owner_id from quota where id in (?)",
 };
 
 /**

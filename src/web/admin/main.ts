@@ -2,6 +2,7 @@
 // and resend confirmations. Plain TypeScript and DOM; a pure client of the public GraphQL API.
 import "./style.css";
 import { ApiError, gql, session } from "./api";
+import { watchAvailability } from "./availability";
 import { Board, type Brand } from "./board";
 import { byId, h, isBusy, setBusy, show } from "./dom";
 import { BoardLogInDocument, BoardStartDocument } from "./generated";
@@ -20,6 +21,7 @@ const passwordInput = byId<HTMLInputElement>("password");
 const loginButton = byId<HTMLButtonElement>("log-in");
 
 let board: Board | null = null;
+let stopAvailability: (() => void) | null = null;
 let brands: Brand[] = [];
 
 function view(which: "starting" | "login" | "board"): void {
@@ -32,6 +34,8 @@ function view(which: "starting" | "login" | "board"): void {
 function showLogin(message?: string, tone: Tone = "info"): void {
   board?.stop();
   board = null;
+  stopAvailability?.();
+  stopAvailability = null;
   view("login");
   if (message) announce(message, tone);
   emailInput.focus();
@@ -52,6 +56,8 @@ function openBrand(brand: Brand): void {
   if (!token) return sessionOver();
   board = new Board(token, brand, sessionOver);
   board.start();
+  stopAvailability?.();
+  stopAvailability = watchAvailability(brand.id);
 }
 
 /** With a token: who am I, which brands, then the remembered (or first) brand's board. */
