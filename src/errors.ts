@@ -8,6 +8,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   FAILED_PRECONDITION: "FAILED_PRECONDITION",
   RATE_LIMITED: "RATE_LIMITED",
+  /** A quota lacks room for an order (extensions.productId, extensions.available). */
+  SOLD_OUT: "SOLD_OUT",
   /** The database is unreachable or restarting (HTTP 503 when it happens before any resolver). */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",

@@ -9,6 +9,7 @@ import { orderExpirySweep } from "./services/order/expiry";
 import { rateLimitPruning } from "./rate-limit/pruning";
 import { startWorker, type JobWorker } from "./jobs/worker";
 import { startListener } from "./pubsub/listener";
+import { setAvailabilityReader } from "./pubsub/availability";
 import { dummyPasswordHash } from "./services/auth/password";
 
 const SHUTDOWN_GRACE_MS = 10_000; // 10 seconds before a forced exit
@@ -21,6 +22,7 @@ async function main() {
 
   const db = await openDatabase(config);
   const orm = db.orm;
+  setAvailabilityReader(db.readPool); // the coalesced reads of availabilityChanged
   const listener = startListener(db.url);
   // Assigned once, after the server starts; /readyz reads it meanwhile, so it cannot be a const.
   // eslint-disable-next-line prefer-const

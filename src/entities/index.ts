@@ -3,6 +3,7 @@ export { BaseEntity } from "./base";
 export { User } from "./user.entity";
 export { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
 export { BrandInvitation } from "./invitation.entity";
+export { Quota, QuotaProduct, OrderQuotaHold, QuotaHoldState } from "./quota.entity";
 export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.entity";
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage } from "./email.entity";
@@ -17,6 +18,7 @@ import { EmailMessage, OutboxMessage } from "./email.entity";
 import { RateLimitHits } from "./rate-limit.entity";
 import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
 import { BrandInvitation } from "./invitation.entity";
+import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -39,4 +41,7 @@ export const ALL_ENTITIES = [
   CouponDelivery,
   DeliveryAttempt,
   BrandInvitation,
+  Quota,
+  QuotaProduct,
+  OrderQuotaHold,
 ];

@@ -17,7 +17,7 @@ const CLIENT_CODES = new Set<string>([
 ]);
 
 /** Extension keys a client may see besides `code`. */
-const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "limit", "requires", "cost"];
+const SAFE_EXTENSIONS = ["field", "problems", "retryAfter", "limit", "requires", "cost", "productId", "available"];
 
 export const INTERNAL_MESSAGE = "Internal server error";
 export const UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly";

@@ -27,6 +27,8 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   // Enforced on write: addBrandMember and acceptBrandInvitation refuse a brand's 101st member, createProduct its 101st product.
   "Brand.members": MAX_MEMBERS_PER_BRAND,
   "Brand.products": MAX_PRODUCTS_PER_BRAND,
+  // A quota's products are the brand's (createQuota/updateQuota check), so at most its 100.
+  "Quota.products": MAX_PRODUCTS_PER_BRAND,
   // Enforced on write: inviteBrandMember refuses a brand's 101st pending invitation.
   "Brand.invitations": MAX_PENDING_INVITATIONS,
   // Read: the newest 50 keys (revoked ones included); keys are never deleted.
@@ -36,7 +38,7 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "Order.lines": MAX_LINES,
   // Enforced on write: attemptToPayForOrder refuses an order's 21st attempt.
   "Order.paymentAttempts": MAX_ATTEMPTS_PER_ORDER,
-  // The status machine: created, then at most two transitions (PAID → FULFILLED).
+  // The status machine: created, then at most three transitions (EXPIRED → a late PAID → FULFILLED).
   "Order.events": MAX_ORDER_EVENTS,
   // Read: the newest 200 emails (a confirmation is one per recipient, and resends add more).
   "Order.emails": MAX_EMAILS_SHOWN,
@@ -49,6 +51,7 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "OrderConnection.edges": PAGE,
   "DiscountConnection.edges": PAGE,
   "FanConnection.edges": PAGE,
+  "QuotaConnection.edges": PAGE,
 };
 
 /**

@@ -7,6 +7,7 @@ import { Migration20261122022234 } from "./Migration20261122022234";
 import { Migration20261122022806 } from "./Migration20261122022806";
 import { Migration20261205130000 } from "./Migration20261205130000";
 import { Migration20261205140000 } from "./Migration20261205140000";
+import { Migration20261205150000 } from "./Migration20261205150000";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261122022806", class: Migration20261122022806 },
   { name: "Migration20261205130000", class: Migration20261205130000 },
   { name: "Migration20261205140000", class: Migration20261205140000 },
+  { name: "Migration20261205150000", class: Migration20261205150000 },
 ];

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { logger } from "../logger";
+import { AVAILABILITY_CHANNEL, dispatchAvailability, type AvailabilityNotice } from "./availability";
 import { ORDER_STATUS_CHANNEL, dispatchOrderStatus, type OrderStatusMessage } from "./order-events";
 import { SESSIONS_CHANNEL, dispatchSessionsNotice } from "./sessions";
 
@@ -53,6 +54,14 @@ export function startListener(connectionString: string): Listener {
         }
         return;
       }
+      if (n.channel === AVAILABILITY_CHANNEL && n.payload) {
+        try {
+          dispatchAvailability(JSON.parse(n.payload) as AvailabilityNotice);
+        } catch (err) {
+          log.error({ err }, "unreadable availability notification");
+        }
+        return;
+      }
       if (n.channel !== ORDER_STATUS_CHANNEL || !n.payload) return;
       try {
         dispatchOrderStatus(JSON.parse(n.payload) as OrderStatusMessage);
@@ -62,7 +71,7 @@ export function startListener(connectionString: string): Listener {
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}; LISTEN ${SESSIONS_CHANNEL}`);
+      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}; LISTEN ${SESSIONS_CHANNEL}; LISTEN ${AVAILABILITY_CHANNEL}`);
       if (client !== c) return;
       connected = true;
       delay = RETRY_MIN_MS;

@@ -68,6 +68,21 @@ export const activeSubscriptions = () => active;
  */
 export const openedSubscriptions = () => opened;
 
+/**
+ * Counts a subscription of another kind (availabilityChanged) in the same numbers as the order
+ * streams: /readyz, /metrics and the tests' wait for a registered subscription read them. Returns
+ * the function to call once when it ends.
+ */
+export function trackSubscription(): () => void {
+  active++;
+  opened++;
+  let ended = false;
+  return () => {
+    if (!ended) active--;
+    ended = true;
+  };
+}
+
 /** What a stream follows: every order of a brand, or one order. */
 export type OrderStatusFilter = { brandId: string } | { orderId: string };
 

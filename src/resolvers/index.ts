@@ -6,6 +6,7 @@ import { ConfirmationResolver, EmailFieldsResolver } from "./confirmation.resolv
 import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, FanResolver } from "./loyalty.resolver";
 import { LiveResolver } from "./live.resolver";
 import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
+import { ProductAvailabilityResolver, QuotaResolver } from "./quota.resolver";
 
 export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   AuthResolver,
@@ -25,4 +26,6 @@ export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   LiveResolver,
   InvitationResolver,
   BrandInvitationsFieldResolver,
+  QuotaResolver,
+  ProductAvailabilityResolver,
 ];

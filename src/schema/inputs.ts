@@ -91,3 +91,18 @@ export class UpdateBrandInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true, description: 'Where issued coupons are POSTed; "" removes it.' }) couponWebhookUrl?: string | null;
 }
+
+@InputType()
+export class CreateQuotaInput {
+  @Field(() => ID) brandId!: string;
+  @Field() name!: string;
+  @Field(() => Int, { description: "Seats, 0 to 1,000,000." }) size!: number;
+  @Field(() => [ID], { description: "The brand's products it limits (a product may sit in several quotas)." }) productIds!: string[];
+}
+
+@InputType()
+export class UpdateQuotaInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => Int, { nullable: true, description: "Never below sold + held (BAD_USER_INPUT on input.size)." }) size?: number | null;
+  @Field(() => [ID], { nullable: true, description: "Replaces the products it limits." }) productIds?: string[] | null;
+}

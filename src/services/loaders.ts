@@ -1,6 +1,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
-import { Brand } from "../entities";
+import { Brand, Product, QuotaProduct } from "../entities";
+import { availableOfProducts } from "./capacity/availability";
 import type { Sql } from "../db/sql";
 import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/read-model";
 
@@ -13,6 +14,10 @@ export interface Loaders {
   attemptsOfOrder: DataLoader<string, AttemptView[]>;
   eventsOfOrder: DataLoader<string, EventView[]>;
   brand: DataLoader<string, Brand | null>;
+  /** Product.available (null: no quota limits it). */
+  productAvailable: DataLoader<string, number | null>;
+  /** Quota.products, oldest first. */
+  productsOfQuota: DataLoader<string, Product[]>;
 }
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
@@ -46,6 +51,19 @@ export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sq
       const brands = await emOf().find(Brand, { id: { $in: [...ids] } });
       const byId = new Map(brands.map((b) => [b.id, b]));
       return ids.map((id) => byId.get(id) ?? null);
+    }),
+    productAvailable: new DataLoader(async (ids) => {
+      const available = await availableOfProducts(sql, ids);
+      return ids.map((id) => available.get(id) ?? null);
+    }),
+    productsOfQuota: new DataLoader(async (ids) => {
+      const links = await emOf().find(
+        QuotaProduct,
+        { quota: { $in: [...ids] } },
+        { populate: ["product"], orderBy: { product: { createdAt: "asc", id: "asc" } } },
+      );
+      const grouped = groupBy(links, (l) => l.quota.id);
+      return ids.map((id) => (grouped.get(id) ?? []).map((l) => l.product.getEntity()));
     }),
   };
 }

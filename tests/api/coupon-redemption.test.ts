@@ -147,7 +147,7 @@ describe("releasing a use", () => {
     expect(await ordersWithCode(brand, code)).toBe(2); // A (cancelled, history kept) and C
   });
 
-  it("expiry gives the use back once: a PAID for an attempt made before the deadline expires the order and frees its code", async () => {
+  it("expiry gives the use back once; a late PAID takes it again only while the code has a use left", async () => {
     const { brand, code } = await brandWithCode({ usageLimit: 1 });
     const a = await orderOk(brand, code);
     const attempt = await startPayment(a.id, a.token);
@@ -155,20 +155,27 @@ describe("releasing a use", () => {
 
     // No API moves time and orders live 30 minutes: the deadline is moved into the past directly
     // (the one accepted use of SQL to set up state). The background sweeper may expire A before
-    // the webhook does; either way A ends EXPIRED and its use is released exactly once.
+    // the webhook does; either way A's use is released once and, the code still having that use,
+    // taken again by the late payment (issue #10: a late PAID is honoured when what the order
+    // gave back can be taken again).
     const moved = await db().query("update orders set expires_at = now() - interval '1 second' where id = $1 and status = 'PENDING'", [a.id]);
     expect(moved.rowCount).toBe(1);
     const hook = await sendWebhook(providerEvent(attempt));
     expect(hook.status).toBe(200);
-    expect(hook.body.outcome).toMatch(/^flagged: (order expired before payment|order is EXPIRED, not payable)$/);
-    const { order: expired } = await ok(GetOrderDocument, { id: a.id }, { token: a.token });
-    expect(expired!.status).toBe("EXPIRED");
-    expect(await uses(brand, code)).toBe(0);
-
-    const c = await orderOk(brand, code);
-    expect(c.couponCode).toBe(code);
+    expect(hook.body.outcome).toBe("applied: order PAID (late payment honoured)");
+    const { order: paid } = await ok(GetOrderDocument, { id: a.id }, { token: a.token });
+    expect(paid!.status).toBe("PAID");
     expect(await uses(brand, code)).toBe(1);
     expectRefused((await order(brand, code)).r, UNUSABLE);
+
+    // A cancelled order whose use went to someone else: its late PAID stays flagged, the code keeps its limit.
+    const b = await brandWithCode({ usageLimit: 1 });
+    const first = await orderOk(b.brand, b.code);
+    const firstAttempt = await startPayment(first.id, first.token);
+    await ok(CancelOrderDocument, { orderId: first.id }, { token: first.token });
+    expect((await orderOk(b.brand, b.code)).couponCode).toBe(b.code);
+    expect((await sendWebhook(providerEvent(firstAttempt))).body.outcome).toBe("flagged: order is CANCELLED, not payable");
+    expect(await uses(b.brand, b.code)).toBe(1);
   });
 });
 

@@ -73,6 +73,8 @@ export const EXPECTED: Record<string, Row> = {
   "Query.discounts":                 BRAND_ORGANIZER,
   "Query.fan":                       BRAND_ORGANIZER,
   "Query.fans":                      BRAND_ORGANIZER,
+  "Query.quota":                     BRAND_ORGANIZER, // issue #10: ORGANIZER+ or the brand's key
+  "Query.quotas":                    BRAND_ORGANIZER,
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -112,9 +114,13 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.deleteDiscount":         BRAND_ORGANIZER,
   "Mutation.registerFan":            ALL_OK, // public (or the brand's key, for its own discounts)
   "Mutation.activateFan":            ALL_OK, // whoever holds the emailed token
+  "Mutation.createQuota":            BRAND_ORGANIZER,
+  "Mutation.updateQuota":            BRAND_ORGANIZER,
 
   "Subscription.orderStatusChanged": BRAND_COORGANIZER,
   // Brand members and ADMIN may see the order but are refused by who they are (they use
   // orderStatusChanged): FORBIDDEN, as resendConfirmation/fulfillOrder answer the customer.
   "Subscription.myOrderStatusChanged": [NF,  NF,   OK,   NF,   FB,   FB,   FB,   NF,   FB,   FB],
+  // Public: a storefront shows availability to anyone (an unknown brand is NOT_FOUND).
+  "Subscription.availabilityChanged": ALL_OK,
 };

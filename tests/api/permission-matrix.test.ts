@@ -23,6 +23,7 @@ import { delivered, eventually } from "../helpers/mail";
 import { ROOT } from "../helpers/processes";
 import { MY_ORDER_EVENTS, STATUS_EVENTS, subscribe } from "../helpers/ws";
 import { EXPECTED, ROLES, type Role } from "./permission-matrix.expected";
+import { CREATE_QUOTA } from "../helpers/quotas";
 
 /**
  * Every root field of the printed schema × every kind of caller, against the hand-written table in
@@ -52,6 +53,7 @@ let discountX: { id: string; fixedCode: string }; // updated by updateDiscount (
 let fanDiscountX: string; // no email verification: registerFan issues at once
 let verifyDiscountX: string; // with email verification: activateFan's tokens
 let fanX: string;
+let quotaX: string; // updated by updateQuota
 
 const ACCOUNTS = (): Partial<Record<Role, Account>> => ({
   customerA,
@@ -177,6 +179,8 @@ beforeAll(async () => {
   await ok(REGISTER_FAN, { input: { discountId: fanDiscountX, name: "Fan X", email: fanEmail } }, setupIp());
   const { rows } = await db().query("select id from fan where lower(email) = lower($1)", [fanEmail]);
   fanX = rows[0].id;
+  quotaX = (await ok(CREATE_QUOTA, { input: { brandId: X.brandId, name: "Matrix", size: 100, productIds: [X.products[0].id] } }, { token: X.owner.token }))
+    .createQuota.id;
 });
 
 // ---- observing one call -------------------------------------------------------------------------
@@ -501,6 +505,33 @@ const CALLS: Record<string, FieldCall<any>> = {
     check: (r) => must(r.ok === true, `activateFan ${JSON.stringify(r)}`),
   }),
 
+  "Query.quota": http({
+    query: `query ($id: ID!) { quota(id: $id) { id size brand { id } } }`,
+    vars: () => ({ id: quotaX }),
+    check: (q) => must(q.id === quotaX && q.brand.id === X.brandId, `quota ${JSON.stringify(q)}`),
+  }),
+  "Query.quotas": http({
+    query: `query ($brandId: ID!) { quotas(brandId: $brandId, first: 100) { totalCount edges { node { id } } } }`,
+    vars: () => ({ brandId: X.brandId }),
+    check: (c) =>
+      must(
+        c.edges.some((e: any) => e.node.id === quotaX),
+        "quota X missing",
+      ),
+  }),
+  "Mutation.createQuota": http({
+    query: CREATE_QUOTA,
+    vars: (role) => ({ input: { brandId: X.brandId, name: `By ${role}`, size: 5, productIds: [X.products[1].id] } }),
+    check: (q, role) => must(q.brand.id === X.brandId && q.name === `By ${role}`, `quota ${JSON.stringify(q)}`),
+  }),
+  "Mutation.updateQuota": http({
+    query: `mutation ($id: ID!, $input: UpdateQuotaInput!) { updateQuota(id: $id, input: $input) { id name } }`,
+    vars: (role) => ({ id: quotaX, input: { name: `Touched by ${role}` } }),
+    check: (q, role) => must(q.id === quotaX && q.name === `Touched by ${role}`, `quota ${JSON.stringify(q)}`),
+  }),
+  "Subscription.availabilityChanged": ws(`subscription ($brandId: ID!) { availabilityChanged(brandId: $brandId) { available product { id } } }`, () => ({
+    brandId: X.brandId,
+  })),
   "Subscription.orderStatusChanged": ws(STATUS_EVENTS, () => ({ brandId: X.brandId })),
   "Subscription.myOrderStatusChanged": ws(MY_ORDER_EVENTS, () => ({ orderId: orderX.id })),
 };

@@ -37,6 +37,19 @@ const V2_BUILT: string[] = [
   "Mutation.inviteBrandMember",
   "Mutation.acceptBrandInvitation",
   "Mutation.leaveBrand",
+  // #10 (capacity): quotas that cannot be oversold, and live availability.
+  "Quota",
+  "QuotaEdge",
+  "QuotaConnection",
+  "AvailabilityEvent",
+  "Product.available",
+  "CreateQuotaInput",
+  "UpdateQuotaInput",
+  "Query.quota",
+  "Query.quotas",
+  "Mutation.createQuota",
+  "Mutation.updateQuota",
+  "Subscription.availabilityChanged",
 ];
 
 /**

@@ -139,3 +139,16 @@ export async function releaseCoupon(tx: EntityManager, order: Order): Promise<vo
   if (!order.coupon) return;
   await tx.execute("update coupon set uses = uses - 1 where id = ? and uses > 0", [order.coupon.id]);
 }
+
+/**
+ * A late payment for an order that had given its use back (CANCELLED, EXPIRED): takes the use
+ * again if the coupon still has one (the buyer paid the discounted price), else false.
+ */
+export async function retakeCoupon(tx: EntityManager, order: Order): Promise<boolean> {
+  if (!order.coupon) return true;
+  const rows: unknown[] = await tx.execute(
+    "update coupon c set uses = c.uses + 1 from discount d where c.id = ? and d.id = c.discount_id and c.uses < d.usage_limit returning c.id",
+    [order.coupon.id],
+  );
+  return rows.length > 0;
+}

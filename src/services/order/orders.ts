@@ -14,6 +14,7 @@ import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
 import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
+import { lockForRelease, takeSeats } from "../capacity/seats";
 
 export const MAX_LINES = 100;
 export const MAX_QUANTITY = 999;
@@ -133,6 +134,7 @@ async function insertOrder(
         order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
         await recordCreation(tx, order, actorOf(ctx.viewer));
+        await takeSeats(tx, order); // last: the quota rows are the hot locks, held only until commit
         return order;
       });
     } catch (e) {
@@ -226,6 +228,10 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
         { status: OrderStatus.PENDING, expiresAt: { $lte: new Date() } },
         { limit: batch, orderBy: { expiresAt: "asc" }, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
       );
+      await lockForRelease(
+        tx,
+        due.map((o) => o.id),
+      ); // coupons, then quotas, each sorted: no deadlock with createOrder
       for (const o of due) await transition(tx, o, OrderStatus.EXPIRED, "system");
       return due.length;
     });

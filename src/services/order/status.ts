@@ -3,17 +3,21 @@ import type { EntityManager as SqlEntityManager } from "@mikro-orm/postgresql";
 import { Order, OrderEvent, OrderStatus } from "../../entities";
 import { notifyOrderStatus } from "../../pubsub/order-events";
 import { releaseCoupon } from "../loyalty/coupons";
+import { seatsOnTransition } from "../capacity/seats";
 
-/** The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED. */
+/**
+ * The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED; and
+ * CANCELLED | EXPIRED → PAID for a late payment whose seats could be taken again (payments.ts).
+ */
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   [OrderStatus.PENDING]: [OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED],
   [OrderStatus.PAID]: [OrderStatus.FULFILLED],
   [OrderStatus.FULFILLED]: [],
-  [OrderStatus.CANCELLED]: [],
-  [OrderStatus.EXPIRED]: [],
+  [OrderStatus.CANCELLED]: [OrderStatus.PAID],
+  [OrderStatus.EXPIRED]: [OrderStatus.PAID],
 };
 
-/** The longest history an order can have: its creation and the longest path of transitions (PAID, FULFILLED). */
+/** The longest history an order can have: its creation and the longest path of transitions (EXPIRED, a late PAID, FULFILLED). */
 export const MAX_ORDER_EVENTS = 1 + longestPath(OrderStatus.PENDING);
 
 function longestPath(from: OrderStatus): number {
@@ -31,7 +35,8 @@ export function isPastDue(order: Pick<Order, "status" | "expiresAt">, now = new 
 
 /**
  * Moves an order to `to` and records the order event, in the caller's transaction (the caller
- * holds the row lock). An unpaid order that ends (CANCELLED, EXPIRED) gives back its coupon use.
+ * holds the row lock). An unpaid order that ends (CANCELLED, EXPIRED) gives back its coupon use
+ * and then its seats; a paid one turns its held seats into sold (capacity/seats.ts).
  * Subscribers on every instance hear of it once the transaction commits (pg_notify).
  * Throws on a transition the table does not allow: callers check first and answer with the right
  * error; reaching this throw is a bug.
@@ -46,6 +51,7 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   const event = new OrderEvent(ref(order), from, to, at, actor);
   em.persist(event);
   if (to === OrderStatus.CANCELLED || to === OrderStatus.EXPIRED) await releaseCoupon(em as SqlEntityManager, order);
+  await seatsOnTransition(em as SqlEntityManager, order, from, to); // after the coupon: the lock order of createOrder
   await notifyOrderStatus(em as SqlEntityManager, order, from, to, at); // delivered on commit only
   return event;
 }

@@ -10,6 +10,7 @@ import { isUuid } from "../pagination";
 import { queueConfirmation } from "../confirmation/confirmation";
 import { attemptById, type AttemptView } from "../order/read-model";
 import { createCheckout } from "./provider";
+import { retakeForLatePayment } from "../capacity/seats";
 
 /** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
 export const MAX_ATTEMPTS_PER_ORDER = 20;
@@ -97,17 +98,19 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
   if (totalAmount !== attempt.amount || currency !== attempt.currency || attempt.amount !== order.total || attempt.currency !== order.currency) {
     return flag(attempt, `amount mismatch: expected ${order.total} ${order.currency}, provider reported ${totalAmount} ${currency}`);
   }
-  if (isPastDue(order)) {
-    await transition(tx, order, OrderStatus.EXPIRED, "system");
-    return flag(attempt, "order expired before payment");
-  }
-  if (order.status !== OrderStatus.PENDING) return flag(attempt, `order is ${order.status}, not payable`);
+  const pastDue = isPastDue(order);
+  if (pastDue) await transition(tx, order, OrderStatus.EXPIRED, "system");
+  // A late payment is honoured when what the order gave back (seats, coupon use) can be taken again now.
+  const late = order.status === OrderStatus.EXPIRED || order.status === OrderStatus.CANCELLED;
+  if (late && !(await retakeForLatePayment(tx, order)))
+    return flag(attempt, pastDue ? "order expired before payment" : `order is ${order.status}, not payable`);
+  if (!late && order.status !== OrderStatus.PENDING) return flag(attempt, `order is ${order.status}, not payable`);
 
   const at = new Date();
   await transition(tx, order, OrderStatus.PAID, "payment-provider", at);
   order.snapshot = snapshotOf(order, at);
   await queueConfirmation(tx, order); // committed (or rolled back) with the payment
-  return "applied: order PAID";
+  return late ? "applied: order PAID (late payment honoured)" : "applied: order PAID";
 }
 
 function flag(attempt: PaymentAttempt, reason: string): string {
