@@ -30,6 +30,9 @@ async function pool(n, limit, fn) {
 }
 
 const errorCode = (json) => json?.errors?.[0]?.extensions?.code ?? null;
+// Buyer i's own client address (the on-sale's APIs trust loopback proxies: TRUST_PROXY=loopback).
+// From one address, every buyer's per-address rate-limit check would lock the same key.
+const addressOf = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 export async function buyersJob({ targets, raw = false, buyers, inFlight, brandId, productId, webhookSecret }) {
   const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: Math.ceil(inFlight / targets.length) + 8 }));
@@ -41,7 +44,7 @@ export async function buyersJob({ targets, raw = false, buyers, inFlight, brandI
   if (!raw) {
     await pool(buyers, 64, async (i) => {
       const { agent, port } = at(i);
-      const r = await post(agent, port, "/graphql", JSON.stringify({ query: START_SESSION }));
+      const r = await post(agent, port, "/graphql", JSON.stringify({ query: START_SESSION }), { "x-forwarded-for": addressOf(i) });
       const token = JSON.parse(r.text)?.data?.startAnonymousSession?.token;
       if (!token) throw new Error(`startAnonymousSession ${r.status} ${r.text.slice(0, 300)}`);
       tokens[i] = token;
@@ -54,8 +57,8 @@ export async function buyersJob({ targets, raw = false, buyers, inFlight, brandI
   let soldOut = 0;
   let lastPaidAt = 0;
 
-  const gql = async (agent, port, token, query, variables) => {
-    const r = await post(agent, port, "/graphql", JSON.stringify({ query, variables }), { authorization: `Bearer ${token}` });
+  const gql = async (agent, port, token, query, variables, i) => {
+    const r = await post(agent, port, "/graphql", JSON.stringify({ query, variables }), { authorization: `Bearer ${token}`, "x-forwarded-for": addressOf(i) });
     return { status: r.status, json: JSON.parse(r.text), text: r.text };
   };
   const webhook = async (agent, port, a) => {
@@ -76,7 +79,7 @@ export async function buyersJob({ targets, raw = false, buyers, inFlight, brandI
       const t0 = performance.now();
       const o = raw
         ? await post(agent, port, "/order", JSON.stringify({ input })).then((r) => ({ status: r.status, json: JSON.parse(r.text), text: r.text }))
-        : await gql(agent, port, tokens[i], CREATE_ORDER, { input });
+        : await gql(agent, port, tokens[i], CREATE_ORDER, { input }, i);
       const t1 = performance.now();
       if (errorCode(o.json) === "SOLD_OUT") {
         soldOut++;
@@ -87,7 +90,7 @@ export async function buyersJob({ targets, raw = false, buyers, inFlight, brandI
       if (!orderId) throw new Error(`createOrder ${o.status} ${o.text.slice(0, 300)}`);
       const p = raw
         ? await post(agent, port, "/pay", JSON.stringify({ orderId })).then((r) => ({ status: r.status, json: JSON.parse(r.text), text: r.text }))
-        : await gql(agent, port, tokens[i], ATTEMPT_TO_PAY, { orderId });
+        : await gql(agent, port, tokens[i], ATTEMPT_TO_PAY, { orderId }, i);
       const t2 = performance.now();
       const a = p.json?.data?.attemptToPayForOrder;
       if (!a?.externalId) throw new Error(`attemptToPayForOrder ${p.status} ${p.text.slice(0, 300)}`);

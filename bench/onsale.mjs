@@ -60,7 +60,8 @@ async function seatsSold(databaseUrl, brandId) {
 
 export async function onSale({ databaseUrl, token, seats, buyers, inFlight, sockets, progress }) {
   const nodeArgs = [...PRODUCTION_NODE_ARGS, "--expose-gc", "-r", PROBE];
-  const extra = { METRICS_TOKEN, WS_MAX_PER_ADDRESS: "1000000" };
+  // Buyers come from addresses of their own (X-Forwarded-For from loopback), as in a real on-sale.
+  const extra = { METRICS_TOKEN, WS_MAX_PER_ADDRESS: "1000000", TRUST_PROXY: "loopback" };
   const apis = [];
   try {
     for (const label of ["api-h-a", "api-h-b"]) apis.push(await startApi({ databaseUrl, label, nodeArgs, extra }));
