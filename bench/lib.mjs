@@ -320,7 +320,8 @@ export async function startApi({ label = "api", nodeArgs = PRODUCTION_NODE_ARGS,
 
 /**
  * Runs one job in a fresh load-generator process (bench/load.mjs) and resolves with its result.
- * `onPhase` hears "measure" (warm-up over) and "done"; `execArgv` are Node flags for that process
+ * `onPhase(phase, message, child)` hears "measure" (warm-up over) and "done" (and a job's own
+ * phases, such as the watchers' "subscribed"); `execArgv` are Node flags for that process
  * (e.g. --cpu-prof).
  */
 export function runLoad(job, onPhase = () => {}, { execArgv = [] } = {}) {
@@ -328,7 +329,7 @@ export function runLoad(job, onPhase = () => {}, { execArgv = [] } = {}) {
     const child = track(fork(join(ROOT, "bench", "load.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv }), "load");
     let result;
     child.on("message", (m) => {
-      if (m?.phase) onPhase(m.phase);
+      if (m?.phase) onPhase(m.phase, m, child);
       if (m?.result !== undefined) result = m.result;
       if (m?.error) result = { error: m.error };
     });

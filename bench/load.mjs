@@ -3,7 +3,8 @@
 //   http     – autocannon, N connections, warm-up run (discarded) then the measured run;
 //   checkout – N concurrent workers looping createOrder → attemptToPayForOrder → signed PAID webhook;
 //   fanout   – graphql-ws subscribers over several API processes, status changes through the
-//              signed webhook, latency from the event's `at` (set just before commit) to arrival.
+//              signed webhook, latency from the event's `at` (set just before commit) to arrival;
+//   buyers, watchers – the on-sale (h) and its availability fan-out (i): bench/load-onsale.mjs.
 import autocannon from "autocannon";
 import { createClient } from "graphql-ws";
 import http from "node:http";
@@ -13,28 +14,12 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { DIST, sleep } from "./lib.mjs";
 import { ATTEMPT_TO_PAY, CREATE_ORDER, STATUS_EVENTS } from "./queries.mjs";
+import { buyersJob, watchersJob } from "./load-onsale.mjs";
+import { post, summarize } from "./stats.mjs";
 
 const { signPayload } = createRequire(import.meta.url)(join(DIST, "services", "payment", "signature.js"));
 
 const phase = (p) => process.send?.({ phase: p });
-
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-function summarize(latencies) {
-  const s = [...latencies].sort((a, b) => a - b);
-  return {
-    count: s.length,
-    p50: percentile(s, 50),
-    p90: percentile(s, 90),
-    p99: percentile(s, 99),
-    max: s.length ? s[s.length - 1] : null,
-    mean: s.length ? s.reduce((a, b) => a + b, 0) / s.length : null,
-  };
-}
 
 // ---- http: autocannon -----------------------------------------------------------------------
 
@@ -81,29 +66,6 @@ async function httpJob({ url, bodies, headers = {}, connections, warmupSeconds, 
 }
 
 // ---- checkout: custom loop ------------------------------------------------------------------
-
-function post(agent, port, path, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body), ...headers },
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 async function gqlPost(agent, port, token, query, variables) {
   const r = await post(agent, port, "/graphql", JSON.stringify({ query, variables }), { authorization: `Bearer ${token}` });
@@ -338,7 +300,7 @@ async function fanoutJob({
 
 // ---- main -----------------------------------------------------------------------------------
 
-const JOBS = { http: httpJob, checkout: checkoutJob, fanout: fanoutJob };
+const JOBS = { http: httpJob, checkout: checkoutJob, fanout: fanoutJob, buyers: buyersJob, watchers: watchersJob };
 
 // Stopped by the benchmark (cleanup, Ctrl-C): leave at once; open sockets die with the process.
 process.on("SIGTERM", () => process.exit(143));

@@ -37,3 +37,11 @@ export const SIGN_UP = `mutation SignUp($input: SignUpInput!) { signUp(input: $i
 export const LOG_IN = `mutation LogIn($email: String!, $password: String!) { logIn(email: $email, password: $password) { token user { id } } }`;
 export const CREATE_BRAND = `mutation CreateBrand($input: CreateBrandInput!) { createBrand(input: $input) { id currency } }`;
 export const CREATE_PRODUCT = `mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { id name unitPrice } }`;
+
+/** (h) the on-sale: a visitor's session, the quota, and (i) what storefront pages watch. */
+export const START_SESSION = `mutation StartSession { startAnonymousSession { token } }`;
+export const CREATE_QUOTA = `mutation CreateQuota($input: CreateQuotaInput!) { createQuota(input: $input) { id size sold held available } }`;
+export const QUOTA = `query Quota($id: ID!) { quota(id: $id) { size sold held available } }`;
+export const AVAILABILITY = `subscription Availability($brandId: ID!) {
+  availabilityChanged(brandId: $brandId) { product { id } available at }
+}`;

@@ -19,8 +19,12 @@
 // --profile: (a), (b) and (c) each run against their own API started with --cpu-prof, and (f) with
 //   both of its API processes and the load generator under --cpu-prof; the top self-time functions
 //   and modules are printed and kept in the JSON.
-// --only <list>: only these scenarios, comma-separated among a, b, c, e, f, g (d, the raw baseline,
-//   comes with a and b); e.g. `--only f` seeds and measures the fan-out alone (about 30 s).
+// --only <list>: only these scenarios, comma-separated among a, b, c, e, f, g, h, n (d, the raw
+//   baseline, comes with a and b; (i), the availability fan-out, and the on-sale's raw baseline come
+//   with h); e.g. `--only f` seeds and measures the fan-out alone (about 30 s).
+// (h) on-sale: --seats N (1,000), --buyers N (5,000), --in-flight N (256), --sockets N (10,000
+//   graphql-ws sockets watching availabilityChanged: (i); 0 leaves them out). See bench/onsale.mjs.
+// (n) status changes per second through NOTIFY (commits with and without pg_notify).
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -47,13 +51,14 @@ import {
 } from "./lib.mjs";
 import { formatProfile, summarizeProfile } from "./profile.mjs";
 import { ONE_ORDER, ORDERS_PAGE } from "./queries.mjs";
+import { notifyCeiling, onSale, rawOnSale } from "./onsale.mjs";
 import { seed } from "./seed.mjs";
 import { startSqlCounter } from "./sql-counter.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
-const SCENARIOS = ["a", "b", "c", "e", "f", "g"];
+const SCENARIOS = ["a", "b", "c", "e", "f", "g", "h", "n"];
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
 const ONLY =
   onlyArg === undefined
@@ -78,6 +83,18 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) {
   console.error(`--rounds takes a whole number from 1 to 20 (got ${JSON.stringify(roundsArg)})`);
   process.exit(2);
 }
+/** A whole-number option `--name N` (or `--name=N`), else `fallback`. */
+function intArg(name, fallback, min, max) {
+  const raw =
+    args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} takes a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    process.exit(2);
+  }
+  return n;
+}
 const CFG = {
   mode: QUICK ? "quick" : "full",
   connections: 32,
@@ -90,6 +107,12 @@ const CFG = {
   changes: QUICK ? 10 : 50,
   warmupChanges: QUICK ? 2 : 5,
   fanoutInstances: 2,
+  onSale: {
+    seats: intArg("seats", QUICK ? 200 : 1000, 1, 1_000_000),
+    buyers: intArg("buyers", QUICK ? 1000 : 5000, 1, 1_000_000),
+    inFlight: intArg("in-flight", 256, 1, 10_000),
+    sockets: intArg("sockets", QUICK ? 1000 : 10_000, 0, 100_000),
+  },
 };
 
 const require = createRequire(import.meta.url);
@@ -428,6 +451,43 @@ async function coldStart() {
   }
 }
 
+/** (h), its raw baseline and (i), as printed at the end. */
+function printOnSale(o) {
+  const h = o.api;
+  const r = o.raw;
+  const st = (x) => `${fmt(x.p50, 1)}/${fmt(x.p99, 1)}`;
+  log("");
+  log(
+    `On-sale (h): ${h.buyers} buyers (${h.inFlight} in flight) over ${h.instances} API processes for ${o.seats} seats: ${h.db.seats} seats sold in the database ` +
+      `(quota sold ${h.quota.sold}, held ${h.quota.held}; ${h.db.pendingOrders} orders left PENDING) — ${h.pass ? "PASS" : "FAIL"}; ${h.soldOut} SOLD_OUT, ${h.failures} failed` +
+      `${h.failures ? ` (${h.firstFailures[0]})` : ""}`,
+  );
+  log(
+    `  ${fmt(h.checkoutsPerSecond, 1)} checkouts/s (${h.paid} paid in ${fmt(h.saleSeconds, 2)} s; all ${h.buyers} buyers answered in ${fmt(h.allSeconds, 2)} s); ` +
+      `p50/p99 ms: createOrder ${st(h.steps.createOrder)}, attemptToPayForOrder ${st(h.steps.attemptToPay)}, webhook ${st(h.steps.webhook)}, SOLD_OUT answer ${st(h.steps.soldOut)}`,
+  );
+  log(
+    `  raw (2 × node:http + pg, pool 20): ${r.db.seats} seats sold (${r.pass ? "PASS" : "FAIL"}), ${r.soldOut} SOLD_OUT, ${r.failures} failed; ${fmt(r.checkoutsPerSecond, 1)} checkouts/s ` +
+      `(${r.paid} in ${fmt(r.saleSeconds, 2)} s); p50/p99 ms: order ${st(r.steps.createOrder)}, pay ${st(r.steps.attemptToPay)}, webhook ${st(r.steps.webhook)}, SOLD_OUT ${st(r.steps.soldOut)}`,
+  );
+  const f = o.api && o.fanout;
+  if (!f) return;
+  const m = f.memory;
+  log(
+    `Availability fan-out (i): ${f.active}/${f.sockets} sockets subscribed over 2 instances in ${fmt(f.connectMs)} ms; ${f.events} events, ${f.arrivals} arrivals ` +
+      `(per socket min ${f.eventsPerSocket.min}, p50 ${f.eventsPerSocket.p50}, max ${f.eventsPerSocket.max}); ${f.endedOnTrueValue}/${f.sockets} ended on the true value (0)` +
+      `${f.errors ? `; ${f.errors} errors (${f.firstErrors[0]})` : ""}`,
+  );
+  log(
+    `  commit → socket: p50 ${fmt(f.latency.p50)} ms, p99 ${fmt(f.latency.p99)} ms, max ${fmt(f.latency.max)} ms; commit → last socket per event: p50 ${fmt(f.lastSocketPerEvent.p50)} ms, max ${fmt(f.lastSocketPerEvent.max)} ms; ` +
+      `executions per instance ${f.executionsPerInstance.join(" / ")} for ${f.events} events`,
+  );
+  if (m)
+    log(
+      `  memory per idle socket (API processes, after − before opening them, full GC): heap ${fmt(m.heapPerSocketKB, 1)} KB, external ${fmt(m.externalPerSocketKB, 1)} KB, RSS ${fmt(m.rssPerSocketKB, 1)} KB; RSS then ${m.rssMB.map((x) => fmt(x)).join(" + ")} MB`,
+    );
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
 function gitInfo() {
@@ -541,6 +601,20 @@ async function main() {
   }
 
   await apiA.stop();
+  let onsale = null;
+  if (want("h")) {
+    const o = CFG.onSale;
+    progress(`(h) on-sale: ${o.seats} seats, ${o.buyers} buyers, ${o.inFlight} in flight; (i) ${o.sockets} sockets watching availability…`);
+    onsale = await onSale({ databaseUrl: db.url, token: s.token, ...o, progress });
+    progress(`(h) raw baseline: the same ${o.buyers} buyers against node:http + pg…`);
+    onsale.raw = await rawOnSale({ databaseUrl: db.url, ...o });
+    onsale.ratio = onsale.api.checkoutsPerSecond / onsale.raw.checkoutsPerSecond;
+  }
+  let notify = null;
+  if (want("n")) {
+    progress("(n) status changes per second through NOTIFY…");
+    notify = await notifyCeiling({ databaseUrl: db.url });
+  }
   let cold = null;
   if (want("g")) {
     progress("(g) cold start on an empty DATA_DIR…");
@@ -627,6 +701,12 @@ async function main() {
         `API B ${fmt(c.apiB)} ms (${fmt(c.apiBSplit.user)} + ${fmt(c.apiBSplit.system)}), load generator ${fmt(c.load)} ms`,
     );
   }
+  if (onsale) printOnSale(onsale);
+  if (notify)
+    log(
+      `NOTIFY (n): ${notify.connections} connections, ${notify.seconds} s each: ${fmt(notify.plain.commitsPerSecond)} status changes/s without pg_notify, ` +
+        `${fmt(notify.withNotify.commitsPerSecond)}/s with it (${notify.withNotify.heard}/${notify.withNotify.commits} heard by one LISTEN connection)`,
+    );
   if (cold)
     log(
       `Cold start: ${fmt(cold.ms / 1000, 2)} s from spawn to the first answered query (empty DATA_DIR: initdb, PostgreSQL start, migrations; the API's own startupMs ${fmt(cold.apiStartupMs)}); idle RSS ${fmt(cold.idleRssMB)} MB`,
@@ -645,6 +725,7 @@ async function main() {
     .replace(/\.\d+Z$/, "Z")}${ONLY ? `-only-${[...ONLY].join("")}` : ""}.json`;
   log(`Total ${fmt(totalSeconds)} s. Results: bench/results/${resultName}`);
   if (ratio !== null) log(`orders-page vs raw: ${ratio.toFixed(2)}${aRatios.length > 1 ? ` (median of ${aRatios.length} rounds)` : ""}`);
+  if (onsale) log(`on-sale vs raw: ${onsale.ratio.toFixed(2)}`);
 
   const results = {
     startedAt: startedAt.toISOString(),
@@ -669,6 +750,8 @@ async function main() {
     sqlStatements: sql,
     fanout: fan,
     coldStart: cold,
+    onSale: onsale,
+    notify,
     profiles: PROFILE ? profiles : undefined,
     ordersPageVsRaw: ratio,
     ordersPageVsRawRounds: aRatios.length > 1 ? aRatios : undefined,

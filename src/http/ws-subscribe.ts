@@ -1,11 +1,31 @@
-import { createSourceEventStream, getOperationAST, print, type ExecutionArgs, type ExecutionResult } from "graphql";
+import {
+  Kind,
+  createSourceEventStream,
+  getOperationAST,
+  print,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type SelectionSetNode,
+} from "graphql";
 import type { CompiledQuery } from "graphql-jit";
 import type { GraphQLContext } from "../resolvers/context";
-import type { Viewer } from "../services/auth/viewer";
+import { NOBODY, type Viewer } from "../services/auth/viewer";
 import { execute, withDefaults } from "./engine";
 import { CompiledOperations } from "./engine-cache";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * Subscription fields whose events anyone may see in full (availability is public): their
+ * executions are shared across viewers, run as nobody (NOBODY), so a result never holds what only
+ * some viewer may read. Any subscriber with the same document, operation name and variables gets
+ * the same result object.
+ */
+export const PUBLIC_SUBSCRIPTIONS: ReadonlySet<string> = new Set(["availabilityChanged"]);
+
+/** Whose result it is: "public" (shared across viewers) or "viewer" (shared per viewer identity). */
+export type Sharing = "public" | "viewer";
 
 /**
  * Who a result may be shared with: the viewer's kind and id, and for an account the role snapshot
@@ -45,6 +65,10 @@ export interface SharedSubscribeOptions {
    * subscribers get a TIMEOUT result for that event and its remaining resolvers do not run.
    */
   deadlineMs?: number;
+  /** Fields shared across viewers (PUBLIC_SUBSCRIPTIONS by default). */
+  publicFields?: ReadonlySet<string>;
+  /** Called once per execution (not per subscriber): /metrics counts them. */
+  onExecution?: (sharing: Sharing) => void;
 }
 
 /**
@@ -54,12 +78,20 @@ export interface SharedSubscribeOptions {
  * instance with the same operation text, operation name, variables and viewer identity get the same
  * result object for the same event (a thousand board subscribers of one brand: one execution per
  * change instead of a thousand). Results can depend on the viewer (field-level @auth), so the
- * viewer is part of the key and nothing is shared across viewers. Events are shared by identity:
+ * viewer is part of the key and nothing is shared across viewers, except for PUBLIC_SUBSCRIPTIONS
+ * (executed as nobody, shared by every viewer). Events are shared by identity:
  * the dispatcher hands every subscriber the same event object. The execution runs with the context
  * of the first subscriber that reaches the event (its request id in logs); errors are masked per
  * subscriber afterwards (onNext).
  */
-export function sharedSubscribe({ compiled = new CompiledOperations(), executionContext, mayCompile = () => true, deadlineMs }: SharedSubscribeOptions) {
+export function sharedSubscribe({
+  compiled = new CompiledOperations(),
+  executionContext,
+  mayCompile = () => true,
+  deadlineMs,
+  publicFields = PUBLIC_SUBSCRIPTIONS,
+  onExecution = () => undefined,
+}: SharedSubscribeOptions) {
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>(); // event → key → result
 
   return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
@@ -72,9 +104,13 @@ export function sharedSubscribe({ compiled = new CompiledOperations(), execution
     const query: CompiledQuery | null = compiled.compile({ ...args, source }, () => mayCompile(subscriber));
     // Already coerced by createSourceEventStream above; defaults filled in as on HTTP.
     const variables = withDefaults(getOperationAST(args.document, args.operationName)?.variableDefinitions, args.variableValues ?? undefined);
-    const key = `${viewerIdentity(subscriber.viewer)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(variables)}\u0000${source}`;
+    // A public field: one execution per event for every viewer, run as nobody.
+    const sharing: Sharing = selectsOnly(args.document, args.operationName, publicFields) ? "public" : "viewer";
+    const identity = sharing === "public" ? "public" : viewerIdentity(subscriber.viewer);
+    const key = `${identity}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(variables)}\u0000${source}`;
     const run = (event: unknown): Promise<ExecutionResult> => {
-      const contextValue = executionContext(subscriber);
+      onExecution(sharing);
+      const contextValue = executionContext(sharing === "public" ? { ...subscriber, viewer: NOBODY } : subscriber);
       return execute({
         schema: args.schema,
         document: args.document,
@@ -96,6 +132,28 @@ export function sharedSubscribe({ compiled = new CompiledOperations(), execution
     };
     return new MappedStream(stream[Symbol.asyncIterator](), resultFor);
   };
+}
+
+/**
+ * Whether the operation's root fields (through fragments) are all in `fields`. Anything it cannot
+ * follow (an unknown fragment) counts as not public: sharing is then per viewer, as before.
+ */
+export function selectsOnly(document: DocumentNode, operationName: string | null | undefined, fields: ReadonlySet<string>): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || fields.size === 0) return false;
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
+  const seen = new Set<string>();
+  let any = false;
+  const walk = (set: SelectionSetNode): boolean =>
+    set.selections.every((s) => {
+      if (s.kind === Kind.FIELD) return (any = true) && fields.has(s.name.value);
+      if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet);
+      const fragment = fragments.get(s.name.value);
+      if (!fragment || seen.has(s.name.value)) return !!fragment; // a cycle is invalid anyway; validation refused it
+      seen.add(s.name.value);
+      return walk(fragment);
+    });
+  return walk(operation.selectionSet) && any;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

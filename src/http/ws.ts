@@ -14,7 +14,7 @@ import type { Sql } from "../db/sql";
 import { createLoaders } from "../services/loaders";
 import { UNAVAILABLE_MESSAGE, errorMasker, isClientError, isDatabaseUnavailable } from "./errors";
 import type { GraphQLEngine } from "./engine";
-import { recordErrorCode, recordOperation } from "../observability/metrics";
+import { recordErrorCode, recordOperation, recordSubscriptionExecution } from "../observability/metrics";
 import { sessionsMark, sweepRevokedKeys, trackSession } from "./ws-sessions";
 import { sharedSubscribe } from "./ws-subscribe";
 import { CompileBudget, IdleTimer, SocketsPerAddress } from "./ws-limits";
@@ -88,7 +88,8 @@ export function attachWebSocket(httpServer: Server, engine: GraphQLEngine, orm: 
       return masked;
     });
 
-  // Each event is executed once per (operation, variables, viewer) and instance, with graphql-jit,
+  // Each event is executed once per (operation, variables, viewer) and instance (public fields such
+  // as availabilityChanged: once per operation and variables, for every viewer), with graphql-jit,
   // in a context of its own (fresh EntityManager and loaders: the subscriber's lives as long as
   // the socket, its caches would go stale).
   // New documents compiled by graphql-jit per address and minute (see CompileBudget).
@@ -97,6 +98,7 @@ export function attachWebSocket(httpServer: Server, engine: GraphQLEngine, orm: 
   const subscribe = sharedSubscribe({
     compiled: engine.compiled,
     deadlineMs: engine.limits.deadlineMs,
+    onExecution: recordSubscriptionExecution,
     executionContext(subscriber) {
       const em = orm.em.fork();
       return { ...subscriber, em, loaders: createLoaders(em, sql) };

@@ -249,3 +249,17 @@ for (const outcome of EMAIL_OUTCOMES) emails.inc({ outcome }, 0);
 export function recordEmailOutcome(outcome: EmailOutcome): void {
   emails.inc({ outcome });
 }
+
+// ---- Subscription executions ----------------------------------------------------------------
+
+const subscriptionExecutions = new Counter({
+  name: `${METRIC_PREFIX}subscription_executions_total`,
+  help: "Executions of subscription events on this instance (each shared by every socket with the same document), by sharing: public (across viewers) or viewer.",
+  labelNames: ["sharing"] as const,
+  registers: [registry],
+});
+for (const sharing of ["public", "viewer"]) subscriptionExecutions.inc({ sharing }, 0);
+
+export function recordSubscriptionExecution(sharing: "public" | "viewer"): void {
+  subscriptionExecutions.inc({ sharing });
+}

@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from "graphql";
 import { describe, expect, it } from "vitest";
-import { sharedSubscribe, viewerIdentity } from "../../src/http/ws-subscribe";
+import { PUBLIC_SUBSCRIPTIONS, selectsOnly, sharedSubscribe, viewerIdentity, type Sharing } from "../../src/http/ws-subscribe";
 import { EventStream, MAX_QUEUED_EVENTS } from "../../src/pubsub/event-stream";
 import type { GraphQLContext } from "../../src/resolvers/context";
 import type { Viewer } from "../../src/services/auth/viewer";
@@ -8,7 +8,7 @@ import type { Viewer } from "../../src/services/auth/viewer";
 // A schema of its own: `ticks` streams events to whoever may subscribe; `Tick.secret` depends on the viewer.
 function setup() {
   const streams = new Set<EventStream<{ n: number }>>();
-  const counts = { subscribed: 0, executions: 0 };
+  const counts = { subscribed: 0, executions: 0, public: 0, viewer: 0 };
   const Tick = new GraphQLObjectType({
     name: "Tick",
     fields: {
@@ -36,10 +36,24 @@ function setup() {
             return event;
           },
         },
+        // Public (in PUBLIC_SUBSCRIPTIONS): anyone may subscribe, and executions are shared across viewers.
+        availabilityChanged: {
+          type: new GraphQLNonNull(Tick),
+          subscribe: () => {
+            counts.subscribed++;
+            const s: EventStream<{ n: number }> = new EventStream(() => streams.delete(s));
+            streams.add(s);
+            return s;
+          },
+          resolve: (event: { n: number }) => {
+            counts.executions++;
+            return event;
+          },
+        },
       },
     }),
   });
-  const subscribe = sharedSubscribe({ executionContext: (ctx) => ({ ...ctx }) });
+  const subscribe = sharedSubscribe({ executionContext: (ctx) => ({ ...ctx }), onExecution: (sharing: Sharing) => counts[sharing]++ });
   const dispatch = (n: number) => {
     const event = Object.freeze({ n });
     for (const s of streams) s.push(event);
@@ -108,6 +122,54 @@ describe("sharedSubscribe", () => {
     expect(await pending).toEqual({ value: undefined, done: true });
     expect(streams.size).toBe(0);
     expect(await s.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe("sharedSubscribe, public fields", () => {
+  const PUBLIC = "subscription Avail { availabilityChanged { n secret } }";
+  const viewers: Viewer[] = Array.from({ length: 50 }, (_, i) =>
+    i % 3 === 0 ? { kind: "none" } : i % 3 === 1 ? { kind: "anonymous", userId: `s${i}`, expiresAtMs: HOUR } : { ...admin, userId: `a${i}` },
+  );
+
+  it("executes each event once for 50 subscribers of 50 different viewers, as nobody, and hands all of them the same result", async () => {
+    const { counts, dispatch, as } = setup();
+    const subs = await Promise.all(viewers.map(async (v) => iterator(await as(v, PUBLIC))));
+    for (const n of [1, 2, 3]) {
+      const next = subs.map((s) => s.next());
+      dispatch(n);
+      const results = (await Promise.all(next)).map((r) => r.value as ExecutionResult);
+      // Run as nobody: the admins among them do not get `secret` (it would leak to the others).
+      expect(results[0]).toEqual({ data: { availabilityChanged: { n, secret: null } } });
+      for (const r of results) expect(r).toBe(results[0]);
+      expect(counts.executions).toBe(n);
+    }
+    expect(counts).toMatchObject({ public: 3, viewer: 0 });
+    for (const s of subs) await s.return!();
+  });
+
+  it("shares per document and variables: another document text is its own execution; viewer-keyed fields are not shared", async () => {
+    const { counts, dispatch, as } = setup();
+    const subs = [
+      iterator(await as(admin, PUBLIC)),
+      iterator(await as(member, PUBLIC)),
+      iterator(await as(member, "subscription { availabilityChanged { n } }")),
+      iterator(await as(admin)),
+      iterator(await as(member)),
+    ];
+    const next = subs.map((s) => s.next());
+    dispatch(1);
+    await Promise.all(next);
+    expect(counts).toMatchObject({ executions: 4, public: 2, viewer: 2 });
+    for (const s of subs) await s.return!();
+  });
+
+  it("tells a public operation by its root fields, through fragments", () => {
+    const only = (q: string) => selectsOnly(parse(q), undefined, PUBLIC_SUBSCRIPTIONS);
+    expect(only("subscription { availabilityChanged(brandId: 1) { at } }")).toBe(true);
+    expect(only("subscription { ...F } fragment F on Subscription { ... on Subscription { availabilityChanged(brandId: 1) { at } } }")).toBe(true);
+    expect(only("subscription { orderStatusChanged(brandId: 1) { at } }")).toBe(false);
+    expect(only("subscription { ...Missing }")).toBe(false);
+    expect(only("subscription { a: availabilityChanged(brandId: 1) { at } b: orderStatusChanged(brandId: 1) { at } }")).toBe(false);
   });
 });
 
