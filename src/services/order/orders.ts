@@ -15,7 +15,7 @@ import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
 import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
-import { lockForRelease, takeSeats } from "../capacity/seats";
+import { lockForRelease, releaseHeldSeats, soldOutAtCommit, takeSeats } from "../capacity/seats";
 
 export const MAX_LINES = 100;
 export const MAX_QUANTITY = 999;
@@ -135,10 +135,17 @@ async function insertOrder(
         order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
         await recordCreation(tx, order, actorOf(ctx.viewer));
-        await takeSeats(tx, order); // last: the quota rows are the hot locks, held only until commit
+        await takeSeats(tx, order); // last: hold records only; the quotas are locked at commit (its trigger)
         return order;
       });
     } catch (e) {
+      // The commit found a quota short (the trigger's SQLSTATE): rolled back, nothing written.
+      const soldOut = await soldOutAtCommit(
+        ctx.em,
+        e,
+        priced.map((p) => p.product.id),
+      );
+      if (soldOut) throw soldOut;
       // A clash of human-readable numbers: draw another (31^6 numbers; practically never twice).
       if (e instanceof UniqueConstraintViolationException && /orders_number_unique/.test(e.message) && attempt < 5) continue;
       throw e;
@@ -231,7 +238,8 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
       await lockForRelease(
         tx,
         due.map((o) => o.id),
-      ); // coupons, then quotas, each sorted: no deadlock with createOrder
+      ); // their coupons, sorted: the lock order of createOrder
+      await releaseHeldSeats(tx, due); // one statement per quota, sorted: the quotas are locked at commit in that order
       for (const o of due) await transition(tx, o, OrderStatus.EXPIRED, "system");
       return due.length;
     });
