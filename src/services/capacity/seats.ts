@@ -33,38 +33,48 @@ export function soldOut(productId: string, available: number): AppError {
   return new AppError(ErrorCode.SOLD_OUT, `Sold out: ${available} left of product ${productId}`, { productId, available });
 }
 
+/** The seats an order takes in each quota of its lines: the sum of the quantities of the quota's products there. */
+export type SeatPlan = Map<string, { n: number; productId: string }>;
+
 /**
- * Takes the seats of a new order (in `tx`, not yet committed) in every quota of every line, all or
- * nothing: per quota, the sum of the quantities of its products, recorded as a HELD hold (quotas by
- * ascending id); the trigger takes them at commit. A plain read of the room first answers SOLD_OUT
- * at once when a quota is already short (most buyers of a sold-out sale write nothing); it is only
- * a fast path: a commit that finds no room fails and createOrder answers SOLD_OUT (soldOutAtCommit).
- * Tells availability subscribers on commit.
+ * Which quotas a new order takes seats in, and how many, read before its transaction. A plain,
+ * non-locking read of their room also answers SOLD_OUT at once when a quota is already short: most
+ * buyers of a sold-out sale then write nothing and open no transaction. Only a fast path: the
+ * trigger decides at commit (soldOutAtCommit).
  */
-export async function takeSeats(tx: EntityManager, order: Order): Promise<void> {
-  const productIds = order.lines.map((l) => l.productId);
-  const limits: { quota_id: string; product_id: string; room: number }[] = await tx.execute(
+export async function planSeats(em: EntityManager, lines: readonly { productId: string; quantity: number }[]): Promise<SeatPlan> {
+  const limits: { quota_id: string; product_id: string; room: number }[] = await em.execute(
     `select qp.quota_id, qp.product_id, q.size - q.sold - q.held as room
        from quota_product qp join quota q on q.id = qp.quota_id where qp.product_id = any(?::uuid[]) order by qp.quota_id`,
-    [uuidArray(productIds)],
+    [uuidArray(lines.map((l) => l.productId))],
   );
-  if (!limits.length) return;
-  const quantity = new Map(order.lines.map((l) => [l.productId, l.quantity]));
-  const seats = new Map<string, { n: number; productId: string; room: number }>();
-  for (const { quota_id, product_id, room } of limits) {
-    const q = seats.get(quota_id) ?? { n: 0, productId: product_id, room };
+  const quantity = new Map(lines.map((l) => [l.productId, l.quantity]));
+  const plan: SeatPlan = new Map();
+  for (const { quota_id, product_id } of limits) {
+    const q = plan.get(quota_id) ?? { n: 0, productId: product_id };
     q.n += quantity.get(product_id) ?? 0;
-    seats.set(quota_id, q);
+    plan.set(quota_id, q);
   }
-  for (const { n, productId, room } of seats.values()) {
-    if (room < n) throw soldOut(productId, Math.max(0, Math.min(...limits.filter((l) => l.product_id === productId).map((l) => l.room))));
+  const room = new Map(limits.map((l) => [l.quota_id, l.room]));
+  for (const [quotaId, { n, productId }] of plan) {
+    if (room.get(quotaId)! < n) throw soldOut(productId, Math.max(0, Math.min(...limits.filter((l) => l.product_id === productId).map((l) => l.room))));
   }
+  return plan;
+}
+
+/**
+ * Takes the planned seats of a new order (in `tx`, not yet committed), all or nothing: one HELD
+ * hold per quota, inserted by ascending quota id; the trigger takes them at commit, or the commit
+ * fails and createOrder answers SOLD_OUT. Tells availability subscribers on commit.
+ */
+export async function takeSeats(tx: EntityManager, order: Order, plan: SeatPlan): Promise<void> {
+  if (!plan.size) return;
   await tx.flush(); // the order's row: the holds refer to it
-  await notifyAvailability(tx, order.brand.id, [...seats.keys()]); // delivered on commit only
-  const quotaIds = [...seats.keys()].sort();
+  await notifyAvailability(tx, order.brand.id, [...plan.keys()]); // delivered on commit only
+  const quotaIds = [...plan.keys()].sort();
   await tx.execute(
     `insert into order_quota_hold (order_id, quota_id, seats, state) values ${quotaIds.map(() => "(?, ?, ?, 'HELD')").join(", ")}`,
-    quotaIds.flatMap((id) => [order.id, id, seats.get(id)!.n]),
+    quotaIds.flatMap((id) => [order.id, id, plan.get(id)!.n]),
   );
 }
 

@@ -15,7 +15,7 @@ import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
 import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
-import { lockForRelease, releaseHeldSeats, soldOutAtCommit, takeSeats } from "../capacity/seats";
+import { lockForRelease, planSeats, releaseHeldSeats, soldOutAtCommit, takeSeats, type SeatPlan } from "../capacity/seats";
 
 export const MAX_LINES = 100;
 export const MAX_QUANTITY = 999;
@@ -67,6 +67,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
     quantity: p.quantity,
     total: plain.lineTotals[i],
   }));
+  const seats = await planSeats(em, lines); // SOLD_OUT here already when a quota is short: no transaction, no code try
   const couponCode = input.couponCode?.trim() ? input.couponCode : null;
   // Staff of the brand (COORGANIZER+, its key, ADMIN) are told why a code is refused and may hold
   // any number of its uses (a box office places orders for many buyers); customers are not.
@@ -78,7 +79,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   try {
     const order = await insertOrder(
       ctx,
-      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff },
+      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff, seats },
       () => (unusableCode = true),
     );
     return orderView(order);
@@ -98,6 +99,7 @@ async function insertOrder(
     couponCode: string | null;
     holder: string | null;
     staff: boolean;
+    seats: SeatPlan;
   },
   onUnusableCode: () => void,
 ): Promise<Order> {
@@ -135,7 +137,7 @@ async function insertOrder(
         order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
         await recordCreation(tx, order, actorOf(ctx.viewer));
-        await takeSeats(tx, order); // last: hold records only; the quotas are locked at commit (its trigger)
+        await takeSeats(tx, order, o.seats); // last: hold records only; the quotas are locked at commit (its trigger)
         return order;
       });
     } catch (e) {
