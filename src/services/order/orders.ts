@@ -15,7 +15,7 @@ import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
 import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
-import { lockForRelease, takeSeats } from "../capacity/seats";
+import { lockForRelease, planSeats, releaseHeldSeats, soldOutAtCommit, takeSeats, type SeatPlan } from "../capacity/seats";
 
 export const MAX_LINES = 100;
 export const MAX_QUANTITY = 999;
@@ -67,6 +67,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
     quantity: p.quantity,
     total: plain.lineTotals[i],
   }));
+  const seats = await planSeats(em, lines); // SOLD_OUT here already when a quota is short: no transaction, no code try
   const couponCode = input.couponCode?.trim() ? input.couponCode : null;
   // Staff of the brand (COORGANIZER+, its key, ADMIN) are told why a code is refused and may hold
   // any number of its uses (a box office places orders for many buyers); customers are not.
@@ -78,7 +79,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   try {
     const order = await insertOrder(
       ctx,
-      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff },
+      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff, seats },
       () => (unusableCode = true),
     );
     return orderView(order);
@@ -98,6 +99,7 @@ async function insertOrder(
     couponCode: string | null;
     holder: string | null;
     staff: boolean;
+    seats: SeatPlan;
   },
   onUnusableCode: () => void,
 ): Promise<Order> {
@@ -135,10 +137,17 @@ async function insertOrder(
         order.coupon = reserved ? ref(reserved.coupon) : null;
         tx.persist(order);
         await recordCreation(tx, order, actorOf(ctx.viewer));
-        await takeSeats(tx, order); // last: the quota rows are the hot locks, held only until commit
+        await takeSeats(tx, order, o.seats); // last: hold records only; the quotas are locked at commit (its trigger)
         return order;
       });
     } catch (e) {
+      // The commit found a quota short (the trigger's SQLSTATE): rolled back, nothing written.
+      const soldOut = await soldOutAtCommit(
+        ctx.em,
+        e,
+        priced.map((p) => p.product.id),
+      );
+      if (soldOut) throw soldOut;
       // A clash of human-readable numbers: draw another (31^6 numbers; practically never twice).
       if (e instanceof UniqueConstraintViolationException && /orders_number_unique/.test(e.message) && attempt < 5) continue;
       throw e;
@@ -231,7 +240,8 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
       await lockForRelease(
         tx,
         due.map((o) => o.id),
-      ); // coupons, then quotas, each sorted: no deadlock with createOrder
+      ); // their coupons, sorted: the lock order of createOrder
+      await releaseHeldSeats(tx, due); // one statement per quota, sorted: the quotas are locked at commit in that order
       for (const o of due) await transition(tx, o, OrderStatus.EXPIRED, "system");
       return due.length;
     });
