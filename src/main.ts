@@ -7,6 +7,7 @@ import { startServer } from "./server";
 import { startSweeper } from "./jobs/sweeper";
 import { orderExpirySweep } from "./services/order/expiry";
 import { rateLimitPruning } from "./rate-limit/pruning";
+import { idempotencyPruning } from "./services/idempotency";
 import { startWorker, type JobWorker } from "./jobs/worker";
 import { startListener } from "./pubsub/listener";
 import { setAvailabilityReader } from "./pubsub/availability";
@@ -34,7 +35,7 @@ async function main() {
   });
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
-  const sweeper = startSweeper(orm, [orderExpirySweep, rateLimitPruning]);
+  const sweeper = startSweeper(orm, [orderExpirySweep, rateLimitPruning, idempotencyPruning]);
   worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
 
   const url = `http://localhost:${server.port}/graphql`;

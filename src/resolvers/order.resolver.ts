@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { OrderStatus } from "../entities";
-import { CreateOrderInput } from "../schema/inputs";
+import { CreateOrderInput, IDEMPOTENCY_KEY_DESCRIPTION } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
 import { BuyerType, OrderConnection, OrderEventType, OrderType, PaymentAttemptType } from "../schema/types/order";
 import * as fulfilment from "../services/fulfilment/fulfilment";
@@ -70,8 +70,12 @@ export class OrderResolver {
       "Starts a payment with the provider for a PENDING order; pay at `checkoutUrl`. At most 60 per 10 minutes per account or session, 600 per brand API key, 300 per client IP (IPv6 by /64; not for keys).",
   })
   @RateLimit(...ATTEMPT_TO_PAY)
-  attemptToPayForOrder(@Ctx() ctx: GraphQLContext, @Arg("orderId", () => ID) orderId: string) {
-    return payments.attemptToPayForOrder(ctx, orderId);
+  attemptToPayForOrder(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("orderId", () => ID) orderId: string,
+    @Arg("idempotencyKey", () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null,
+  ) {
+    return payments.attemptToPayForOrder(ctx, orderId, idempotencyKey);
   }
 
   @Query(() => PaymentAttemptType, { nullable: true })

@@ -5,6 +5,10 @@ import "./types/loyalty"; // registers DiscountType with GraphQL
 // Inputs carry shapes only; every rule (lengths, ranges, formats) is checked in the services so
 // the error can name the exact field (BAD_USER_INPUT with `extensions.field`).
 
+/** The optional idempotencyKey of createOrder, attemptToPayForOrder (and refundOrder); see src/services/idempotency.ts. */
+export const IDEMPOTENCY_KEY_DESCRIPTION =
+  "Optional, 1 to 255 printable ASCII characters. The same caller sending the same key within 24 h gets the first call's result (same ids, current state) and no second effect, also when the calls race; the same key with other arguments is BAD_USER_INPUT.";
+
 @InputType()
 export class SignUpInput {
   @Field() email!: string;
@@ -51,6 +55,7 @@ export class CreateOrderInput {
   @Field(() => BuyerInput) buyer!: BuyerInput;
   @Field(() => [AttendeeInput], { nullable: true }) attendees?: AttendeeInput[] | null;
   @Field(() => String, { nullable: true }) couponCode?: string | null;
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null;
 }
 
 @InputType()

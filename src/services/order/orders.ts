@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { LockMode, ref } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
 import { Brand, Order, OrderStatus, Product, User, type OrderLineData, type PersonData } from "../../entities";
@@ -10,6 +11,7 @@ import { decodeCursor, isUuid, pageSize, type Connection } from "../pagination";
 import { orderPage, ordersByIds, orderView, type AttemptView, type EventView, type OrderIncludes, type OrderView } from "./order.repository";
 import { email as checkEmail, intRange, text } from "../validation";
 import { orderViewSubject, requireOrder } from "./access";
+import { idempotent, type Claim } from "../idempotency";
 import { newOrderNumber } from "./number";
 import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
@@ -28,6 +30,7 @@ export interface CreateOrderData {
   buyer: { name: string; email: string };
   attendees?: { name: string; email: string }[] | null;
   couponCode?: string | null;
+  idempotencyKey?: string | null;
 }
 
 /**
@@ -39,7 +42,19 @@ export async function getOrder(ctx: ServiceContext, id: string, inc: OrderInclud
   return accessible(ctx.viewer, Permission.ORDER_READ, order ?? null, orderViewSubject);
 }
 
-export async function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<OrderView> {
+/** With an idempotencyKey, the same caller gets the first order back for 24 h (src/services/idempotency.ts). */
+export function createOrder(ctx: ServiceContext, input: CreateOrderData): Promise<OrderView> {
+  const { idempotencyKey, ...args } = input;
+  const once = { operation: "createOrder", key: idempotencyKey, field: "input.idempotencyKey", args };
+  return idempotent(
+    ctx,
+    once,
+    (id) => getOrder(ctx, id),
+    (claim) => placeOrder(ctx, args, claim),
+  );
+}
+
+async function placeOrder(ctx: ServiceContext, input: CreateOrderData, claim: Claim): Promise<OrderView> {
   const viewer = ctx.viewer;
   const owner = customerId(viewer);
   if (!owner && viewer.kind !== "apiKey") {
@@ -79,7 +94,7 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   try {
     const order = await insertOrder(
       ctx,
-      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff, seats },
+      { brand, buyer, attendees, priced, orderLines, couponCode, holder: staff ? null : owner, staff, seats, claim },
       () => (unusableCode = true),
     );
     return orderView(order);
@@ -100,15 +115,18 @@ async function insertOrder(
     holder: string | null;
     staff: boolean;
     seats: SeatPlan;
+    claim: Claim;
   },
   onUnusableCode: () => void,
 ): Promise<Order> {
   const { brand, priced } = o;
   const owner = customerId(ctx.viewer);
   const now = new Date();
+  const orderId = randomUUID(); // known before the transaction: the idempotency key is claimed for it first
   for (let attempt = 0; ; attempt++) {
     try {
       return await ctx.em.transactional(async (tx) => {
+        await o.claim(tx, orderId);
         // The coupon's use is reserved in this transaction: a failed insert gives it back.
         const reserved = o.couponCode ? await reserveCoupon(tx, brand.id, o.couponCode, o.holder) : null;
         if (reserved && "refused" in reserved) {
@@ -129,6 +147,7 @@ async function insertOrder(
           currency: brand.currency,
           expiresAt: new Date(now.getTime() + ctx.config.orderTtlMinutes * 60_000),
         });
+        order.id = orderId;
         order.createdAt = now;
         order.discountTotal = totals.discountTotal;
         order.attendees = o.attendees;

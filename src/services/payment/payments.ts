@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { LockMode, ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Order, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PaymentWebhookEvent, type PaidSnapshot } from "../../entities";
@@ -13,13 +14,29 @@ import { queueConfirmation } from "../confirmation/confirmation";
 import { attemptById, attemptView, type AttemptView } from "../order/order.repository";
 import { createCheckout } from "./provider";
 import { retakeForLatePayment } from "../capacity/seats";
+import { idempotent, type Claim } from "../idempotency";
 
 /** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
 export const MAX_ATTEMPTS_PER_ORDER = 20;
 
-/** Creates a payment attempt with the provider for a PENDING order the caller may see (its row lock makes the count exact). */
-export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string): Promise<AttemptView> {
+/**
+ * Creates a payment attempt with the provider for a PENDING order the caller may see (its row lock
+ * makes the count exact). With an idempotencyKey, the same caller gets the first attempt back for 24 h.
+ */
+export function attemptToPayForOrder(ctx: ServiceContext, orderId: string, idempotencyKey?: string | null): Promise<AttemptView> {
+  const once = { operation: "attemptToPayForOrder", key: idempotencyKey, field: "idempotencyKey", args: { orderId } };
+  return idempotent(
+    ctx,
+    once,
+    (id) => getPaymentAttempt(ctx, id),
+    (claim) => startAttempt(ctx, orderId, claim),
+  );
+}
+
+async function startAttempt(ctx: ServiceContext, orderId: string, claim: Claim): Promise<AttemptView> {
+  const attemptId = randomUUID(); // known before the transaction: the idempotency key is claimed for it first
   const created = await ctx.em.transactional(async (tx) => {
+    await claim(tx, attemptId);
     const order = await requireOrder(tx, ctx.viewer, Permission.ORDER_PAY, orderId, true);
     if (order.status !== OrderStatus.PENDING) throw failedPrecondition(`Only a PENDING order can be paid; this one is ${order.status}`);
     if (isPastDue(order)) throw failedPrecondition("This order has expired and can no longer be paid");
@@ -27,6 +44,7 @@ export async function attemptToPayForOrder(ctx: ServiceContext, orderId: string)
     if (attempts >= MAX_ATTEMPTS_PER_ORDER) throw failedPrecondition(`An order can have at most ${MAX_ATTEMPTS_PER_ORDER} payment attempts; place a new order`);
     const { externalId } = createCheckout(ctx.config);
     const attempt = new PaymentAttempt(ref(order), externalId, order.total, order.currency);
+    attempt.id = attemptId;
     tx.persist(attempt);
     return attempt;
   });
