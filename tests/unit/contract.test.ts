@@ -50,6 +50,8 @@ const V2_BUILT: string[] = [
   "Mutation.createQuota",
   "Mutation.updateQuota",
   "Subscription.availabilityChanged",
+  // #11 (idempotency keys): createOrder's; attemptToPayForOrder's argument is checked below (the v2 contract names it in a comment only).
+  "CreateOrderInput.idempotencyKey",
 ];
 
 /**
@@ -143,6 +145,11 @@ describe("the printed schema", () => {
     const known = new Set(all.values());
     expect(V2_BUILT.filter((n) => ![...known].some((k) => k === n || k.startsWith(`${n}.`) || k.startsWith(`${n}(`)))).toEqual([]);
     expect(missingFromPrinted(selectV2(all, V2_BUILT))).toEqual([]);
+  });
+
+  it("gives attemptToPayForOrder the optional idempotencyKey argument contract-v2.graphql announces", () => {
+    expect(read(CONTRACT_V2)).toMatch(/attemptToPayForOrder gains an optional idempotencyKey argument/);
+    expect(shape(printedSchema()).get("Mutation.attemptToPayForOrder(idempotencyKey: String)")).toBe("Mutation.attemptToPayForOrder(idempotencyKey)");
   });
 
   it("carries the @auth usages the field-level rules are enforced from", () => {

@@ -41,6 +41,11 @@ describe("each rule has one home", () => {
     const status = readFileSync(join(ROOT, "src/services/order/status.ts"), "utf8");
     expect(status).not.toMatch(/CANCELLED.*releaseCoupon/);
   });
+
+  it("idempotency keys are claimed and read in the idempotency module only (same key, same result, one effect)", () => {
+    expect(filesMatching(/(insert into|from) idempotency_key\b/)).toEqual(["src/services/idempotency.ts"]);
+    expect(readFileSync(join(ROOT, "ARCHITECTURE.md"), "utf8")).toContain("| Idempotency keys: same key, same result, one effect");
+  });
 });
 
 describe("ARCHITECTURE.md", () => {
