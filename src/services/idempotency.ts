@@ -80,6 +80,10 @@ export async function idempotent<T>(
     });
   } catch (e) {
     if (e instanceof Replay) return replay(e.resultId);
+    // Failed before reaching its claim while a call with the same key committed (e.g. SOLD_OUT
+    // because that call took the last seats): that call's result is this one's answer too.
+    const committed = await stored(ctx.em, row).catch(() => null);
+    if (committed) return replay(committed);
     throw e;
   }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AttemptToPayOnceDocument, CancelOrderDocument, CreateOrderOnceDocument } from "../graphql/generated";
 import { count, db, gql, ok } from "../helpers/api";
 import { anonymous, apiKey, brandWithProducts, orderInput, placeOrder, type BrandSetup } from "../helpers/fixtures";
+import { createQuota, quotaState } from "../helpers/quotas";
 
 /**
  * Idempotency keys on createOrder and attemptToPayForOrder (src/services/idempotency.ts): the
@@ -28,6 +29,20 @@ describe("idempotency keys on createOrder", () => {
     const [id] = ids;
     expect(await count("select 1 from order_event where order_id = $1", [id])).toBe(1);
     expect(await count("select 1 from idempotency_key where key = $1", [k])).toBe(1);
+  });
+
+  it("calls with one key get the order that took the last seats, not SOLD_OUT, also when they race", async () => {
+    const brand = await brandWithProducts();
+    const quota = await createQuota(brand, 2, [brand.products[0].id]);
+    const { token } = await anonymous();
+    const k = key();
+    const lines = [{ productId: brand.products[0].id, quantity: 2 }];
+    const results = await Promise.all(Array.from({ length: 20 }, () => create(brand, token, k, { lines })));
+    expect(results.map((r) => r.errors?.[0].extensions?.code ?? "ok")).toEqual(Array(20).fill("ok"));
+    expect(new Set(results.map((r) => r.data!.createOrder.id)).size).toBe(1);
+    expect((await create(brand, token, k, { lines })).data!.createOrder.id).toBe(results[0].data!.createOrder.id);
+    expect(await quotaState(brand, quota.id)).toMatchObject({ held: 2, sold: 0, available: 0 });
+    expect(await ordersOf(brand)).toBe(1);
   });
 
   it("a replay returns the same order in its current state, with no second effect", async () => {
