@@ -129,6 +129,9 @@ describe("idempotency keys on createOrder", () => {
     }
     expect(await ordersOf(brand)).toBe(0);
     expect((await create(brand, token, "~".repeat(255))).errors).toBeUndefined();
+    // Without credentials there is no caller to keep a key for.
+    const nobody = await gql(CreateOrderOnceDocument, { input: { ...orderInput(brand), idempotencyKey: key() } });
+    expect(nobody.errors?.[0].extensions?.code).toBe("UNAUTHENTICATED");
   });
 });
 
