@@ -50,6 +50,12 @@ const V2_BUILT: string[] = [
   "Mutation.createQuota",
   "Mutation.updateQuota",
   "Subscription.availabilityChanged",
+  // #16 (r16-hooks): order webhooks and password reset.
+  "Brand.orderWebhookUrl",
+  "CreateBrandInput.orderWebhookUrl",
+  "UpdateBrandInput.orderWebhookUrl",
+  "Mutation.requestPasswordReset",
+  "Mutation.resetPassword",
 ];
 
 /**
