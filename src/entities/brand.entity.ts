@@ -4,7 +4,7 @@ import { BrandRole } from "./enums";
 import { User } from "./user.entity";
 
 @Entity()
-export class Brand extends BaseEntity<"couponWebhookUrl" | "products" | "members" | "apiKeys"> {
+export class Brand extends BaseEntity<"couponWebhookUrl" | "orderWebhookUrl" | "products" | "members" | "apiKeys"> {
   @Property({ type: "string", length: 200 })
   name: string;
 
@@ -15,7 +15,11 @@ export class Brand extends BaseEntity<"couponWebhookUrl" | "products" | "members
   @Property({ type: "string", length: 2000, nullable: true })
   couponWebhookUrl: string | null = null;
 
-  /** Signs outgoing coupon webhooks. Readable by the brand's OWNER only. */
+  /** Where order events (order.paid, ...) are POSTed, signed like coupon deliveries. */
+  @Property({ type: "string", length: 2000, nullable: true })
+  orderWebhookUrl: string | null = null;
+
+  /** Signs outgoing coupon and order webhooks. Readable by the brand's OWNER only. */
   @Property({ type: "string", length: 100, hidden: true })
   webhookSecret: string;
 

@@ -16,6 +16,8 @@ export enum EmailKind {
   COUPON = "COUPON",
   /** To an invited email: the link to join a brand (inviteBrandMember). */
   BRAND_INVITATION = "BRAND_INVITATION",
+  /** To an account's email: the single-use link that sets a new password (requestPasswordReset). */
+  PASSWORD_RESET = "PASSWORD_RESET",
 }
 
 export enum EmailStatus {

@@ -9,7 +9,9 @@ export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage } from "./email.entity";
 export { RateLimitHits } from "./rate-limit.entity";
 export { IdempotencyKey } from "./idempotency.entity";
-export { Discount, DiscountType, Coupon, Fan, FanStatus, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "./loyalty.entity";
+export { Discount, DiscountType, Coupon, Fan, FanStatus } from "./loyalty.entity";
+export { WebhookDelivery, WebhookKind, DeliveryAttempt, DeliveryStatus } from "./webhook-delivery.entity";
+export { PasswordReset } from "./password-reset.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
@@ -17,7 +19,9 @@ import { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.
 import { BaseEntity } from "./base";
 import { EmailMessage, OutboxMessage } from "./email.entity";
 import { RateLimitHits } from "./rate-limit.entity";
-import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
+import { Coupon, Discount, Fan } from "./loyalty.entity";
+import { DeliveryAttempt, WebhookDelivery } from "./webhook-delivery.entity";
+import { PasswordReset } from "./password-reset.entity";
 import { BrandInvitation } from "./invitation.entity";
 import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
 import { IdempotencyKey } from "./idempotency.entity";
@@ -40,11 +44,12 @@ export const ALL_ENTITIES = [
   Discount,
   Coupon,
   Fan,
-  CouponDelivery,
+  WebhookDelivery,
   DeliveryAttempt,
   BrandInvitation,
   Quota,
   QuotaProduct,
   OrderQuotaHold,
   IdempotencyKey,
+  PasswordReset,
 ];

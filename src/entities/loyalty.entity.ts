@@ -12,14 +12,6 @@ export enum FanStatus {
   ACTIVE = "ACTIVE",
 }
 
-export enum DeliveryStatus {
-  PENDING = "PENDING",
-  DELIVERED = "DELIVERED",
-  FAILED = "FAILED",
-  /** Not sent (any more): the brand removed its couponWebhookUrl while it was pending. */
-  CANCELLED = "CANCELLED",
-}
-
 /** A brand's discount: the rule behind its coupons. Deleted discounts keep their rows (history). */
 @Entity()
 @Index({ properties: ["brand", "createdAt", "id"] })
@@ -154,66 +146,5 @@ export class Fan extends BaseEntity<"facebookHandle" | "status" | "verifiedAt" |
     this.discount = discount;
     this.name = name;
     this.email = email;
-  }
-}
-
-/** One issued coupon pushed to the brand's shop (its couponWebhookUrl), retried until delivered. */
-@Entity()
-@Index({ properties: ["fan", "createdAt"] })
-export class CouponDelivery extends BaseEntity<"status" | "attempts" | "deliveredAt" | "lastError"> {
-  @ManyToOne(() => Brand, { ref: true, index: true })
-  brand: Ref<Brand>;
-
-  @ManyToOne(() => Fan, { ref: true })
-  fan: Ref<Fan>;
-
-  @Property({ type: "string", length: 2000 })
-  url: string;
-
-  /** The JSON body, frozen when the coupon was issued (the same bytes on every retry). */
-  @Property({ type: "text" })
-  body: string;
-
-  @Enum({ items: () => DeliveryStatus, nativeEnumName: "delivery_status", default: DeliveryStatus.PENDING })
-  status: DeliveryStatus = DeliveryStatus.PENDING;
-
-  @Property({ type: "integer", default: 0 })
-  attempts = 0;
-
-  @Property({ type: "string", length: 1000, nullable: true })
-  lastError: string | null = null;
-
-  @Property({ type: "datetime", nullable: true })
-  deliveredAt: Date | null = null;
-
-  constructor(brand: Ref<Brand>, fan: Ref<Fan>, url: string, body: string) {
-    super();
-    this.brand = brand;
-    this.fan = fan;
-    this.url = url;
-    this.body = body;
-  }
-}
-
-/** One try of a delivery: when, the HTTP status (null: no answer) and the error, if any. */
-@Entity()
-@Index({ properties: ["delivery", "createdAt"] })
-export class DeliveryAttempt extends BaseEntity<"statusCode" | "error"> {
-  @ManyToOne(() => CouponDelivery, { ref: true })
-  delivery: Ref<CouponDelivery>;
-
-  @Property({ type: "integer", nullable: true })
-  statusCode: number | null = null;
-
-  @Property({ type: "string", length: 1000, nullable: true })
-  error: string | null = null;
-
-  @Property({ type: "integer" })
-  durationMs: number;
-
-  constructor(delivery: Ref<CouponDelivery>, durationMs: number) {
-    super();
-    this.delivery = delivery;
-    this.durationMs = durationMs;
   }
 }

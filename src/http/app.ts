@@ -10,6 +10,7 @@ import { localOnly } from "./local-only";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
 import { invitationPageRouter } from "./invitation-page";
+import { passwordResetPageRouter } from "./password-reset-page";
 import { paymentWebhookRouter } from "./payment-webhook";
 import { requestIdOf } from "./request-id";
 import type { GraphQLHttpHandler } from "./serve-graphql";
@@ -80,6 +81,7 @@ export function createApp(graphql: GraphQLHttpHandler, orm: MikroORM, sql: Sql, 
   app.use(paymentWebhookRouter(orm, config));
   app.use(fanActivationRouter(orm));
   app.use(invitationPageRouter());
+  app.use(passwordResetPageRouter());
   if (config.devPaymentProvider) {
     app.use("/dev", localOnly(config)); // loopback clients only, unless DEV_ROUTES=open
     app.use(devCheckoutRouter(orm, config));

@@ -4,6 +4,7 @@ import { MAX_EMAILS_SHOWN } from "../services/confirmation/confirmation";
 import { MAX_DELIVERIES_PER_FAN, MAX_TRIES_SHOWN } from "../services/loyalty/read";
 import { MAX_ATTENDEES, MAX_LINES } from "../services/order/orders";
 import { MAX_ORDER_EVENTS } from "../services/order/status";
+import { MAX_ORDER_DELIVERIES_SHOWN } from "../services/order/webhooks";
 import { MAX_ATTEMPTS_PER_ORDER } from "../services/payment/payments";
 
 /**
@@ -48,6 +49,9 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "Fan.couponDeliveries": MAX_DELIVERIES_PER_FAN,
   // Read: the newest 10 tries (`attempts` counts them all).
   "CouponDelivery.tries": MAX_TRIES_SHOWN,
+  // Read: the newest 20 order webhook deliveries of an order, and of each the newest 10 tries.
+  "Order.webhookDeliveries": MAX_ORDER_DELIVERIES_SHOWN,
+  "OrderWebhookDelivery.tries": MAX_TRIES_SHOWN,
   "OrderConnection.edges": PAGE,
   "DiscountConnection.edges": PAGE,
   "FanConnection.edges": PAGE,
@@ -61,6 +65,9 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
 export const TEXT_WEIGHTS: Readonly<Record<string, number>> = {
   "Brand.couponWebhookUrl": 7, // 2,000 (httpUrl)
   "CouponDelivery.url": 7, // 2,000 (the brand's URL when it was issued)
+  "Brand.orderWebhookUrl": 7, // 2,000 (httpUrl)
+  "OrderWebhookDelivery.url": 7, // 2,000 (the brand's URL at the latest try)
+  "OrderWebhookDelivery.lastError": 4, // 1,000 (cut when stored)
   "Discount.description": 7, // 2,000
   "CouponDelivery.lastError": 4, // 1,000 (cut when stored)
   "DeliveryAttempt.error": 4, // 1,000 (cut when read)

@@ -5,7 +5,10 @@ import { logger } from "../logger";
 /** Job names the worker knows. */
 export const Task = {
   SEND_EMAIL: "send_email",
+  /** The name of webhook delivery jobs queued before order webhooks existed (same handler). */
   DELIVER_COUPON: "deliver_coupon",
+  /** Coupon and order webhooks (src/webhooks/delivery.ts). */
+  DELIVER_WEBHOOK: "deliver_webhook",
 } as const;
 export type TaskName = (typeof Task)[keyof typeof Task];
 

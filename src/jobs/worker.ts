@@ -6,7 +6,7 @@ import { outboxMailer } from "../email/outbox";
 import { postmarkMailer } from "../email/postmark";
 import { sendEmailTask } from "../email/send-email";
 import { logger } from "../logger";
-import { deliverCouponTask } from "../webhooks/coupon-delivery";
+import { deliverWebhookTask } from "../webhooks/delivery";
 import { beat, forget, heartbeatIntervalMs, releaseJobsOfDeadWorkers } from "./heartbeat";
 import { Task, quietLogger } from "./queue";
 
@@ -38,7 +38,8 @@ export async function startWorker(orm: MikroORM, config: Config, connectionStrin
   const mailer = config.mail.postmarkServerToken ? postmarkMailer(config) : outboxMailer(config);
   const taskList: TaskList = {
     [Task.SEND_EMAIL]: sendEmailTask(orm, config, mailer),
-    [Task.DELIVER_COUPON]: deliverCouponTask(orm, config),
+    [Task.DELIVER_COUPON]: deliverWebhookTask(orm, config),
+    [Task.DELIVER_WEBHOOK]: deliverWebhookTask(orm, config),
   };
   const timeoutMs = config.workerHeartbeatTimeoutMs;
 

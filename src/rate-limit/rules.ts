@@ -1,4 +1,4 @@
-import { perAccount, perApiKey, perCaller, perIp, perIpUnlessKey, when, type RateRule } from "./decorator";
+import { perAccount, perApiKey, perArg, perCaller, perIp, perIpUnlessKey, when, type RateRule } from "./decorator";
 
 /*
  * The limits on writes, in one place (README "Rate limits" lists them). A person (account or
@@ -69,3 +69,16 @@ export const LOGIN_FAILURES = {
   perAddress: { max: 20, window: "10m" },
   perEmail: { max: 50, window: "1h" },
 };
+
+/**
+ * requestPasswordReset: each call emails the address (when it has an account). Per address: the
+ * mails one client can make us send to anyone; per email: the mails one inbox can get. Counted for
+ * every call, whoever the address belongs to, so a RATE_LIMITED answer says nothing either.
+ */
+export const REQUEST_PASSWORD_RESET: RateRule[] = [
+  { scope: "ip", per: perIp, max: 20, window: "1h" },
+  { scope: "email", per: perArg("email"), max: 3, window: "1h" },
+];
+
+/** resetPassword: a valid token is 256 bits (no guessing); this bounds the password hashing of valid ones. */
+export const RESET_PASSWORD: RateRule[] = [{ scope: "ip", per: perIp, max: 30, window: "10m" }];

@@ -54,7 +54,7 @@ export class BrandResolver {
     return brands.revokeApiKey(ctx, id);
   }
 
-  @Mutation(() => BrandType, { description: 'ORGANIZER+: rename, or set / remove ("") the coupon webhook URL.' })
+  @Mutation(() => BrandType, { description: 'ORGANIZER+: rename, or set / remove ("") the coupon or order webhook URL.' })
   updateBrand(@Ctx() ctx: GraphQLContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateBrandInput) input: UpdateBrandInput) {
     return brands.updateBrand(ctx, id, input);
   }

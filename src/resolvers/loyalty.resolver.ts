@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { Coupon, CouponDelivery, Discount, Fan } from "../entities";
+import type { Coupon, Discount, Fan, WebhookDelivery } from "../entities";
 import { RateLimit, perArg, perIp } from "../rate-limit/decorator";
 import { CreateDiscountInput, RegisterFanInput, UpdateDiscountInput } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
@@ -124,12 +124,12 @@ export class CouponFieldsResolver {
 @Resolver(() => CouponDeliveryType)
 export class CouponDeliveryFieldsResolver {
   @FieldResolver(() => [DeliveryAttemptType], { description: "The newest 10 tries, oldest first (`attempts` counts them all)." })
-  tries(@Ctx() ctx: GraphQLContext, @Root() delivery: CouponDelivery) {
+  tries(@Ctx() ctx: GraphQLContext, @Root() delivery: WebhookDelivery) {
     return loyalty.deliveryTries(ctx, delivery.id);
   }
 
   @FieldResolver(() => String, { nullable: true, description: `The last try's error. ${DELIVERY_ERROR_TEXT}` })
-  lastError(@Root() delivery: CouponDelivery) {
+  lastError(@Root() delivery: WebhookDelivery) {
     return loyalty.deliveryLastError(delivery);
   }
 }

@@ -21,6 +21,7 @@ export class CreateBrandInput {
   @Field() name!: string;
   @Field({ description: "ISO 4217 code, e.g. EUR." }) currency!: string;
   @Field(() => String, { nullable: true }) couponWebhookUrl?: string | null;
+  @Field(() => String, { nullable: true }) orderWebhookUrl?: string | null;
 }
 
 @InputType()
@@ -95,6 +96,8 @@ export class RegisterFanInput {
 export class UpdateBrandInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true, description: 'Where issued coupons are POSTed; "" removes it.' }) couponWebhookUrl?: string | null;
+  @Field(() => String, { nullable: true, description: 'Where order events are POSTed; "" removes it (pending deliveries are cancelled).' })
+  orderWebhookUrl?: string | null;
 }
 
 @InputType()

@@ -183,7 +183,7 @@ describe("registering a fan with email verification", () => {
     await eventually(async () => expect(shopCalls(email)).toHaveLength(1));
     await new Promise((r) => setTimeout(r, 400));
     expect(await couponMails(email)).toHaveLength(1);
-    expect(await count("select 1 from coupon_delivery d join fan f on f.id = d.fan_id where lower(f.email) = lower($1)", [email])).toBe(1);
+    expect(await count("select 1 from webhook_delivery d join fan f on f.id = d.fan_id where lower(f.email) = lower($1)", [email])).toBe(1);
     void brand;
   });
 

@@ -124,6 +124,10 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.activateFan":            ALL_OK, // whoever holds the emailed token
   "Mutation.createQuota":            BRAND_ORGANIZER,
   "Mutation.updateQuota":            BRAND_ORGANIZER,
+  // Public: the answer is ok whoever asks and whatever the address (issue #16).
+  "Mutation.requestPasswordReset":   ALL_OK,
+  // Whoever holds the emailed token, with any credentials or none (the call: a fresh account's token per caller).
+  "Mutation.resetPassword":          ALL_OK,
 
   "Subscription.orderStatusChanged": BRAND_COORGANIZER,
   // Brand members and ADMIN may see the order but are refused by who they are (they use
@@ -187,6 +191,8 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.deleteDiscount": { permission: Permission.DISCOUNT_MANAGE },
   "Mutation.registerFan": null,
   "Mutation.activateFan": null,
+  "Mutation.requestPasswordReset": null, // public
+  "Mutation.resetPassword": null, // whoever holds the emailed token
   "Subscription.orderStatusChanged": { permission: Permission.BRAND_ORDERS_READ },
   "Subscription.myOrderStatusChanged": { permission: Permission.ORDER_WATCH_MINE },
   "Subscription.availabilityChanged": null, // public: a storefront's "12 left"

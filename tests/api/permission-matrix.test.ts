@@ -24,6 +24,7 @@ import { ROOT } from "../helpers/processes";
 import { MY_ORDER_EVENTS, STATUS_EVENTS, subscribe } from "../helpers/ws";
 import { EXPECTED, PERMISSION_OF, ROLES, tableRow, type Role } from "./permission-matrix.expected";
 import { CREATE_QUOTA } from "../helpers/quotas";
+import { REQUEST_RESET, RESET_PASSWORD, requestResetToken } from "../helpers/password-reset";
 
 /**
  * Every root field of the printed schema × every kind of caller, against the hand-written table in
@@ -503,6 +504,21 @@ const CALLS: Record<string, FieldCall<any>> = {
     prepare: verificationToken,
     vars: (_, token: string) => ({ token }),
     check: (r) => must(r.ok === true, `activateFan ${JSON.stringify(r)}`),
+  }),
+  "Mutation.requestPasswordReset": http({
+    query: REQUEST_RESET,
+    vars: () => ({ email: uniqueEmail("matrix-reset") }),
+    check: (r) => must(r.ok === true, `requestPasswordReset ${JSON.stringify(r)}`),
+  }),
+  "Mutation.resetPassword": http({
+    query: RESET_PASSWORD,
+    // One fresh account per caller (a reset ends the account's sessions), its emailed token.
+    prepare: async () => {
+      const account = await signUp("matrix-reset");
+      return { account, token: await requestResetToken(account.email) };
+    },
+    vars: (_, p: { account: Account; token: string }) => ({ token: p.token, password: "a brand new password" }),
+    check: (r, _, p: { account: Account; token: string }) => must(r.token && r.user.id === p.account.userId, `resetPassword ${JSON.stringify(r)}`),
   }),
 
   "Query.quota": http({

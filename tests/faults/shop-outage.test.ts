@@ -59,7 +59,7 @@ describe("the shop's webhook endpoint down for an hour (simulated)", () => {
     const email = uniqueEmail("fan");
     await ok(RegisterFanDocument, { input: { discountId: createDiscount.id, name: "A Fan", email } }, { api: api.url });
     const deliveryId = await until(async () => {
-      const { rows } = await sql.query("select d.id from coupon_delivery d join fan f on f.id = d.fan_id where f.email = $1", [email]);
+      const { rows } = await sql.query("select d.id from webhook_delivery d join fan f on f.id = d.fan_id where f.email = $1", [email]);
       expect(rows).toHaveLength(1);
       return rows[0].id as string;
     });
@@ -73,7 +73,7 @@ describe("the shop's webhook endpoint down for an hour (simulated)", () => {
         async () => {
           const { rows } = await sql.query(
             `select d.attempts, d.status, j.id as job_id, extract(epoch from j.run_at - now()) * 1000 as wait_ms
-             from coupon_delivery d
+             from webhook_delivery d
              left join graphile_worker.jobs j on j.key = 'delivery:' || d.id and j.locked_at is null
             where d.id = $1`,
             [deliveryId],
@@ -92,7 +92,7 @@ describe("the shop's webhook endpoint down for an hour (simulated)", () => {
       simulatedMs += wait;
       if (simulatedMs >= HOUR_MS) await shop.up(); // the next try comes an hour or more after the first
       // Let the time pass: what was recorded moves `wait` into the past, and the job is due now.
-      await sql.query("update coupon_delivery set created_at = created_at - make_interval(secs => $2) where id = $1", [deliveryId, wait / 1000]);
+      await sql.query("update webhook_delivery set created_at = created_at - make_interval(secs => $2) where id = $1", [deliveryId, wait / 1000]);
       await sql.query("update delivery_attempt set created_at = created_at - make_interval(secs => $2) where delivery_id = $1", [deliveryId, wait / 1000]);
       await sql.query("select graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now())", [state.job_id]);
       await sql.query(`select pg_notify('jobs:insert', '{"count":1}')`);

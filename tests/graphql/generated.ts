@@ -24,6 +24,7 @@ export type CreateBrandInput = {
   /** ISO 4217 code, e.g. EUR. */
   currency: string;
   name: string;
+  orderWebhookUrl?: string | null | undefined;
 };
 
 export type CreateDiscountInput = {
@@ -72,6 +73,7 @@ export type EmailKind =
   | 'FAN_VERIFICATION'
   | 'ORDER_CONFIRMATION'
   | 'ORDER_READY'
+  | 'PASSWORD_RESET'
   | 'TICKETS';
 
 export type EmailStatus =
@@ -119,6 +121,8 @@ export type UpdateBrandInput = {
   /** Where issued coupons are POSTed; "" removes it. */
   couponWebhookUrl?: string | null | undefined;
   name?: string | null | undefined;
+  /** Where order events are POSTed; "" removes it (pending deliveries are cancelled). */
+  orderWebhookUrl?: string | null | undefined;
 };
 
 export type UpdateDiscountInput = {

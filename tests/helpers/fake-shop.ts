@@ -26,8 +26,9 @@ export async function startFakeShop() {
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {}
-      const email = typeof body?.data?.email === "string" ? body.data.email.toLowerCase() : "";
-      const status = scripts.get(email)?.shift() ?? 200;
+      // Coupon deliveries are scripted by the fan's email, order webhooks by the order's id.
+      const key = typeof body?.data?.email === "string" ? body.data.email.toLowerCase() : String(body?.data?.order?.id ?? "");
+      const status = scripts.get(key)?.shift() ?? 200;
       requests.push({ headers: req.headers, raw, body, answeredWith: status });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: status < 300 }));
@@ -38,7 +39,7 @@ export async function startFakeShop() {
   return {
     url: `http://127.0.0.1:${port}/coupons`,
     requests,
-    /** The next answers to deliveries for this email, in order (200 afterwards). */
+    /** The next answers to deliveries for this email (or order id), in order (200 afterwards). */
     answer(email: string, ...statuses: number[]) {
       scripts.set(email.toLowerCase(), [...statuses]);
     },

@@ -52,6 +52,12 @@ const V2_BUILT: string[] = [
   "Subscription.availabilityChanged",
   // #11 (idempotency keys): createOrder's; attemptToPayForOrder's argument is checked below (the v2 contract names it in a comment only).
   "CreateOrderInput.idempotencyKey",
+  // #16 (r16-hooks): order webhooks and password reset.
+  "Brand.orderWebhookUrl",
+  "CreateBrandInput.orderWebhookUrl",
+  "UpdateBrandInput.orderWebhookUrl",
+  "Mutation.requestPasswordReset",
+  "Mutation.resetPassword",
 ];
 
 /**

@@ -31,8 +31,11 @@ export class BrandType extends Node {
   @Directive("@auth(requires: ORGANIZER)")
   @Field(() => String, { nullable: true, description: "Where issued coupons are POSTed (ORGANIZER+)." })
   couponWebhookUrl!: string | null;
+  @Directive("@auth(requires: ORGANIZER)")
+  @Field(() => String, { nullable: true, description: "Where order events (order.paid, order.fulfilled, ...) are POSTed (ORGANIZER+)." })
+  orderWebhookUrl!: string | null;
   @Directive("@auth(requires: OWNER)")
-  @Field(() => String, { nullable: true, description: "Verifies the Orderline-Signature of coupon webhooks (OWNER only)." })
+  @Field(() => String, { nullable: true, description: "Verifies the Orderline-Signature of coupon and order webhooks (OWNER only)." })
   webhookSecret!: string | null;
 }
 

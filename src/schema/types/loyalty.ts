@@ -84,7 +84,7 @@ export class ActivateFanPayload {
 export const DELIVERY_ERROR_TEXT =
   'Why the try failed: "HTTP <status>" (the shop\'s answer), "timed out", "could not connect", "name not found", "address not allowed", "connection lost", "TLS handshake failed", "invalid HTTP answer" or "request failed". Details stay in the server logs.';
 
-@ObjectType("DeliveryAttempt", { description: "One try of pushing a coupon to the brand's shop." })
+@ObjectType("DeliveryAttempt", { description: "One try of a webhook delivery (a coupon or an order event) to the brand's system." })
 export class DeliveryAttemptType {
   @Field() at!: Date;
   @Field(() => Int, { nullable: true, description: "The shop's HTTP status; null when it did not answer." }) statusCode!: number | null;

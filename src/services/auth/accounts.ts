@@ -18,6 +18,15 @@ export interface AuthResult {
 const MIN_PASSWORD = 10;
 const MAX_PASSWORD = 200;
 
+/** The password rule of sign-up and resetPassword. */
+export function checkPassword(check: InputCheck, field: string, password: unknown): void {
+  check.check(
+    typeof password === "string" && password.length >= MIN_PASSWORD && password.length <= MAX_PASSWORD,
+    field,
+    `must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`,
+  );
+}
+
 /**
  * Creates an account. Called with an anonymous session's token, the session itself becomes the
  * account, so the orders it placed stay with it.
@@ -25,11 +34,7 @@ const MAX_PASSWORD = 200;
 export async function signUp(ctx: ServiceContext, input: { email: string; password: string; name?: string | null }): Promise<AuthResult> {
   const check = new InputCheck();
   const email = checkEmail(check, "input.email", input.email);
-  check.check(
-    typeof input.password === "string" && input.password.length >= MIN_PASSWORD && input.password.length <= MAX_PASSWORD,
-    "input.password",
-    `must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`,
-  );
+  checkPassword(check, "input.password", input.password);
   const name = input.name == null || input.name.trim() === "" ? null : text(check, "input.name", input.name, 200);
   if (ctx.viewer.kind === "user") check.add("input", "you are already signed in");
   if (ctx.viewer.kind === "apiKey") check.add("input", "a brand API key cannot sign up");

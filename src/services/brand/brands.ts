@@ -1,7 +1,7 @@
 import { ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomBytes } from "node:crypto";
-import { ApiKey, Brand, BrandMember, BrandRole, Product, User } from "../../entities";
+import { ApiKey, Brand, BrandMember, BrandRole, Product, User, WebhookKind } from "../../entities";
 import { AppError, ErrorCode, InputCheck, failedPrecondition } from "../../errors";
 import { findAccountByEmail, requireAccount } from "../auth/accounts";
 import { newApiKeySecret } from "../auth/tokens";
@@ -12,7 +12,7 @@ import { accessible, requireAccess, requireBrand } from "../access/require";
 import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
 import { isRefusedHost } from "../../webhooks/outbound";
-import { cancelPendingDeliveries } from "../../webhooks/coupon-delivery";
+import { cancelPendingDeliveries } from "../../webhooks/delivery";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
 
 export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
@@ -46,12 +46,16 @@ export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand |
   return isUuid(id) ? ctx.em.findOne(Brand, id) : null;
 }
 
-export async function createBrand(ctx: ServiceContext, input: { name: string; currency: string; couponWebhookUrl?: string | null }): Promise<Brand> {
+export async function createBrand(
+  ctx: ServiceContext,
+  input: { name: string; currency: string; couponWebhookUrl?: string | null; orderWebhookUrl?: string | null },
+): Promise<Brand> {
   const userId = requireAccount(ctx);
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   const currency = checkCurrency(check, "input.currency", input.currency);
-  const couponWebhookUrl = webhookUrl(ctx, check, input.couponWebhookUrl);
+  const couponWebhookUrl = webhookUrl(ctx, check, "input.couponWebhookUrl", input.couponWebhookUrl);
+  const orderWebhookUrl = webhookUrl(ctx, check, "input.orderWebhookUrl", input.orderWebhookUrl);
   check.throwIfAny();
   const em = ctx.em;
   return em
@@ -59,6 +63,7 @@ export async function createBrand(ctx: ServiceContext, input: { name: string; cu
       await refuseMoreBrands(tx, userId);
       const brand = new Brand(name, currency, newWebhookSecret());
       brand.couponWebhookUrl = couponWebhookUrl;
+      brand.orderWebhookUrl = orderWebhookUrl;
       tx.persist(brand);
       tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
       return brand;
@@ -142,11 +147,10 @@ async function refuseMoreBrands(tx: EntityManager, userId: string): Promise<void
 }
 
 /**
- * The coupon webhook URL: http(s), and not a private or local address that WEBHOOK_ALLOW_PRIVATE
- * refuses (the delivery checks the resolved address again, see src/webhooks/outbound.ts).
+ * A webhook URL (coupon or order): http(s), and not a private or local address that
+ * WEBHOOK_ALLOW_PRIVATE refuses (the delivery checks the resolved address again, see src/webhooks/outbound.ts).
  */
-function webhookUrl(ctx: ServiceContext, check: InputCheck, value: string | null | undefined): string | null {
-  const field = "input.couponWebhookUrl";
+function webhookUrl(ctx: ServiceContext, check: InputCheck, field: string, value: string | null | undefined): string | null {
   const url = httpUrl(check, field, value);
   if (url && check.ok && isRefusedHost(new URL(url).hostname, ctx.config.webhookAllowPrivate)) {
     check.add(field, "must be a public address (private, loopback and link-local addresses are refused)");
@@ -154,25 +158,32 @@ function webhookUrl(ctx: ServiceContext, check: InputCheck, value: string | null
   return url;
 }
 
-/** ORGANIZER+: rename, or set / remove ("") the coupon webhook URL. */
-export async function updateBrand(ctx: ServiceContext, id: string, input: { name?: string | null; couponWebhookUrl?: string | null }): Promise<Brand> {
+/** ORGANIZER+: rename, or set / remove ("") the coupon or order webhook URL. */
+export async function updateBrand(
+  ctx: ServiceContext,
+  id: string,
+  input: { name?: string | null; couponWebhookUrl?: string | null; orderWebhookUrl?: string | null },
+): Promise<Brand> {
   const [brandId] = await requireAccess(ctx, Permission.BRAND_UPDATE, [id], { field: "id" });
   const check = new InputCheck();
   const name = input.name != null ? text(check, "input.name", input.name, 200) : undefined;
-  const url = input.couponWebhookUrl !== undefined ? webhookUrl(ctx, check, input.couponWebhookUrl) : undefined;
+  const url = input.couponWebhookUrl !== undefined ? webhookUrl(ctx, check, "input.couponWebhookUrl", input.couponWebhookUrl) : undefined;
+  const orderUrl = input.orderWebhookUrl !== undefined ? webhookUrl(ctx, check, "input.orderWebhookUrl", input.orderWebhookUrl) : undefined;
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
     const b = await tx.findOneOrFail(Brand, brandId);
     if (name !== undefined) b.name = name;
     if (url !== undefined) b.couponWebhookUrl = url;
-    // Removing the URL stops pending deliveries (fans' personal data) in the same transaction;
-    // a changed URL needs nothing here: each try reads the brand's current URL.
-    if (url === null) await cancelPendingDeliveries(tx, b.id);
+    if (orderUrl !== undefined) b.orderWebhookUrl = orderUrl;
+    // Removing a URL stops its pending deliveries (fans' or buyers' personal data) in the same
+    // transaction; a changed URL needs nothing here: each try reads the brand's current URL.
+    if (url === null) await cancelPendingDeliveries(tx, b.id, WebhookKind.COUPON);
+    if (orderUrl === null) await cancelPendingDeliveries(tx, b.id, WebhookKind.ORDER);
     return b;
   });
 }
 
-/** OWNER: a new secret for the Orderline-Signature of coupon webhooks (the old one stops at once). */
+/** OWNER: a new secret for the Orderline-Signature of coupon and order webhooks (the old one stops at once). */
 export async function rotateWebhookSecret(ctx: ServiceContext, id: string): Promise<Brand> {
   const [brandId] = await requireAccess(ctx, Permission.BRAND_WEBHOOK_SECRET_ROTATE, [id], { field: "id" });
   return ctx.em.transactional(async (tx) => {

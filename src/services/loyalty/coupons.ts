@@ -1,10 +1,10 @@
 import { ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomUUID } from "node:crypto";
-import { Brand, Coupon, CouponDelivery, Discount, DiscountType, EmailKind, Fan, FanStatus, OrderStatus, type Order } from "../../entities";
+import { Brand, Coupon, Discount, DiscountType, EmailKind, Fan, FanStatus, OrderStatus, WebhookKind, type Order } from "../../entities";
 import { badInput } from "../../errors";
-import { Task, enqueue } from "../../jobs/queue";
 import { queueEmail } from "../../email/queue";
+import { queueDelivery } from "../../webhooks/delivery";
 import { randomCode } from "../order/number";
 import type { DiscountRule } from "../order/totals";
 import { COUPON_HOLDS_PER_BUYER } from "../../rate-limit/rules";
@@ -50,7 +50,7 @@ export async function issueCoupon(tx: EntityManager, fan: Fan, discount: Discoun
   fan.coupon = ref(coupon);
   fan.status = FanStatus.ACTIVE;
   await queueEmail(tx, { fan }, EmailKind.COUPON, fan.email);
-  if (brand.couponWebhookUrl) await queueDelivery(tx, fan, discount, brand, coupon);
+  if (brand.couponWebhookUrl) await queueCouponDelivery(tx, fan, discount, brand, coupon);
   return coupon;
 }
 
@@ -69,11 +69,10 @@ async function newUniqueCoupon(tx: EntityManager, brand: Brand, discount: Discou
   throw new Error("could not draw a unique coupon code");
 }
 
-/** The shop's copy of an issued coupon: the body is frozen now, signed at each try with the brand's current secret. */
-async function queueDelivery(tx: EntityManager, fan: Fan, discount: Discount, brand: Brand, coupon: Coupon) {
-  const id = randomUUID();
-  const body = JSON.stringify({
-    id,
+/** The shop's copy of an issued coupon (a COUPON webhook delivery, src/webhooks/delivery.ts). */
+async function queueCouponDelivery(tx: EntityManager, fan: Fan, discount: Discount, brand: Brand, coupon: Coupon) {
+  const body = {
+    id: randomUUID(),
     type: "coupon.issued",
     createdAt: new Date().toISOString(),
     data: {
@@ -89,11 +88,8 @@ async function queueDelivery(tx: EntityManager, fan: Fan, discount: Discount, br
       freeShipping: discount.freeShipping,
       expiresAt: discount.expiresAt?.toISOString() ?? null,
     },
-  });
-  const delivery = new CouponDelivery(ref(brand), ref(fan), brand.couponWebhookUrl!, body);
-  delivery.id = id;
-  tx.persist(delivery);
-  await enqueue(tx, Task.DELIVER_COUPON, { deliveryId: id }, { jobKey: `delivery:${id}` });
+  };
+  await queueDelivery(tx, brand, WebhookKind.COUPON, body, { fan: ref(fan), order: null });
 }
 
 /** Why a code was refused: `unusable` (unknown, deleted, expired, used up, malformed) or `held` (see reserveCoupon). */

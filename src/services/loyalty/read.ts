@@ -1,14 +1,14 @@
-import { CouponDelivery, DeliveryAttempt } from "../../entities";
+import { DeliveryAttempt, WebhookDelivery } from "../../entities";
 import type { ServiceContext } from "../context";
 import { shownDeliveryError } from "../../webhooks/delivery-errors";
 
 /** A fan gets one coupon (issued once, when it becomes ACTIVE), pushed to the shop once. */
 export const MAX_DELIVERIES_PER_FAN = 1;
-/** CouponDelivery.tries answers the newest this many; `attempts` counts them all. */
+/** CouponDelivery.tries and OrderWebhookDelivery.tries answer the newest this many; `attempts` counts them all. */
 export const MAX_TRIES_SHOWN = 10;
 /** Reached only through Fan (ORGANIZER+ by @auth on the type). */
-export function fanDeliveries(ctx: ServiceContext, fanId: string): Promise<CouponDelivery[]> {
-  return ctx.em.find(CouponDelivery, { fan: fanId }, { orderBy: [{ createdAt: "asc" }, { id: "asc" }], limit: MAX_DELIVERIES_PER_FAN });
+export function fanDeliveries(ctx: ServiceContext, fanId: string): Promise<WebhookDelivery[]> {
+  return ctx.em.find(WebhookDelivery, { fan: fanId }, { orderBy: [{ createdAt: "asc" }, { id: "asc" }], limit: MAX_DELIVERIES_PER_FAN });
 }
 
 /** The newest MAX_TRIES_SHOWN tries, oldest first. */
@@ -18,6 +18,6 @@ export async function deliveryTries(ctx: ServiceContext, deliveryId: string) {
 }
 
 /** Brand members read the generic reason only (rows stored before it existed included). */
-export function deliveryLastError(delivery: CouponDelivery): string | null {
+export function deliveryLastError(delivery: WebhookDelivery): string | null {
   return shownDeliveryError(delivery.lastError);
 }

@@ -6,6 +6,7 @@ import { watchAvailability } from "./availability";
 import { Board, type Brand } from "./board";
 import { byId, h, isBusy, setBusy, show } from "./dom";
 import { BoardLogInDocument, BoardStartDocument } from "./generated";
+import { setupForgotPassword } from "./forgot-password";
 import { announce, clearMessage, describeError, isUnauthenticated, rateLimitText, type Tone } from "./messages";
 
 const BRAND_KEY = "orderline.board.brand";
@@ -19,6 +20,7 @@ const loginForm = byId<HTMLFormElement>("login-form");
 const emailInput = byId<HTMLInputElement>("email");
 const passwordInput = byId<HTMLInputElement>("password");
 const loginButton = byId<HTMLButtonElement>("log-in");
+setupForgotPassword(emailInput);
 
 let board: Board | null = null;
 let stopAvailability: (() => void) | null = null;

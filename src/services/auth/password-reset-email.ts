@@ -1,0 +1,46 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Config } from "../../config/env";
+import { PasswordReset, type EmailMessage } from "../../entities";
+import type { OutgoingMail } from "../../email/mailer";
+import { escapeHtml } from "../../http/html";
+import { findAccountByEmail } from "./accounts";
+import { passwordResetToken } from "./password-reset";
+import { sha256 } from "./tokens";
+
+/**
+ * The reset link, rebuilt from the random part the email carries. Here, in the job, and not in
+ * requestPasswordReset, is where the account is looked up: nothing is sent to an address without
+ * an account, nor for a reset that was used, replaced by a newer one, or has expired.
+ */
+export async function composePasswordResetEmail(em: EntityManager, email: EmailMessage, config: Config): Promise<OutgoingMail | null> {
+  const { resetId, nonce } = email.data;
+  if (typeof resetId !== "string" || typeof nonce !== "string") return null;
+  const reset = await em.findOne(PasswordReset, resetId);
+  const token = passwordResetToken(config.authSecret, nonce);
+  if (!reset || reset.usedAt || reset.expiresAt.getTime() <= Date.now() || reset.tokenHash !== sha256(token)) return null;
+  if (!(await findAccountByEmail(em, reset.email))) return null;
+  const link = `${config.publicUrl}/password-reset/${token}`;
+  const text = [
+    "Hello,",
+    "",
+    "someone (we hope you) asked to reset the password of your Orderline account. To choose a new password, follow this link:",
+    link,
+    "",
+    "The link works once and expires in 1 hour. Setting a new password signs you out everywhere. If you did not ask for this, ignore this email: your password stays as it is.",
+  ].join("\n");
+  const paragraphs = text.split("\n\n").map(
+    (p) =>
+      `<p>${escapeHtml(p)
+        .replace(/\n/g, "<br>")
+        .replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
+  );
+  return {
+    to: email.recipient,
+    emailId: email.id,
+    tag: "password-reset",
+    subject: "Reset your Orderline password",
+    textBody: text,
+    htmlBody: `<!doctype html><html><body style="font-family:system-ui,sans-serif">${paragraphs.join("")}</body></html>`,
+    attachments: [],
+  };
+}
