@@ -8,6 +8,8 @@ export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage } from "./email.entity";
 export { RateLimitHits } from "./rate-limit.entity";
+export { Invoice, InvoiceSequence } from "./invoice.entity";
+export type { TaxLineData } from "./invoice.entity";
 export { Discount, DiscountType, Coupon, Fan, FanStatus, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "./loyalty.entity";
 
 import { User } from "./user.entity";
@@ -19,6 +21,7 @@ import { RateLimitHits } from "./rate-limit.entity";
 import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
 import { BrandInvitation } from "./invitation.entity";
 import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
+import { Invoice, InvoiceSequence } from "./invoice.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -44,4 +47,6 @@ export const ALL_ENTITIES = [
   Quota,
   QuotaProduct,
   OrderQuotaHold,
+  Invoice,
+  InvoiceSequence,
 ];

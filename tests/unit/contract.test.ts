@@ -50,6 +50,19 @@ const V2_BUILT: string[] = [
   "Mutation.createQuota",
   "Mutation.updateQuota",
   "Subscription.availabilityChanged",
+  // #11 (tax and invoices): tax per line, gapless invoice numbers, credit notes.
+  "InvoiceKind",
+  "TaxLine",
+  "Invoice",
+  "Product.taxRate",
+  "Brand.invoicePrefix",
+  "OrderLine.taxRate",
+  "OrderLine.tax",
+  "Order.taxTotal",
+  "Order.invoices",
+  "CreateProductInput.taxRate",
+  "CreateBrandInput.invoicePrefix",
+  "UpdateBrandInput.invoicePrefix",
 ];
 
 /**

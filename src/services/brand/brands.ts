@@ -13,6 +13,8 @@ import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
 import { isRefusedHost } from "../../webhooks/outbound";
 import { cancelPendingDeliveries } from "../../webhooks/coupon-delivery";
+import { checkInvoicePrefix, defaultInvoicePrefix } from "../invoice/numbers";
+import { MAX_TAX_RATE } from "../order/tax";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
 
 export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
@@ -46,12 +48,16 @@ export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand |
   return isUuid(id) ? ctx.em.findOne(Brand, id) : null;
 }
 
-export async function createBrand(ctx: ServiceContext, input: { name: string; currency: string; couponWebhookUrl?: string | null }): Promise<Brand> {
+export async function createBrand(
+  ctx: ServiceContext,
+  input: { name: string; currency: string; couponWebhookUrl?: string | null; invoicePrefix?: string | null },
+): Promise<Brand> {
   const userId = requireAccount(ctx);
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   const currency = checkCurrency(check, "input.currency", input.currency);
   const couponWebhookUrl = webhookUrl(ctx, check, input.couponWebhookUrl);
+  const invoicePrefix = input.invoicePrefix != null ? checkInvoicePrefix(check, "input.invoicePrefix", input.invoicePrefix) : defaultInvoicePrefix(name);
   check.throwIfAny();
   const em = ctx.em;
   return em
@@ -59,6 +65,7 @@ export async function createBrand(ctx: ServiceContext, input: { name: string; cu
       await refuseMoreBrands(tx, userId);
       const brand = new Brand(name, currency, newWebhookSecret());
       brand.couponWebhookUrl = couponWebhookUrl;
+      brand.invoicePrefix = invoicePrefix;
       tx.persist(brand);
       tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
       return brand;
@@ -154,16 +161,24 @@ function webhookUrl(ctx: ServiceContext, check: InputCheck, value: string | null
   return url;
 }
 
-/** ORGANIZER+: rename, or set / remove ("") the coupon webhook URL. */
-export async function updateBrand(ctx: ServiceContext, id: string, input: { name?: string | null; couponWebhookUrl?: string | null }): Promise<Brand> {
+/** ORGANIZER+: rename, or set / remove ("") the coupon webhook URL; OWNER: the invoice prefix. */
+export async function updateBrand(
+  ctx: ServiceContext,
+  id: string,
+  input: { name?: string | null; couponWebhookUrl?: string | null; invoicePrefix?: string | null },
+): Promise<Brand> {
   const [brandId] = await requireAccess(ctx, Permission.BRAND_UPDATE, [id], { field: "id" });
+  // Invoice numbers are legal records: only an OWNER changes how the next ones are printed.
+  if (input.invoicePrefix != null) await requireAccess(ctx, Permission.BRAND_INVOICE_PREFIX_UPDATE, [brandId], { field: "input.invoicePrefix" });
   const check = new InputCheck();
   const name = input.name != null ? text(check, "input.name", input.name, 200) : undefined;
   const url = input.couponWebhookUrl !== undefined ? webhookUrl(ctx, check, input.couponWebhookUrl) : undefined;
+  const invoicePrefix = input.invoicePrefix != null ? checkInvoicePrefix(check, "input.invoicePrefix", input.invoicePrefix) : undefined;
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
     const b = await tx.findOneOrFail(Brand, brandId);
     if (name !== undefined) b.name = name;
+    if (invoicePrefix !== undefined) b.invoicePrefix = invoicePrefix; // numbers already issued keep theirs
     if (url !== undefined) b.couponWebhookUrl = url;
     // Removing the URL stops pending deliveries (fans' personal data) in the same transaction;
     // a changed URL needs nothing here: each try reads the brand's current URL.
@@ -225,11 +240,15 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
   return key;
 }
 
-export async function createProduct(ctx: ServiceContext, input: { brandId: string; name: string; unitPrice: number }): Promise<Product> {
+export async function createProduct(
+  ctx: ServiceContext,
+  input: { brandId: string; name: string; unitPrice: number; taxRate?: number | null },
+): Promise<Product> {
   const brand = await requireBrand(ctx, Permission.PRODUCT_CREATE, input.brandId, { field: "input.brandId" });
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   intRange(check, "input.unitPrice", input.unitPrice, 0, MAX_UNIT_PRICE);
+  const taxRate = intRange(check, "input.taxRate", input.taxRate ?? 0, 0, MAX_TAX_RATE);
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
     // The brand's row lock: concurrent creations take turns, so the count holds until commit.
@@ -237,6 +256,7 @@ export async function createProduct(ctx: ServiceContext, input: { brandId: strin
     const products = await tx.count(Product, { brand: brand.id });
     if (products >= MAX_PRODUCTS_PER_BRAND) throw failedPrecondition(`A brand has at most ${MAX_PRODUCTS_PER_BRAND} products`);
     const product = new Product(ref(brand), name, input.unitPrice, brand.currency);
+    product.taxRate = taxRate;
     tx.persist(product);
     return product;
   });
