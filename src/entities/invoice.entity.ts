@@ -23,7 +23,7 @@ export interface TaxLineData {
   name: "invoice_one_per_order",
   expression: `create unique index "invoice_one_per_order" on "invoice" ("order_id") where "kind" = 'INVOICE'`,
 })
-export class Invoice extends BaseEntity<"refundId" | "refersTo"> {
+export class Invoice extends BaseEntity<"refundId" | "refersTo" | "seq" | "number"> {
   @ManyToOne(() => Brand, { ref: true })
   brand: Ref<Brand>;
 
@@ -33,13 +33,16 @@ export class Invoice extends BaseEntity<"refundId" | "refersTo"> {
   @Enum({ items: () => InvoiceKind, nativeEnumName: "invoice_kind" })
   kind: InvoiceKind;
 
-  /** The brand's sequence number (1, 2, 3 … without gaps). */
-  @Property({ type: "integer" })
-  seq: number;
+  /**
+   * The brand's sequence number (1, 2, 3 … without gaps) and `{prefix}-{seq, 6 digits or more}`
+   * with the brand's prefix then: set by the trigger `invoice_take_number` when the inserting
+   * transaction commits (services/invoice/numbers.ts), so null only inside that transaction.
+   */
+  @Property({ type: "integer", nullable: true })
+  seq: number | null = null;
 
-  /** `{prefix}-{seq, 6 digits or more}`, with the brand's prefix when it was issued. */
-  @Property({ type: "string", length: 40 })
-  number: string;
+  @Property({ type: "string", length: 40, nullable: true })
+  number: string | null = null;
 
   @Property({ type: "datetime" })
   issuedAt: Date;
@@ -68,8 +71,6 @@ export class Invoice extends BaseEntity<"refundId" | "refersTo"> {
     brand: Ref<Brand>;
     order: Ref<Order>;
     kind: InvoiceKind;
-    seq: number;
-    number: string;
     issuedAt: Date;
     total: number;
     taxTotal: number;
@@ -80,8 +81,6 @@ export class Invoice extends BaseEntity<"refundId" | "refersTo"> {
     this.brand = data.brand;
     this.order = data.order;
     this.kind = data.kind;
-    this.seq = data.seq;
-    this.number = data.number;
     this.issuedAt = data.issuedAt;
     this.total = data.total;
     this.taxTotal = data.taxTotal;
@@ -91,10 +90,9 @@ export class Invoice extends BaseEntity<"refundId" | "refersTo"> {
 }
 
 /**
- * A brand's invoice counter: one row per brand, `last` the last number issued. Taken with one
- * `update … set last = last + 1 returning last` in the paying transaction: the row stays locked
- * until that transaction ends, so numbers are consecutive, and a rollback gives its number back
- * (a PostgreSQL SEQUENCE would leave a gap).
+ * A brand's invoice counter: one row per brand, `last` the last number issued, taken at commit by
+ * the trigger `invoice_take_number` (services/invoice/numbers.ts). Not a PostgreSQL SEQUENCE: that
+ * would leave a gap for every rollback.
  */
 @Entity()
 export class InvoiceSequence {

@@ -5,6 +5,7 @@ import { MAX_INVOICES_PER_ORDER } from "../services/invoice/invoices";
 import { MAX_DELIVERIES_PER_FAN, MAX_TRIES_SHOWN } from "../services/loyalty/read";
 import { MAX_ATTENDEES, MAX_LINES } from "../services/order/orders";
 import { MAX_ORDER_EVENTS } from "../services/order/status";
+import { MAX_TAX_RATES_PER_ORDER } from "../services/order/tax";
 import { MAX_ATTEMPTS_PER_ORDER } from "../services/payment/payments";
 
 /**
@@ -43,8 +44,8 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "Order.events": MAX_ORDER_EVENTS,
   // The invoice and one credit note per refund: refunds are capped at 50 per order (the read returns at most 51).
   "Order.invoices": MAX_INVOICES_PER_ORDER,
-  // One per distinct tax rate of the order's lines: at most its 100 lines.
-  "Invoice.taxLines": MAX_LINES,
+  // One per distinct tax rate of the order's lines: createOrder refuses more than 8 rates in one order.
+  "Invoice.taxLines": MAX_TAX_RATES_PER_ORDER,
   // Read: the newest 200 emails (a confirmation is one per recipient, and resends add more).
   "Order.emails": MAX_EMAILS_SHOWN,
   // The buyer and each distinct attendee.

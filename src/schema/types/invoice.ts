@@ -18,5 +18,5 @@ export class InvoiceType {
   @Field(() => Int, { description: "Gross, tax included; positive for credit notes too." }) total!: number;
   @Field(() => Int) taxTotal!: number;
   @Field() currency!: string;
-  @Field(() => [TaxLineType], { description: "One per tax rate, ascending." }) taxLines!: TaxLineType[];
+  @Field(() => [TaxLineType], { description: "One per tax rate, ascending: at most 8 (an order uses at most 8 rates)." }) taxLines!: TaxLineType[];
 }

@@ -2,13 +2,12 @@ import { LockMode, ref } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Invoice, InvoiceKind, Order, type OrderLineData } from "../../entities";
 import { creditTaxLines, lineDiscounts, taxLinesOf, type TaxLine } from "../order/tax";
-import { takeInvoiceNumber } from "./numbers";
 
 /**
  * An order's invoice (when it becomes PAID) and its credit notes (one per successful refund), in
- * the caller's transaction. Both take their number from the brand's gapless counter (numbers.ts)
- * after flushing everything else the transaction wrote, so the counter row is locked only for the
- * invoice's own insert and the commit.
+ * the caller's transaction. Both get their number from the brand's gapless counter when that
+ * transaction commits (the trigger, see numbers.ts): the entity returned has `seq` and `number`
+ * null until then; read the row after the commit to see them.
  */
 
 /** Invoices per order: the invoice and one credit note per refund (the refunds module allows at most 50 per order). */
@@ -21,22 +20,21 @@ export function orderTaxLines(order: Pick<Order, "lines" | "snapshot" | "discoun
   return taxLinesOf(lines.map((l, i) => ({ taxRate: l.taxRate, tax: l.tax, net: l.total - discounts[i] - l.tax })));
 }
 
-/** The invoice of an order that has just become PAID (payments.ts; every path to PAID goes through it). */
+/**
+ * The invoice of an order that has just become PAID (payments.ts; every path to PAID goes through
+ * it). Persisted after the seat changes, so at commit the quota rows are locked before the counter,
+ * in every transaction (the refunds path should keep that order too).
+ */
 export async function issueInvoice(tx: EntityManager, order: Order, at: Date): Promise<Invoice> {
-  const taxLines = orderTaxLines(order);
-  await tx.flush(); // the payment's other writes first: the counter is taken last
-  const { seq, number } = await takeInvoiceNumber(tx, order.brand.id);
   const invoice = new Invoice({
     brand: order.brand,
     order: ref(order),
     kind: InvoiceKind.INVOICE,
-    seq,
-    number,
     issuedAt: at,
     total: order.total,
     taxTotal: order.taxTotal,
     currency: order.currency,
-    taxLines,
+    taxLines: orderTaxLines(order),
   });
   tx.persist(invoice);
   return invoice;
@@ -56,14 +54,10 @@ export async function issueCreditNote(tx: EntityManager, order: Order, refund: {
   }
   const invoice = await tx.findOne(Invoice, { order: order.id, kind: InvoiceKind.INVOICE });
   const taxLines = creditTaxLines(invoice?.taxLines ?? orderTaxLines(order), refund.amount);
-  await tx.flush();
-  const { seq, number } = await takeInvoiceNumber(tx, order.brand.id);
   const note = new Invoice({
     brand: order.brand,
     order: ref(order),
     kind: InvoiceKind.CREDIT_NOTE,
-    seq,
-    number,
     issuedAt: refund.at,
     total: refund.amount,
     taxTotal: taxLines.reduce((sum, t) => sum + t.tax, 0),

@@ -15,7 +15,7 @@ import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
 import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
-import { taxOfLines } from "./tax";
+import { MAX_TAX_RATES_PER_ORDER, taxOfLines } from "./tax";
 import { lockForRelease, planSeats, releaseHeldSeats, soldOutAtCommit, takeSeats, type SeatPlan } from "../capacity/seats";
 
 export const MAX_LINES = 100;
@@ -56,6 +56,11 @@ export async function createOrder(ctx: ServiceContext, input: CreateOrderData): 
   const byId = new Map(products.map((p) => [p.id, p]));
   const check = new InputCheck();
   lines.forEach((l, i) => check.check(byId.has(l.productId), `input.lines[${i}].productId`, "no such product in this brand"));
+  check.check(
+    new Set(products.map((p) => p.taxRate)).size <= MAX_TAX_RATES_PER_ORDER,
+    "input.lines",
+    `must use at most ${MAX_TAX_RATES_PER_ORDER} different tax rates`,
+  );
   check.throwIfAny();
 
   const priced = lines.map((l) => ({ product: byId.get(l.productId)!, quantity: l.quantity }));

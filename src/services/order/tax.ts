@@ -11,6 +11,13 @@
 /** Highest rate accepted (100 %). */
 export const MAX_TAX_RATE = 10_000;
 
+/**
+ * Different tax rates in one order (createOrder refuses more): an invoice's taxLines are one per
+ * rate, and Order.invoices (51) × taxLines must stay within the query cost (with 100 it cost 16,064
+ * of 5,000 to read one order's invoices). Real price lists use 1 to 4 rates.
+ */
+export const MAX_TAX_RATES_PER_ORDER = 8;
+
 export interface TaxLine {
   rate: number;
   net: number;
