@@ -4,7 +4,7 @@ import { BrandRole } from "./enums";
 import { User } from "./user.entity";
 
 @Entity()
-export class Brand extends BaseEntity<"couponWebhookUrl" | "orderWebhookUrl" | "products" | "members" | "apiKeys"> {
+export class Brand extends BaseEntity<"couponWebhookUrl" | "orderWebhookUrl" | "products" | "members" | "apiKeys" | "invoicePrefix"> {
   @Property({ type: "string", length: 200 })
   name: string;
 
@@ -22,6 +22,10 @@ export class Brand extends BaseEntity<"couponWebhookUrl" | "orderWebhookUrl" | "
   /** Signs outgoing coupon and order webhooks. Readable by the brand's OWNER only. */
   @Property({ type: "string", length: 100, hidden: true })
   webhookSecret: string;
+
+  /** Invoice numbers are `{invoicePrefix}-{000001}` (services/invoice/numbers.ts); 1..16 of [A-Z0-9-]. */
+  @Property({ type: "string", length: 16, default: "INV" })
+  invoicePrefix = "INV";
 
   @OneToMany(() => Product, (p) => p.brand, { orderBy: { createdAt: "asc", id: "asc" } })
   products = new Collection<Product>(this);
@@ -85,7 +89,7 @@ export class ApiKey extends BaseEntity<"revokedAt"> {
 
 @Entity()
 @Index({ properties: ["brand", "createdAt"] })
-export class Product extends BaseEntity {
+export class Product extends BaseEntity<"taxRate"> {
   @ManyToOne(() => Brand, { ref: true })
   brand: Ref<Brand>;
 
@@ -98,6 +102,10 @@ export class Product extends BaseEntity {
 
   @Property({ type: "string", length: 3 })
   currency: string;
+
+  /** Basis points (1900 = 19 %); the price includes it. Copied onto each order line at createOrder. */
+  @Property({ type: "integer", default: 0 })
+  taxRate = 0;
 
   constructor(brand: Ref<Brand>, name: string, unitPrice: number, currency: string) {
     super();

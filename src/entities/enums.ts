@@ -28,3 +28,8 @@ export enum PaymentAttemptStatus {
   FAILED = "FAILED",
   CANCELLED = "CANCELLED",
 }
+
+export enum InvoiceKind {
+  INVOICE = "INVOICE",
+  CREDIT_NOTE = "CREDIT_NOTE",
+}

@@ -12,6 +12,8 @@ export { IdempotencyKey } from "./idempotency.entity";
 export { Discount, DiscountType, Coupon, Fan, FanStatus } from "./loyalty.entity";
 export { WebhookDelivery, WebhookKind, DeliveryAttempt, DeliveryStatus } from "./webhook-delivery.entity";
 export { PasswordReset } from "./password-reset.entity";
+export { Invoice, InvoiceSequence } from "./invoice.entity";
+export type { TaxLineData } from "./invoice.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
@@ -25,6 +27,7 @@ import { PasswordReset } from "./password-reset.entity";
 import { BrandInvitation } from "./invitation.entity";
 import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
 import { IdempotencyKey } from "./idempotency.entity";
+import { Invoice, InvoiceSequence } from "./invoice.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -52,4 +55,6 @@ export const ALL_ENTITIES = [
   OrderQuotaHold,
   IdempotencyKey,
   PasswordReset,
+  Invoice,
+  InvoiceSequence,
 ];

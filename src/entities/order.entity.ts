@@ -10,7 +10,14 @@ export interface OrderLineData {
   productName: string;
   unitPrice: number;
   quantity: number;
+  /** unitPrice × quantity, before the discount. */
   total: number;
+  /** The product's rate when the order was placed (basis points). */
+  taxRate: number;
+  /** The tax in what remains of the line after its share of the discount (services/order/tax.ts). */
+  tax: number;
+  /** This line's share of the order's discount; absent on lines placed before tax (lineDiscounts spreads it again). */
+  discount?: number;
 }
 
 export interface PersonData {
@@ -37,7 +44,19 @@ export interface PaidSnapshot {
   expression: `create index "orders_pending_expiry" on "orders" ("expires_at") where "status" = 'PENDING'`,
 })
 export class Order extends BaseEntity<
-  "status" | "discountTotal" | "couponCode" | "coupon" | "paidAt" | "fulfilledAt" | "snapshot" | "seq" | "customer" | "attendees" | "events" | "paymentAttempts"
+  | "status"
+  | "discountTotal"
+  | "taxTotal"
+  | "couponCode"
+  | "coupon"
+  | "paidAt"
+  | "fulfilledAt"
+  | "snapshot"
+  | "seq"
+  | "customer"
+  | "attendees"
+  | "events"
+  | "paymentAttempts"
 > {
   /** Human-readable and unique, e.g. OL-7K3Q9D. */
   @Property({ type: "string", length: 20, unique: true })
@@ -78,6 +97,10 @@ export class Order extends BaseEntity<
 
   @Property({ type: "integer" })
   total: number;
+
+  /** Σ of the lines' tax (services/order/tax.ts). */
+  @Property({ type: "integer", default: 0 })
+  taxTotal = 0;
 
   @Property({ type: "string", length: 3 })
   currency: string;

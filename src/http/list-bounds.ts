@@ -1,10 +1,12 @@
 import { MAX_API_KEYS_SHOWN, MAX_BRANDS_PER_ACCOUNT, MAX_MEMBERS_PER_BRAND, MAX_PRODUCTS_PER_BRAND } from "../services/brand/brands";
 import { MAX_PENDING_INVITATIONS } from "../services/brand/invitations";
 import { MAX_EMAILS_SHOWN } from "../services/confirmation/confirmation";
+import { MAX_INVOICES_PER_ORDER } from "../services/invoice/invoices";
 import { MAX_DELIVERIES_PER_FAN, MAX_TRIES_SHOWN } from "../services/loyalty/read";
 import { MAX_ATTENDEES, MAX_LINES } from "../services/order/orders";
 import { MAX_ORDER_EVENTS } from "../services/order/status";
 import { MAX_ORDER_DELIVERIES_SHOWN } from "../services/order/webhooks";
+import { MAX_TAX_RATES_PER_ORDER } from "../services/order/tax";
 import { MAX_ATTEMPTS_PER_ORDER } from "../services/payment/payments";
 
 /**
@@ -41,6 +43,10 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "Order.paymentAttempts": MAX_ATTEMPTS_PER_ORDER,
   // The status machine: created, then at most three transitions (EXPIRED → a late PAID → FULFILLED).
   "Order.events": MAX_ORDER_EVENTS,
+  // The invoice and one credit note per refund: refunds are capped at 50 per order (the read returns at most 51).
+  "Order.invoices": MAX_INVOICES_PER_ORDER,
+  // One per distinct tax rate of the order's lines: createOrder refuses more than 8 rates in one order.
+  "Invoice.taxLines": MAX_TAX_RATES_PER_ORDER,
   // Read: the newest 200 emails (a confirmation is one per recipient, and resends add more).
   "Order.emails": MAX_EMAILS_SHOWN,
   // The buyer and each distinct attendee.

@@ -11,6 +11,7 @@ import { Migration20261205150000 } from "./Migration20261205150000";
 import { Migration20261205160000 } from "./Migration20261205160000";
 import { Migration20261205190000 } from "./Migration20261205190000";
 import { Migration20261205220000 } from "./Migration20261205220000";
+import { Migration20261205170000 } from "./Migration20261205170000";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261205160000", class: Migration20261205160000 },
   { name: "Migration20261205190000", class: Migration20261205190000 },
   { name: "Migration20261205220000", class: Migration20261205220000 },
+  { name: "Migration20261205170000", class: Migration20261205170000 },
 ];

@@ -1,9 +1,10 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, Directive, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { OrderStatus } from "../entities";
 import { CreateOrderInput, IDEMPOTENCY_KEY_DESCRIPTION } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
 import { BuyerType, OrderConnection, OrderEventType, OrderType, PaymentAttemptType } from "../schema/types/order";
+import { InvoiceType } from "../schema/types/invoice";
 import * as fulfilment from "../services/fulfilment/fulfilment";
 import * as orders from "../services/order/orders";
 import type { AttemptView, OrderView } from "../services/order/order.repository";
@@ -96,6 +97,14 @@ export class OrderResolver {
   @FieldResolver(() => [PaymentAttemptType], { description: "Oldest first. At most 20 (attemptToPayForOrder refuses more)." })
   paymentAttempts(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return orders.orderPaymentAttempts(ctx, order);
+  }
+
+  @Directive("@auth(requires: USER)")
+  @FieldResolver(() => [InvoiceType], {
+    description: "The order's owner and COORGANIZER+ of the brand only: the invoice (once paid), then one credit note per successful refund. At most 51.",
+  })
+  invoices(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
+    return orders.orderInvoices(ctx, order);
   }
 
   @FieldResolver(() => [OrderEventType], { description: "Its status history, oldest first: at most 3 (created, PAID, FULFILLED)." })

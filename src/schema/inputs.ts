@@ -22,6 +22,8 @@ export class CreateBrandInput {
   @Field({ description: "ISO 4217 code, e.g. EUR." }) currency!: string;
   @Field(() => String, { nullable: true }) couponWebhookUrl?: string | null;
   @Field(() => String, { nullable: true }) orderWebhookUrl?: string | null;
+  @Field(() => String, { nullable: true, description: "1 to 16 of A-Z, 0-9 and -; by default up to 8 letters and digits of the name, else INV." })
+  invoicePrefix?: string | null;
 }
 
 @InputType()
@@ -29,6 +31,7 @@ export class CreateProductInput {
   @Field(() => ID) brandId!: string;
   @Field() name!: string;
   @Field(() => Int, { description: "Minor units of the brand's currency." }) unitPrice!: number;
+  @Field(() => Int, { nullable: true, defaultValue: 0, description: "Basis points, 0 to 10000 (1900 = 19 %); the price includes it." }) taxRate?: number | null;
 }
 
 @InputType()
@@ -98,6 +101,8 @@ export class UpdateBrandInput {
   @Field(() => String, { nullable: true, description: 'Where issued coupons are POSTed; "" removes it.' }) couponWebhookUrl?: string | null;
   @Field(() => String, { nullable: true, description: 'Where order events are POSTed; "" removes it (pending deliveries are cancelled).' })
   orderWebhookUrl?: string | null;
+  @Field(() => String, { nullable: true, description: "OWNER only: 1 to 16 of A-Z, 0-9 and -. Numbers already issued keep theirs." }) invoicePrefix?:
+    string | null;
 }
 
 @InputType()

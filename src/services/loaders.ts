@@ -1,6 +1,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
-import { Brand, Product, QuotaProduct } from "../entities";
+import { Brand, Product, QuotaProduct, type Invoice } from "../entities";
+import { invoicesOfOrders } from "./invoice/invoices";
 import { availableOfProducts } from "./capacity/availability";
 import type { Sql } from "../db/sql";
 import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/order.repository";
@@ -18,6 +19,8 @@ export interface Loaders {
   productAvailable: DataLoader<string, number | null>;
   /** Quota.products, oldest first. */
   productsOfQuota: DataLoader<string, Product[]>;
+  /** Order.invoices: the invoice, then its credit notes. */
+  invoicesOfOrder: DataLoader<string, Invoice[]>;
 }
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
@@ -64,6 +67,10 @@ export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sq
       );
       const grouped = groupBy(links, (l) => l.quota.id);
       return ids.map((id) => (grouped.get(id) ?? []).map((l) => l.product.getEntity()));
+    }),
+    invoicesOfOrder: new DataLoader(async (ids) => {
+      const byOrder = await invoicesOfOrders(emOf(), ids);
+      return ids.map((id) => byOrder.get(id) ?? []);
     }),
   };
 }

@@ -58,6 +58,19 @@ const V2_BUILT: string[] = [
   "UpdateBrandInput.orderWebhookUrl",
   "Mutation.requestPasswordReset",
   "Mutation.resetPassword",
+  // #11 (tax and invoices): tax per line, gapless invoice numbers, credit notes.
+  "InvoiceKind",
+  "TaxLine",
+  "Invoice",
+  "Product.taxRate",
+  "Brand.invoicePrefix",
+  "OrderLine.taxRate",
+  "OrderLine.tax",
+  "Order.taxTotal",
+  "Order.invoices",
+  "CreateProductInput.taxRate",
+  "CreateBrandInput.invoicePrefix",
+  "UpdateBrandInput.invoicePrefix",
 ];
 
 /**

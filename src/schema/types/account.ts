@@ -28,6 +28,7 @@ export class BrandType extends Node {
   @Field() name!: string;
   @Field({ description: "ISO 4217 code; all prices of the brand are in it." }) currency!: string;
   // members, products: field resolvers
+  @Field({ description: 'Invoice numbers are "{invoicePrefix}-{000001}". Only an OWNER changes it.' }) invoicePrefix!: string;
   @Directive("@auth(requires: ORGANIZER)")
   @Field(() => String, { nullable: true, description: "Where issued coupons are POSTed (ORGANIZER+)." })
   couponWebhookUrl!: string | null;
@@ -65,4 +66,5 @@ export class ProductType extends Node {
   @Field() name!: string;
   @Field(() => Int, { description: "Minor units of `currency`." }) unitPrice!: number;
   @Field() currency!: string;
+  @Field(() => Int, { description: "Basis points (1900 = 19 %); prices include tax." }) taxRate!: number;
 }

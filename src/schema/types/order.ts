@@ -21,6 +21,8 @@ export class OrderLineType {
   @Field(() => Int) unitPrice!: number;
   @Field(() => Int) quantity!: number;
   @Field(() => Int) total!: number;
+  @Field(() => Int, { description: "The product's rate when the order was placed, in basis points." }) taxRate!: number;
+  @Field(() => Int, { description: "Tax included in this line after its share of the discount." }) tax!: number;
 }
 
 @ObjectType("OrderEvent", { description: "One status transition: from, to, when and who." })
@@ -47,6 +49,7 @@ export class OrderType extends Node {
   @Field(() => Int) subtotal!: number;
   @Field(() => Int) discountTotal!: number;
   @Field(() => Int) total!: number;
+  @Field(() => Int, { description: "Tax included in the total: the sum of the lines' tax." }) taxTotal!: number;
   @Field() currency!: string;
   // The code may be a discount's shared fixedCode, which is ORGANIZER+ only (Discount.fixedCode).
   @Directive("@auth(requires: ORGANIZER, orCustomer: true)")

@@ -14,6 +14,8 @@ export enum Permission {
   BRAND_ORDERS_READ = "BRAND_ORDERS_READ",
   BRAND_UPDATE = "BRAND_UPDATE",
   BRAND_WEBHOOK_SECRET_ROTATE = "BRAND_WEBHOOK_SECRET_ROTATE",
+  /** updateBrand's invoicePrefix (checked after BRAND_UPDATE): how invoice numbers are printed. */
+  BRAND_INVOICE_PREFIX_UPDATE = "BRAND_INVOICE_PREFIX_UPDATE",
   /** addBrandMember: adding without an invitation tells whether an account exists, so platform ADMIN only. */
   BRAND_MEMBER_ADD = "BRAND_MEMBER_ADD",
   BRAND_MEMBER_INVITE = "BRAND_MEMBER_INVITE",
@@ -69,6 +71,7 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.BRAND_ORDERS_READ]:           { on: "brand", role: COORGANIZER },
   [Permission.BRAND_UPDATE]:                { on: "brand", role: ORGANIZER },
   [Permission.BRAND_WEBHOOK_SECRET_ROTATE]: { on: "brand", role: OWNER },
+  [Permission.BRAND_INVOICE_PREFIX_UPDATE]: { on: "brand", role: OWNER, forbidden: "Only an owner can change the invoice prefix" },
   [Permission.BRAND_MEMBER_ADD]:            { on: "brand", role: Role.ADMIN },
   [Permission.BRAND_MEMBER_INVITE]:         { on: "brand", role: ORGANIZER },
   [Permission.BRAND_OWNER_INVITE]:          { on: "brand", role: OWNER, forbidden: "Only an owner can invite OWNERs" },

@@ -13,6 +13,8 @@ import type { ServiceContext } from "../context";
 import { isUuid } from "../pagination";
 import { isRefusedHost } from "../../webhooks/outbound";
 import { cancelPendingDeliveries } from "../../webhooks/delivery";
+import { checkInvoicePrefix, defaultInvoicePrefix } from "../invoice/numbers";
+import { MAX_TAX_RATE } from "../order/tax";
 import { currency as checkCurrency, email as checkEmail, httpUrl, intRange, text } from "../validation";
 
 export const MAX_UNIT_PRICE = 100_000_000; // minor units: 1,000,000.00 in a 2-digit currency
@@ -48,7 +50,7 @@ export async function getBrand(ctx: ServiceContext, id: string): Promise<Brand |
 
 export async function createBrand(
   ctx: ServiceContext,
-  input: { name: string; currency: string; couponWebhookUrl?: string | null; orderWebhookUrl?: string | null },
+  input: { name: string; currency: string; couponWebhookUrl?: string | null; orderWebhookUrl?: string | null; invoicePrefix?: string | null },
 ): Promise<Brand> {
   const userId = requireAccount(ctx);
   const check = new InputCheck();
@@ -56,6 +58,7 @@ export async function createBrand(
   const currency = checkCurrency(check, "input.currency", input.currency);
   const couponWebhookUrl = webhookUrl(ctx, check, "input.couponWebhookUrl", input.couponWebhookUrl);
   const orderWebhookUrl = webhookUrl(ctx, check, "input.orderWebhookUrl", input.orderWebhookUrl);
+  const invoicePrefix = input.invoicePrefix != null ? checkInvoicePrefix(check, "input.invoicePrefix", input.invoicePrefix) : defaultInvoicePrefix(name);
   check.throwIfAny();
   const em = ctx.em;
   return em
@@ -64,6 +67,7 @@ export async function createBrand(
       const brand = new Brand(name, currency, newWebhookSecret());
       brand.couponWebhookUrl = couponWebhookUrl;
       brand.orderWebhookUrl = orderWebhookUrl;
+      brand.invoicePrefix = invoicePrefix;
       tx.persist(brand);
       tx.persist(new BrandMember(ref(brand), tx.getReference(User, userId, { wrapped: true }), BrandRole.OWNER));
       return brand;
@@ -158,21 +162,25 @@ function webhookUrl(ctx: ServiceContext, check: InputCheck, field: string, value
   return url;
 }
 
-/** ORGANIZER+: rename, or set / remove ("") the coupon or order webhook URL. */
+/** ORGANIZER+: rename, or set / remove ("") the coupon or order webhook URL; OWNER: the invoice prefix. */
 export async function updateBrand(
   ctx: ServiceContext,
   id: string,
-  input: { name?: string | null; couponWebhookUrl?: string | null; orderWebhookUrl?: string | null },
+  input: { name?: string | null; couponWebhookUrl?: string | null; orderWebhookUrl?: string | null; invoicePrefix?: string | null },
 ): Promise<Brand> {
   const [brandId] = await requireAccess(ctx, Permission.BRAND_UPDATE, [id], { field: "id" });
+  // Invoice numbers are legal records: only an OWNER changes how the next ones are printed.
+  if (input.invoicePrefix != null) await requireAccess(ctx, Permission.BRAND_INVOICE_PREFIX_UPDATE, [brandId], { field: "input.invoicePrefix" });
   const check = new InputCheck();
   const name = input.name != null ? text(check, "input.name", input.name, 200) : undefined;
   const url = input.couponWebhookUrl !== undefined ? webhookUrl(ctx, check, "input.couponWebhookUrl", input.couponWebhookUrl) : undefined;
   const orderUrl = input.orderWebhookUrl !== undefined ? webhookUrl(ctx, check, "input.orderWebhookUrl", input.orderWebhookUrl) : undefined;
+  const invoicePrefix = input.invoicePrefix != null ? checkInvoicePrefix(check, "input.invoicePrefix", input.invoicePrefix) : undefined;
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
     const b = await tx.findOneOrFail(Brand, brandId);
     if (name !== undefined) b.name = name;
+    if (invoicePrefix !== undefined) b.invoicePrefix = invoicePrefix; // numbers already issued keep theirs
     if (url !== undefined) b.couponWebhookUrl = url;
     if (orderUrl !== undefined) b.orderWebhookUrl = orderUrl;
     // Removing a URL stops its pending deliveries (fans' or buyers' personal data) in the same
@@ -236,11 +244,15 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
   return key;
 }
 
-export async function createProduct(ctx: ServiceContext, input: { brandId: string; name: string; unitPrice: number }): Promise<Product> {
+export async function createProduct(
+  ctx: ServiceContext,
+  input: { brandId: string; name: string; unitPrice: number; taxRate?: number | null },
+): Promise<Product> {
   const brand = await requireBrand(ctx, Permission.PRODUCT_CREATE, input.brandId, { field: "input.brandId" });
   const check = new InputCheck();
   const name = text(check, "input.name", input.name, 200);
   intRange(check, "input.unitPrice", input.unitPrice, 0, MAX_UNIT_PRICE);
+  const taxRate = intRange(check, "input.taxRate", input.taxRate ?? 0, 0, MAX_TAX_RATE);
   check.throwIfAny();
   return ctx.em.transactional(async (tx) => {
     // The brand's row lock: concurrent creations take turns, so the count holds until commit.
@@ -248,6 +260,7 @@ export async function createProduct(ctx: ServiceContext, input: { brandId: strin
     const products = await tx.count(Product, { brand: brand.id });
     if (products >= MAX_PRODUCTS_PER_BRAND) throw failedPrecondition(`A brand has at most ${MAX_PRODUCTS_PER_BRAND} products`);
     const product = new Product(ref(brand), name, input.unitPrice, brand.currency);
+    product.taxRate = taxRate;
     tx.persist(product);
     return product;
   });

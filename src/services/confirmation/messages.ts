@@ -1,13 +1,14 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config/env";
-import { Brand, Discount, EmailKind, Fan, Order, type EmailMessage } from "../../entities";
+import { Brand, Discount, EmailKind, Fan, Invoice, InvoiceKind, Order, type EmailMessage } from "../../entities";
 import type { OutgoingMail } from "../../email/mailer";
 import { escapeHtml } from "../../http/html";
 import { sha256 } from "../auth/tokens";
 import { verificationToken } from "../loyalty/fans";
 import { composeInvitationEmail } from "../brand/invitation-email";
 import { composePasswordResetEmail } from "../auth/password-reset-email";
-import { invoicePdf, ticketsPdf } from "./pdf";
+import { ticketsPdf } from "./pdf";
+import { invoicePdf } from "../invoice/pdf";
 import { sameAddress, ticketsOf } from "./tickets";
 
 const PDF = "application/pdf";
@@ -29,12 +30,14 @@ export async function composeEmail(em: EntityManager, email: EmailMessage, confi
 
   switch (email.kind) {
     case EmailKind.ORDER_CONFIRMATION: {
-      const [invoice, ticketFile] = await Promise.all([invoicePdf(order, brand), ticketsPdf(order, brand, tickets)]);
+      // The numbered invoice issued with the payment (invoice/invoices.ts); every PAID order has one.
+      const invoice = await em.findOne(Invoice, { order: order.id, kind: InvoiceKind.INVOICE });
+      const [invoiceFile, ticketFile] = await Promise.all([invoice ? invoicePdf(order, brand, invoice) : null, ticketsPdf(order, brand, tickets)]);
       const text = [
         `Hello ${order.buyerName},`,
         "",
         `thank you for your order ${order.number} at ${brand.name}. It is paid and confirmed.`,
-        `Attached: your invoice and ${tickets.length === 1 ? "your ticket" : `${tickets.length} tickets`} (PDF).`,
+        `Attached: ${invoice ? `your invoice ${invoice.number} and ` : ""}${tickets.length === 1 ? "your ticket" : `${tickets.length} tickets`} (PDF).`,
       ].join("\n");
       return {
         ...base,
@@ -42,7 +45,7 @@ export async function composeEmail(em: EntityManager, email: EmailMessage, confi
         textBody: text,
         htmlBody: html(text),
         attachments: [
-          { name: `invoice-${order.number}.pdf`, contentType: PDF, content: invoice },
+          ...(invoiceFile ? [{ name: `invoice-${order.number}.pdf`, contentType: PDF, content: invoiceFile }] : []),
           { name: `tickets-${order.number}.pdf`, contentType: PDF, content: ticketFile },
         ],
       };

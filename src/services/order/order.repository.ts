@@ -34,6 +34,8 @@ export interface OrderView {
   subtotal: number;
   discountTotal: number;
   total: number;
+  /** Σ of the lines' tax (services/order/tax.ts). */
+  taxTotal: number;
   currency: string;
   couponCode: string | null;
   createdAt: Date;
@@ -93,6 +95,7 @@ const ORDER_FIELDS: Fields<Omit<OrderView, "attempts" | "events">, Order> = {
   subtotal: { sql: "subtotal", of: (o) => o.subtotal },
   discountTotal: { sql: "discount_total", of: (o) => o.discountTotal },
   total: { sql: "total", of: (o) => o.total },
+  taxTotal: { sql: "tax_total", of: (o) => o.taxTotal },
   currency: { sql: "currency", of: (o) => o.currency },
   couponCode: { sql: "coupon_code", of: (o) => o.couponCode },
   createdAt: { sql: "created_at", date: true, of: (o) => o.createdAt },

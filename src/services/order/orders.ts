@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { LockMode, ref } from "@mikro-orm/core";
 import { UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
-import { Brand, Order, OrderStatus, Product, User, type OrderLineData, type PersonData } from "../../entities";
+import { Brand, Order, OrderStatus, Product, User, type Invoice, type OrderLineData, type PersonData } from "../../entities";
 import { AppError, ErrorCode, InputCheck, failedPrecondition, forbidden, unauthenticated } from "../../errors";
 import { actorOf, customerId } from "../auth/viewer";
 import { Permission } from "../access/permissions";
@@ -17,6 +17,7 @@ import { isPastDue, recordCreation, transition } from "./status";
 import { couponRefusedError, reserveCoupon } from "../loyalty/coupons";
 import { forgive, reserveCouponTry } from "../../rate-limit/guards";
 import { MAX_ORDER_TOTAL, computeTotals } from "./totals";
+import { MAX_TAX_RATES_PER_ORDER, taxOfLines } from "./tax";
 import { lockForRelease, planSeats, releaseHeldSeats, soldOutAtCommit, takeSeats, type SeatPlan } from "../capacity/seats";
 
 export const MAX_LINES = 100;
@@ -70,6 +71,11 @@ async function placeOrder(ctx: ServiceContext, input: CreateOrderData, claim: Cl
   const byId = new Map(products.map((p) => [p.id, p]));
   const check = new InputCheck();
   lines.forEach((l, i) => check.check(byId.has(l.productId), `input.lines[${i}].productId`, "no such product in this brand"));
+  check.check(
+    new Set(products.map((p) => p.taxRate)).size <= MAX_TAX_RATES_PER_ORDER,
+    "input.lines",
+    `must use at most ${MAX_TAX_RATES_PER_ORDER} different tax rates`,
+  );
   check.throwIfAny();
 
   const priced = lines.map((l) => ({ product: byId.get(l.productId)!, quantity: l.quantity }));
@@ -81,6 +87,9 @@ async function placeOrder(ctx: ServiceContext, input: CreateOrderData, claim: Cl
     unitPrice: p.product.unitPrice,
     quantity: p.quantity,
     total: plain.lineTotals[i],
+    taxRate: p.product.taxRate, // the rate now: a later change of the product's rate does not touch this order
+    discount: 0,
+    tax: 0,
   }));
   const seats = await planSeats(em, lines); // SOLD_OUT here already when a quota is short: no transaction, no code try
   const couponCode = input.couponCode?.trim() ? input.couponCode : null;
@@ -137,11 +146,13 @@ async function insertOrder(
           priced.map((p) => ({ unitPrice: p.product.unitPrice, quantity: p.quantity })),
           reserved?.rule,
         );
+        // The discount is known only now (the coupon's rule): spread it over the lines, then tax each.
+        const taxed = taxOfLines(o.orderLines, totals.discountTotal);
         const order = new Order({
           number: newOrderNumber(),
           brand: ref(brand),
           buyer: o.buyer,
-          lines: o.orderLines,
+          lines: o.orderLines.map((l, i) => ({ ...l, discount: taxed[i].discount, tax: taxed[i].tax })),
           subtotal: totals.subtotal,
           total: totals.total,
           currency: brand.currency,
@@ -150,6 +161,7 @@ async function insertOrder(
         order.id = orderId;
         order.createdAt = now;
         order.discountTotal = totals.discountTotal;
+        order.taxTotal = taxed.reduce((sum, t) => sum + t.tax, 0);
         order.attendees = o.attendees;
         order.customer = owner ? tx.getReference(User, owner, { wrapped: true }) : null;
         order.couponCode = reserved?.code ?? null;
@@ -272,6 +284,11 @@ export async function expireDueOrders(em: EntityManager, batch = 200): Promise<n
 /** Read with the order when the query asked for them, otherwise batched per request (one query for all orders of a page). */
 export function orderEvents(ctx: ServiceContext, order: OrderView): EventView[] | Promise<EventView[]> {
   return order.events ?? ctx.loaders.eventsOfOrder.load(order.id);
+}
+
+/** Batched per request: one query for the invoices of all orders of a page. */
+export function orderInvoices(ctx: ServiceContext, order: OrderView): Promise<Invoice[]> {
+  return ctx.loaders.invoicesOfOrder.load(order.id);
 }
 
 export function orderPaymentAttempts(ctx: ServiceContext, order: OrderView): AttemptView[] | Promise<AttemptView[]> {

@@ -15,6 +15,7 @@ import { attemptById, attemptView, type AttemptView } from "../order/order.repos
 import { createCheckout } from "./provider";
 import { retakeForLatePayment } from "../capacity/seats";
 import { idempotent, type Claim } from "../idempotency";
+import { issueInvoice } from "../invoice/invoices";
 
 /** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
 export const MAX_ATTEMPTS_PER_ORDER = 20;
@@ -131,6 +132,7 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
   await transition(tx, order, OrderStatus.PAID, "payment-provider", at);
   order.snapshot = snapshotOf(order, at);
   await queueConfirmation(tx, order); // committed (or rolled back) with the payment
+  await issueInvoice(tx, order, at); // last: the brand's invoice counter stays locked until the commit
   return late ? "applied: order PAID (late payment honoured)" : "applied: order PAID";
 }
 
