@@ -9,6 +9,7 @@ export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage } from "./email.entity";
 export { RateLimitHits } from "./rate-limit.entity";
 export { Discount, DiscountType, Coupon, Fan, FanStatus, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "./loyalty.entity";
+export { Ticket } from "./ticket.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
@@ -19,6 +20,7 @@ import { RateLimitHits } from "./rate-limit.entity";
 import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
 import { BrandInvitation } from "./invitation.entity";
 import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
+import { Ticket } from "./ticket.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -44,4 +46,5 @@ export const ALL_ENTITIES = [
   Quota,
   QuotaProduct,
   OrderQuotaHold,
+  Ticket,
 ];

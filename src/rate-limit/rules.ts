@@ -69,3 +69,12 @@ export const LOGIN_FAILURES = {
   perAddress: { max: 20, window: "10m" },
   perEmail: { max: 50, window: "1h" },
 };
+
+/**
+ * checkIn: a door scans a ticket every second or two; 1,200 a minute per staff account or key is 20
+ * a second, more than a door reaches, and keeps guessing codes (60-bit HMACs) out of reach.
+ */
+export const CHECK_IN: RateRule[] = [
+  { scope: "user", per: perAccount, max: 1200, window: "1m" },
+  { scope: "api-key", per: perApiKey, max: 1200, window: "1m" },
+];

@@ -7,6 +7,7 @@ import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, F
 import { LiveResolver } from "./live.resolver";
 import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
 import { ProductAvailabilityResolver, QuotaResolver } from "./quota.resolver";
+import { CheckInResolver, CheckInStatsFieldsResolver, OrderTicketsResolver } from "./checkin.resolver";
 
 export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   AuthResolver,
@@ -28,4 +29,7 @@ export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   BrandInvitationsFieldResolver,
   QuotaResolver,
   ProductAvailabilityResolver,
+  CheckInResolver,
+  CheckInStatsFieldsResolver,
+  OrderTicketsResolver,
 ];

@@ -3,6 +3,7 @@ import DataLoader from "dataloader";
 import { Brand, Product, QuotaProduct } from "../entities";
 import { availableOfProducts } from "./capacity/availability";
 import type { Sql } from "../db/sql";
+import { ticketsByOrderIds, type TicketView } from "./checkin/ticket.repository";
 import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/order.repository";
 
 /**
@@ -18,6 +19,8 @@ export interface Loaders {
   productAvailable: DataLoader<string, number | null>;
   /** Quota.products, oldest first. */
   productsOfQuota: DataLoader<string, Product[]>;
+  /** Order.tickets, in ticket order. */
+  ticketsOfOrder: DataLoader<string, TicketView[]>;
 }
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
@@ -64,6 +67,10 @@ export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sq
       );
       const grouped = groupBy(links, (l) => l.quota.id);
       return ids.map((id) => (grouped.get(id) ?? []).map((l) => l.product.getEntity()));
+    }),
+    ticketsOfOrder: new DataLoader(async (ids) => {
+      const grouped = groupBy(await ticketsByOrderIds(sql, ids), (t) => t.orderId);
+      return ids.map((id) => grouped.get(id) ?? []);
     }),
   };
 }

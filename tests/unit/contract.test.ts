@@ -50,6 +50,17 @@ const V2_BUILT: string[] = [
   "Mutation.createQuota",
   "Mutation.updateQuota",
   "Subscription.availabilityChanged",
+  // #12 (at the door): stored tickets and check-in.
+  "Ticket",
+  "TicketStatus",
+  "CheckInOutcome",
+  "CheckInResult",
+  "CheckInStats",
+  "CheckInEvent",
+  "Order.tickets",
+  "Query.checkInStats",
+  "Mutation.checkIn",
+  "Subscription.checkInsChanged",
 ];
 
 /**

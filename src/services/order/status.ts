@@ -4,6 +4,7 @@ import { Order, OrderEvent, OrderStatus } from "../../entities";
 import { notifyOrderStatus } from "../../pubsub/order-events";
 import { releaseCoupon } from "../loyalty/coupons";
 import { seatsOnTransition } from "../capacity/seats";
+import { issueTickets } from "../checkin/issue";
 
 /**
  * The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED; and
@@ -36,7 +37,8 @@ export function isPastDue(order: Pick<Order, "status" | "expiresAt">, now = new 
 /**
  * Moves an order to `to` and records the order event, in the caller's transaction (the caller
  * holds the row lock). An unpaid order that ends (CANCELLED, EXPIRED) gives back its coupon use
- * and then its seats; a paid one turns its held seats into sold (capacity/seats.ts).
+ * and then its seats; a paid one turns its held seats into sold (capacity/seats.ts) and gets its
+ * tickets (checkin/issue.ts).
  * Subscribers on every instance hear of it once the transaction commits (pg_notify).
  * Throws on a transition the table does not allow: callers check first and answer with the right
  * error; reaching this throw is a bug.
@@ -52,6 +54,7 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   em.persist(event);
   await releaseCoupon(em as SqlEntityManager, order, to); // an order that ends unpaid gives its coupon use back
   await seatsOnTransition(em as SqlEntityManager, order, from, to); // after the coupon: the lock order of createOrder
+  if (to === OrderStatus.PAID) issueTickets(em as SqlEntityManager, order); // every way to PAID (also a late payment) writes its tickets here
   await notifyOrderStatus(em as SqlEntityManager, order, from, to, at); // delivered on commit only
   return event;
 }
