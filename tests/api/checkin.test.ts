@@ -158,8 +158,17 @@ describe("checkIn", () => {
     expect(await count("select 1 from ticket where order_id = $1 and checked_in_at is not null", [order.id])).toBe(0);
   });
 
+  it("orders paid before tickets were stored get them, with the same codes, when an API process starts", async () => {
+    const order = await paidOrder();
+    const codes = (await ticketsOf(order.id, buyer.token)).map((t) => t.code);
+    await db().query("delete from ticket where order_id = $1", [order.id]); // as before Migration20261205200000
+    expect(await ticketsOf(order.id, buyer.token)).toEqual([]);
+    second ??= await startApi({ DATABASE_URL: inject("databaseUrl"), RUN_WORKER: "false", TRUST_PROXY: "loopback" }); // backfills before it is ready
+    expect((await ticketsOf(order.id, buyer.token)).map((t) => t.code)).toEqual(codes);
+  }, 60_000);
+
   it("20 concurrent scans of one code spread over two API processes: exactly one OK and 19 ALREADY_CHECKED_IN with its time", async () => {
-    second = await startApi({ DATABASE_URL: inject("databaseUrl"), RUN_WORKER: "false", TRUST_PROXY: "loopback" });
+    second ??= await startApi({ DATABASE_URL: inject("databaseUrl"), RUN_WORKER: "false", TRUST_PROXY: "loopback" });
     const order = await paidOrder();
     const code = printedCode(order, 1);
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => scan(code, { token: coorganizer.token, api: i % 2 ? second!.url : undefined })));
