@@ -5,6 +5,7 @@ import type { Config } from "../config/env";
 import { migrateJobQueue } from "../jobs/queue";
 import { startEmbeddedPostgres } from "./embedded";
 import { initOrm } from "./orm";
+import { backfillTickets, setTicketSecret } from "../services/checkin/issue";
 import { readPoolTypes } from "./timestamps";
 
 export interface Database {
@@ -28,6 +29,8 @@ export async function openDatabase(config: Config, { migrate = true } = {}): Pro
     const url = config.databaseUrl ?? embedded!.url;
     const orm = await initOrm(url, { migrate, statementTimeoutMs: config.statementTimeoutMs });
     if (migrate) await migrateJobQueue(url);
+    setTicketSecret(config.authSecret); // ticket codes are HMACs under it, written when an order is paid
+    if (migrate) await backfillTickets(orm.em.fork());
     const readPool = new pg.Pool({
       connectionString: url,
       max: READ_POOL_SIZE,

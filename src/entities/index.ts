@@ -14,6 +14,7 @@ export { WebhookDelivery, WebhookKind, DeliveryAttempt, DeliveryStatus } from ".
 export { PasswordReset } from "./password-reset.entity";
 export { Invoice, InvoiceSequence } from "./invoice.entity";
 export type { TaxLineData } from "./invoice.entity";
+export { Ticket } from "./ticket.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
@@ -28,6 +29,7 @@ import { BrandInvitation } from "./invitation.entity";
 import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
 import { IdempotencyKey } from "./idempotency.entity";
 import { Invoice, InvoiceSequence } from "./invoice.entity";
+import { Ticket } from "./ticket.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -57,4 +59,5 @@ export const ALL_ENTITIES = [
   PasswordReset,
   Invoice,
   InvoiceSequence,
+  Ticket,
 ];

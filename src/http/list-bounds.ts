@@ -39,6 +39,8 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   // Enforced by createOrder's validation: 100 attendees, 100 lines.
   "Order.attendees": MAX_ATTENDEES,
   "Order.lines": MAX_LINES,
+  // One ticket per attendee, or the buyer's one: at most 100 (createOrder's validation).
+  "Order.tickets": MAX_ATTENDEES,
   // Enforced on write: attemptToPayForOrder refuses an order's 21st attempt.
   "Order.paymentAttempts": MAX_ATTEMPTS_PER_ORDER,
   // The status machine: created, then at most three transitions (EXPIRED → a late PAID → FULFILLED).

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { logger } from "../logger";
 import { AVAILABILITY_CHANNEL, dispatchAvailability, type AvailabilityNotice } from "./availability";
+import { CHECK_INS_CHANNEL, dispatchCheckIn, type CheckInMessage } from "./check-ins";
 import { ORDER_STATUS_CHANNEL, dispatchOrderStatus, type OrderStatusMessage } from "./order-events";
 import { SESSIONS_CHANNEL, dispatchSessionsNotice } from "./sessions";
 
@@ -62,6 +63,14 @@ export function startListener(connectionString: string): Listener {
         }
         return;
       }
+      if (n.channel === CHECK_INS_CHANNEL && n.payload) {
+        try {
+          dispatchCheckIn(JSON.parse(n.payload) as CheckInMessage);
+        } catch (err) {
+          log.error({ err }, "unreadable check-in notification");
+        }
+        return;
+      }
       if (n.channel !== ORDER_STATUS_CHANNEL || !n.payload) return;
       try {
         dispatchOrderStatus(JSON.parse(n.payload) as OrderStatusMessage);
@@ -71,7 +80,7 @@ export function startListener(connectionString: string): Listener {
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}; LISTEN ${SESSIONS_CHANNEL}; LISTEN ${AVAILABILITY_CHANNEL}`);
+      await c.query(`LISTEN ${ORDER_STATUS_CHANNEL}; LISTEN ${SESSIONS_CHANNEL}; LISTEN ${AVAILABILITY_CHANNEL}; LISTEN ${CHECK_INS_CHANNEL}`);
       if (client !== c) return;
       connected = true;
       delay = RETRY_MIN_MS;

@@ -82,3 +82,12 @@ export const REQUEST_PASSWORD_RESET: RateRule[] = [
 
 /** resetPassword: a valid token is 256 bits (no guessing); this bounds the password hashing of valid ones. */
 export const RESET_PASSWORD: RateRule[] = [{ scope: "ip", per: perIp, max: 30, window: "10m" }];
+
+/**
+ * checkIn: a door scans a ticket every second or two; 1,200 a minute per staff account or key is 20
+ * a second, more than a door reaches, and keeps guessing codes (60-bit HMACs) out of reach.
+ */
+export const CHECK_IN: RateRule[] = [
+  { scope: "user", per: perAccount, max: 1200, window: "1m" },
+  { scope: "api-key", per: perApiKey, max: 1200, window: "1m" },
+];

@@ -8,6 +8,7 @@ import { LiveResolver } from "./live.resolver";
 import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
 import { ProductAvailabilityResolver, QuotaResolver } from "./quota.resolver";
 import { OrderWebhookDeliveryFieldsResolver, OrderWebhookFieldsResolver, PasswordResetResolver } from "./hooks.resolver";
+import { CheckInResolver, CheckInStatsFieldsResolver, OrderTicketsResolver } from "./checkin.resolver";
 
 export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   AuthResolver,
@@ -32,4 +33,7 @@ export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   PasswordResetResolver,
   OrderWebhookFieldsResolver,
   OrderWebhookDeliveryFieldsResolver,
+  CheckInResolver,
+  CheckInStatsFieldsResolver,
+  OrderTicketsResolver,
 ];

@@ -14,6 +14,7 @@ import { AppError, ErrorCode } from "../errors";
 import type { Viewer } from "../services/auth/viewer";
 import { decide, type Grant, type Subject } from "../services/access/ladder";
 import type { OrderView } from "../services/order/order.repository";
+import type { TicketView } from "../services/checkin/ticket.repository";
 
 export const RoleEnum = new GraphQLEnumType({
   name: "Role",
@@ -50,6 +51,7 @@ export const AUTH_SUBJECTS: Record<string, SubjectOf> = {
   Brand: (b) => ({ brandId: b.id }),
   Discount: (d) => ({ brandId: ref(d.brand) }),
   Fan: (f) => ({ brandId: ref(f.brand) }),
+  Ticket: (t: TicketView) => ({ brandId: t.brandId, ownerId: t.customerId }),
 };
 
 /**

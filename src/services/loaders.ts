@@ -4,6 +4,7 @@ import { Brand, Product, QuotaProduct, type Invoice } from "../entities";
 import { invoicesOfOrders } from "./invoice/invoices";
 import { availableOfProducts } from "./capacity/availability";
 import type { Sql } from "../db/sql";
+import { ticketsByOrderIds, type TicketView } from "./checkin/ticket.repository";
 import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/order.repository";
 
 /**
@@ -21,6 +22,8 @@ export interface Loaders {
   productsOfQuota: DataLoader<string, Product[]>;
   /** Order.invoices: the invoice, then its credit notes. */
   invoicesOfOrder: DataLoader<string, Invoice[]>;
+  /** Order.tickets, in ticket order. */
+  ticketsOfOrder: DataLoader<string, TicketView[]>;
 }
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
@@ -71,6 +74,10 @@ export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sq
     invoicesOfOrder: new DataLoader(async (ids) => {
       const byOrder = await invoicesOfOrders(emOf(), ids);
       return ids.map((id) => byOrder.get(id) ?? []);
+    }),
+    ticketsOfOrder: new DataLoader(async (ids) => {
+      const grouped = groupBy(await ticketsByOrderIds(sql, ids), (t) => t.orderId);
+      return ids.map((id) => grouped.get(id) ?? []);
     }),
   };
 }

@@ -83,6 +83,7 @@ export const EXPECTED: Record<string, Row> = {
   "Query.fans":                      BRAND_ORGANIZER,
   "Query.quota":                     BRAND_ORGANIZER, // issue #10: ORGANIZER+ or the brand's key
   "Query.quotas":                    BRAND_ORGANIZER,
+  "Query.checkInStats":              BRAND_COORGANIZER, // issue #12: the door (COORGANIZER+ or the brand's key)
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -128,8 +129,10 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.requestPasswordReset":   ALL_OK,
   // Whoever holds the emailed token, with any credentials or none (the call: a fresh account's token per caller).
   "Mutation.resetPassword":          ALL_OK,
+  "Mutation.checkIn":                BRAND_COORGANIZER,
 
   "Subscription.orderStatusChanged": BRAND_COORGANIZER,
+  "Subscription.checkInsChanged":    BRAND_COORGANIZER,
   // Brand members and ADMIN may see the order but are refused by who they are (they use
   // orderStatusChanged): FORBIDDEN, as resendConfirmation/fulfillOrder answer the customer.
   "Subscription.myOrderStatusChanged": [NF,  NF,   OK,   NF,   FB,   FB,   FB,   NF,   FB,   FB],
@@ -164,6 +167,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Query.fans": { permission: Permission.BRAND_FANS_READ },
   "Query.quota": { permission: Permission.QUOTA_MANAGE },
   "Query.quotas": { permission: Permission.BRAND_QUOTAS_MANAGE },
+  "Query.checkInStats": { permission: Permission.BRAND_CHECK_IN },
   "Mutation.signUp": null,
   "Mutation.logIn": null,
   "Mutation.startAnonymousSession": null,
@@ -181,6 +185,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.createProduct": { permission: Permission.PRODUCT_CREATE },
   "Mutation.createQuota": { permission: Permission.BRAND_QUOTAS_MANAGE },
   "Mutation.updateQuota": { permission: Permission.QUOTA_MANAGE },
+  "Mutation.checkIn": { permission: Permission.BRAND_CHECK_IN },
   "Mutation.createOrder": null, // anyone with a session or the brand's key; ORDER_PLACE_AS_STAFF changes only coupon answers
   "Mutation.cancelOrder": { permission: Permission.ORDER_CANCEL },
   "Mutation.fulfillOrder": { permission: Permission.ORDER_FULFIL },
@@ -194,6 +199,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.requestPasswordReset": null, // public
   "Mutation.resetPassword": null, // whoever holds the emailed token
   "Subscription.orderStatusChanged": { permission: Permission.BRAND_ORDERS_READ },
+  "Subscription.checkInsChanged": { permission: Permission.BRAND_CHECK_IN },
   "Subscription.myOrderStatusChanged": { permission: Permission.ORDER_WATCH_MINE },
   "Subscription.availabilityChanged": null, // public: a storefront's "12 left"
 };

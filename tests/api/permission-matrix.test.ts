@@ -104,6 +104,17 @@ async function paidOrderX() {
   return order;
 }
 
+let codes: Promise<string[]> | undefined;
+function checkInCodes(): Promise<string[]> {
+  return (codes ??= (async () => {
+    const attendees = ROLES.map((role) => ({ name: `Door ${role}`, email: `${role.toLowerCase()}@example.test` }));
+    const order = await placeOrder(X, customerA.token, { attendees });
+    await payOrder(order, customerA.token);
+    const { order: o } = await ok(`query ($id: ID!) { order(id: $id) { tickets { code } } }`, { id: order.id }, { token: customerA.token });
+    return o.tickets.map((t: { code: string }) => t.code);
+  })());
+}
+
 /** A fresh, unused verification token for a fan of brand X's verifying discount, from the email it sent. */
 async function verificationToken(): Promise<string> {
   const email = uniqueEmail("matrix-verify");
@@ -549,6 +560,21 @@ const CALLS: Record<string, FieldCall<any>> = {
     brandId: X.brandId,
   })),
   "Subscription.orderStatusChanged": ws(STATUS_EVENTS, () => ({ brandId: X.brandId })),
+  "Subscription.checkInsChanged": ws(`subscription ($brandId: ID!) { checkInsChanged(brandId: $brandId) { at stats { checkedIn } } }`, () => ({
+    brandId: X.brandId,
+  })),
+  "Query.checkInStats": http({
+    query: `query ($brandId: ID!) { checkInStats(brandId: $brandId) { tickets checkedIn brand { id } } }`,
+    vars: () => ({ brandId: X.brandId }),
+    check: (s) => must(s.brand.id === X.brandId && s.tickets >= s.checkedIn, `stats ${JSON.stringify(s)}`),
+  }),
+  "Mutation.checkIn": http({
+    query: `mutation ($brandId: ID!, $code: String!) { checkIn(brandId: $brandId, code: $code) { outcome ticket { id } } }`,
+    // One paid order with a ticket per caller (ten orders would spend customer A's order budget), its codes read by the customer.
+    prepare: async (role) => (await checkInCodes())[ROLES.indexOf(role)],
+    vars: (_, code: string) => ({ brandId: X.brandId, code }),
+    check: (r) => must(r.outcome === "OK" && r.ticket, `checkIn ${JSON.stringify(r)}`),
+  }),
   "Subscription.myOrderStatusChanged": ws(MY_ORDER_EVENTS, () => ({ orderId: orderX.id })),
 };
 

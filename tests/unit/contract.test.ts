@@ -71,6 +71,17 @@ const V2_BUILT: string[] = [
   "CreateProductInput.taxRate",
   "CreateBrandInput.invoicePrefix",
   "UpdateBrandInput.invoicePrefix",
+  // #12 (at the door): stored tickets and check-in.
+  "Ticket",
+  "TicketStatus",
+  "CheckInOutcome",
+  "CheckInResult",
+  "CheckInStats",
+  "CheckInEvent",
+  "Order.tickets",
+  "Query.checkInStats",
+  "Mutation.checkIn",
+  "Subscription.checkInsChanged",
 ];
 
 /**

@@ -26,6 +26,8 @@ const OTHER_READS: Record<string, string> = {
   "scripts/seed.ts": "the demo seed checks what it created",
   "services/capacity/seats.ts": "the expiry sweep locks the coupons of the orders it ends, in the lock order (a write path, not a read for the API)",
   "services/access/require.ts": "requireAccess reads only the brand and customer of the ids it checks (the access module's one lookup per kind)",
+  "services/checkin/ticket.repository.ts":
+    "a ticket's status is its order's: the check-in UPDATE, the ticket reads and the door counts read the order's status (and customer) with the ticket rows",
 };
 
 describe("one home for order queries", () => {

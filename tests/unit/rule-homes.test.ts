@@ -52,7 +52,16 @@ describe("ARCHITECTURE.md", () => {
   const page = readFileSync(join(ROOT, "ARCHITECTURE.md"), "utf8");
 
   it("names the owner of each rule a newcomer looks for", () => {
-    for (const rule of ["Who may fulfil", "Coupon usage limit", "Coupon per-buyer hold", "Resend limit", "Quota exactness", "Order expiry", "Rate limits"]) {
+    for (const rule of [
+      "Who may fulfil",
+      "Coupon usage limit",
+      "Coupon per-buyer hold",
+      "Resend limit",
+      "Quota exactness",
+      "Order expiry",
+      "Rate limits",
+      "A ticket is checked in once",
+    ]) {
       expect(page, rule).toContain(`| ${rule}`);
     }
   });

@@ -32,6 +32,8 @@ export enum Permission {
   ORDER_PLACE_AS_STAFF = "ORDER_PLACE_AS_STAFF",
   /** createQuota, quotas(brandId): capacity (issue #10). */
   BRAND_QUOTAS_MANAGE = "BRAND_QUOTAS_MANAGE",
+  /** checkIn, checkInStats, checkInsChanged: the door (issue #12). */
+  BRAND_CHECK_IN = "BRAND_CHECK_IN",
   // ---- on order ids
   ORDER_READ = "ORDER_READ",
   ORDER_CANCEL = "ORDER_CANCEL",
@@ -83,6 +85,7 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.BRAND_FANS_READ]:             { on: "brand", role: ORGANIZER },
   [Permission.ORDER_PLACE_AS_STAFF]:        { on: "brand", role: COORGANIZER },
   [Permission.BRAND_QUOTAS_MANAGE]:         { on: "brand", role: ORGANIZER },
+  [Permission.BRAND_CHECK_IN]:              { on: "brand", role: COORGANIZER },
 
   [Permission.ORDER_READ]:                  { on: "order", role: ANYONE_WHO_SEES },
   [Permission.ORDER_CANCEL]:                { on: "order", role: ANYONE_WHO_SEES },

@@ -5,6 +5,7 @@ import { notifyOrderStatus } from "../../pubsub/order-events";
 import { releaseCoupon } from "../loyalty/coupons";
 import { seatsOnTransition } from "../capacity/seats";
 import { EVENT_OF_STATUS, queueOrderWebhook } from "./webhooks";
+import { issueTickets } from "../checkin/issue";
 
 /**
  * The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED; and
@@ -37,7 +38,8 @@ export function isPastDue(order: Pick<Order, "status" | "expiresAt">, now = new 
 /**
  * Moves an order to `to` and records the order event, in the caller's transaction (the caller
  * holds the row lock). An unpaid order that ends (CANCELLED, EXPIRED) gives back its coupon use
- * and then its seats; a paid one turns its held seats into sold (capacity/seats.ts).
+ * and then its seats; a paid one turns its held seats into sold (capacity/seats.ts) and gets its
+ * tickets (checkin/issue.ts).
  * Subscribers on every instance hear of it once the transaction commits (pg_notify), and the
  * brand's orderWebhookUrl gets the event (order.paid, ...) queued in this same transaction.
  * Throws on a transition the table does not allow: callers check first and answer with the right
@@ -54,6 +56,7 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   em.persist(event);
   await releaseCoupon(em as SqlEntityManager, order, to); // an order that ends unpaid gives its coupon use back
   await seatsOnTransition(em as SqlEntityManager, order, from, to); // after the coupon: the lock order of createOrder
+  if (to === OrderStatus.PAID) issueTickets(em as SqlEntityManager, order); // every way to PAID (also a late payment) writes its tickets here
   await notifyOrderStatus(em as SqlEntityManager, order, from, to, at); // delivered on commit only
   const hook = EVENT_OF_STATUS[to];
   if (hook) await queueOrderWebhook(em as SqlEntityManager, order, hook); // sent only if this commits

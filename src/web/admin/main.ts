@@ -3,6 +3,7 @@
 import "./style.css";
 import { ApiError, gql, session } from "./api";
 import { watchAvailability } from "./availability";
+import { startCheckIn, toggleCheckIn } from "./checkin";
 import { Board, type Brand } from "./board";
 import { byId, h, isBusy, setBusy, show } from "./dom";
 import { BoardLogInDocument, BoardStartDocument } from "./generated";
@@ -24,6 +25,7 @@ setupForgotPassword(emailInput);
 
 let board: Board | null = null;
 let stopAvailability: (() => void) | null = null;
+let stopCheckIn: (() => void) | null = null;
 let brands: Brand[] = [];
 
 function view(which: "starting" | "login" | "board"): void {
@@ -38,6 +40,8 @@ function showLogin(message?: string, tone: Tone = "info"): void {
   board = null;
   stopAvailability?.();
   stopAvailability = null;
+  stopCheckIn?.();
+  stopCheckIn = null;
   view("login");
   if (message) announce(message, tone);
   emailInput.focus();
@@ -60,7 +64,12 @@ function openBrand(brand: Brand): void {
   board.start();
   stopAvailability?.();
   stopAvailability = watchAvailability(brand.id);
+  stopCheckIn?.();
+  stopCheckIn = checkInOpen() ? startCheckIn(token, brand.id, sessionOver) : null;
 }
+
+/** The check-in view has its own socket, opened only while the view is shown. */
+const checkInOpen = () => !byId("checkin").hidden;
 
 /** With a token: who am I, which brands, then the remembered (or first) brand's board. */
 async function enter(): Promise<void> {
@@ -131,6 +140,13 @@ byId("reload").addEventListener("click", async () => {
   if (await board.reload()) announce("Orders reloaded", "info");
 });
 
+byId("checkin-toggle").addEventListener("click", () => {
+  toggleCheckIn();
+  stopCheckIn?.();
+  stopCheckIn = null;
+  const brand = brands.find((b) => b.id === brandSelect.value);
+  if (checkInOpen() && brand && session.token) stopCheckIn = startCheckIn(session.token, brand.id, sessionOver);
+});
 byId("load-more").addEventListener("click", () => void board?.loadMore());
 byId("retry").addEventListener("click", () => void enter());
 
