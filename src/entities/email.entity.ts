@@ -16,6 +16,10 @@ export enum EmailKind {
   COUPON = "COUPON",
   /** To an invited email: the link to join a brand (inviteBrandMember). */
   BRAND_INVITATION = "BRAND_INVITATION",
+  /** To the buyer: a refund of their order succeeded (src/services/refund). */
+  REFUND = "REFUND",
+  /** To the buyer: a payment that could not be kept (late, or a second one) is being refunded. */
+  PAYMENT_REFUNDED = "PAYMENT_REFUNDED",
 }
 
 export enum EmailStatus {

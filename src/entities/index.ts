@@ -8,6 +8,7 @@ export { Order, OrderEvent, PaymentAttempt, PaymentWebhookEvent } from "./order.
 export type { OrderLineData, PersonData, PaidSnapshot } from "./order.entity";
 export { EmailMessage, EmailKind, EmailStatus, OutboxMessage } from "./email.entity";
 export { RateLimitHits } from "./rate-limit.entity";
+export { Refund, RefundStatus, RefundSource, RefundWebhookEvent } from "./refund.entity";
 export { Discount, DiscountType, Coupon, Fan, FanStatus, CouponDelivery, DeliveryAttempt, DeliveryStatus } from "./loyalty.entity";
 
 import { User } from "./user.entity";
@@ -19,6 +20,7 @@ import { RateLimitHits } from "./rate-limit.entity";
 import { Coupon, CouponDelivery, DeliveryAttempt, Discount, Fan } from "./loyalty.entity";
 import { BrandInvitation } from "./invitation.entity";
 import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
+import { Refund, RefundWebhookEvent } from "./refund.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -44,4 +46,6 @@ export const ALL_ENTITIES = [
   Quota,
   QuotaProduct,
   OrderQuotaHold,
+  Refund,
+  RefundWebhookEvent,
 ];

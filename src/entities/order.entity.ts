@@ -1,4 +1,4 @@
-import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref } from "@mikro-orm/core";
+import { Check, Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref } from "@mikro-orm/core";
 import { BaseEntity } from "./base";
 import { Brand } from "./brand.entity";
 import { OrderStatus, PaymentAttemptStatus } from "./enums";
@@ -36,8 +36,22 @@ export interface PaidSnapshot {
   name: "orders_pending_expiry",
   expression: `create index "orders_pending_expiry" on "orders" ("expires_at") where "status" = 'PENDING'`,
 })
+@Check({ name: "orders_refunded_total_check", expression: "refunded_total >= 0 and refunded_total <= total" })
 export class Order extends BaseEntity<
-  "status" | "discountTotal" | "couponCode" | "coupon" | "paidAt" | "fulfilledAt" | "snapshot" | "seq" | "customer" | "attendees" | "events" | "paymentAttempts"
+  | "refundedTotal"
+  | "refundedAt"
+  | "status"
+  | "discountTotal"
+  | "couponCode"
+  | "coupon"
+  | "paidAt"
+  | "fulfilledAt"
+  | "snapshot"
+  | "seq"
+  | "customer"
+  | "attendees"
+  | "events"
+  | "paymentAttempts"
 > {
   /** Human-readable and unique, e.g. OL-7K3Q9D. */
   @Property({ type: "string", length: 20, unique: true })
@@ -100,6 +114,14 @@ export class Order extends BaseEntity<
 
   @Property({ type: "json", nullable: true })
   snapshot: PaidSnapshot | null = null;
+
+  /** The sum of its SUCCEEDED refunds of the payment that paid it (src/services/refund); never above total. */
+  @Property({ type: "integer", default: 0 })
+  refundedTotal = 0;
+
+  /** When the last refund of it succeeded. */
+  @Property({ type: "datetime", nullable: true })
+  refundedAt: Date | null = null;
 
   @OneToMany(() => OrderEvent, (e) => e.order, { orderBy: { at: "asc", id: "asc" } })
   events = new Collection<OrderEvent>(this);

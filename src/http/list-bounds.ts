@@ -5,6 +5,7 @@ import { MAX_DELIVERIES_PER_FAN, MAX_TRIES_SHOWN } from "../services/loyalty/rea
 import { MAX_ATTENDEES, MAX_LINES } from "../services/order/orders";
 import { MAX_ORDER_EVENTS } from "../services/order/status";
 import { MAX_ATTEMPTS_PER_ORDER } from "../services/payment/payments";
+import { MAX_REFUNDS_PER_ORDER } from "../services/refund/refunds";
 
 /**
  * The most items each list field without a `first` argument can return. The cost rule
@@ -38,8 +39,11 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "Order.lines": MAX_LINES,
   // Enforced on write: attemptToPayForOrder refuses an order's 21st attempt.
   "Order.paymentAttempts": MAX_ATTEMPTS_PER_ORDER,
-  // The status machine: created, then at most three transitions (EXPIRED → a late PAID → FULFILLED).
+  // The status machine: created, then at most four transitions (EXPIRED → a late PAID → FULFILLED → REFUNDED).
   "Order.events": MAX_ORDER_EVENTS,
+  // Enforced on write: refundOrder refuses an order's 51st refund (provider reports beyond are refused
+  // and logged); automatic refunds are one per payment attempt (at most 20).
+  "Order.refunds": MAX_REFUNDS_PER_ORDER + MAX_ATTEMPTS_PER_ORDER,
   // Read: the newest 200 emails (a confirmation is one per recipient, and resends add more).
   "Order.emails": MAX_EMAILS_SHOWN,
   // The buyer and each distinct attendee.

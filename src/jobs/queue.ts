@@ -6,6 +6,7 @@ import { logger } from "../logger";
 export const Task = {
   SEND_EMAIL: "send_email",
   DELIVER_COUPON: "deliver_coupon",
+  REFUND_PAYMENT: "refund_payment",
 } as const;
 export type TaskName = (typeof Task)[keyof typeof Task];
 

@@ -7,6 +7,7 @@ import { postmarkMailer } from "../email/postmark";
 import { sendEmailTask } from "../email/send-email";
 import { logger } from "../logger";
 import { deliverCouponTask } from "../webhooks/coupon-delivery";
+import { refundPaymentTask } from "../services/refund/refund-job";
 import { beat, forget, heartbeatIntervalMs, releaseJobsOfDeadWorkers } from "./heartbeat";
 import { Task, quietLogger } from "./queue";
 
@@ -39,6 +40,7 @@ export async function startWorker(orm: MikroORM, config: Config, connectionStrin
   const taskList: TaskList = {
     [Task.SEND_EMAIL]: sendEmailTask(orm, config, mailer),
     [Task.DELIVER_COUPON]: deliverCouponTask(orm, config),
+    [Task.REFUND_PAYMENT]: refundPaymentTask(orm, config),
   };
   const timeoutMs = config.workerHeartbeatTimeoutMs;
 

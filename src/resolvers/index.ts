@@ -7,6 +7,7 @@ import { CouponDeliveryFieldsResolver, CouponFieldsResolver, DiscountResolver, F
 import { LiveResolver } from "./live.resolver";
 import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.resolver";
 import { ProductAvailabilityResolver, QuotaResolver } from "./quota.resolver";
+import { OrderRefundsResolver, RefundResolver } from "./refund.resolver";
 
 export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   AuthResolver,
@@ -28,4 +29,6 @@ export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   BrandInvitationsFieldResolver,
   QuotaResolver,
   ProductAvailabilityResolver,
+  RefundResolver,
+  OrderRefundsResolver,
 ];

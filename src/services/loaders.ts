@@ -1,6 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
-import { Brand, Product, QuotaProduct } from "../entities";
+import { Brand, Product, QuotaProduct, Refund } from "../entities";
 import { availableOfProducts } from "./capacity/availability";
 import type { Sql } from "../db/sql";
 import { attemptsByOrderIds, eventsByOrderIds, ordersByIds, type AttemptView, type EventView, type OrderView } from "./order/order.repository";
@@ -18,6 +18,8 @@ export interface Loaders {
   productAvailable: DataLoader<string, number | null>;
   /** Quota.products, oldest first. */
   productsOfQuota: DataLoader<string, Product[]>;
+  /** Order.refunds, oldest first. */
+  refundsOfOrder: DataLoader<string, Refund[]>;
 }
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
@@ -64,6 +66,11 @@ export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sq
       );
       const grouped = groupBy(links, (l) => l.quota.id);
       return ids.map((id) => (grouped.get(id) ?? []).map((l) => l.product.getEntity()));
+    }),
+    refundsOfOrder: new DataLoader(async (ids) => {
+      const refunds = await emOf().find(Refund, { order: { $in: [...ids] } }, { orderBy: { createdAt: "asc", id: "asc" } });
+      const grouped = groupBy(refunds, (r) => r.order.id);
+      return ids.map((id) => grouped.get(id) ?? []);
     }),
   };
 }

@@ -83,6 +83,7 @@ export const EXPECTED: Record<string, Row> = {
   "Query.fans":                      BRAND_ORGANIZER,
   "Query.quota":                     BRAND_ORGANIZER, // issue #10: ORGANIZER+ or the brand's key
   "Query.quotas":                    BRAND_ORGANIZER,
+  "Query.refund":                    ORDER_READ, // issue #11: COORGANIZER+ and the order's owner
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -124,6 +125,8 @@ export const EXPECTED: Record<string, Row> = {
   "Mutation.activateFan":            ALL_OK, // whoever holds the emailed token
   "Mutation.createQuota":            BRAND_ORGANIZER,
   "Mutation.updateQuota":            BRAND_ORGANIZER,
+  // Issue #11: money back is ORGANIZER+ or the brand's key; the customer sees the order, so FORBIDDEN.
+  "Mutation.refundOrder":            [NF,    NF,   FB,   NF,   FB,   OK,   OK,   NF,   OK,   OK],
 
   "Subscription.orderStatusChanged": BRAND_COORGANIZER,
   // Brand members and ADMIN may see the order but are refused by who they are (they use
@@ -160,6 +163,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Query.fans": { permission: Permission.BRAND_FANS_READ },
   "Query.quota": { permission: Permission.QUOTA_MANAGE },
   "Query.quotas": { permission: Permission.BRAND_QUOTAS_MANAGE },
+  "Query.refund": { permission: Permission.REFUND_READ },
   "Mutation.signUp": null,
   "Mutation.logIn": null,
   "Mutation.startAnonymousSession": null,
@@ -177,6 +181,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.createProduct": { permission: Permission.PRODUCT_CREATE },
   "Mutation.createQuota": { permission: Permission.BRAND_QUOTAS_MANAGE },
   "Mutation.updateQuota": { permission: Permission.QUOTA_MANAGE },
+  "Mutation.refundOrder": { permission: Permission.ORDER_REFUND },
   "Mutation.createOrder": null, // anyone with a session or the brand's key; ORDER_PLACE_AS_STAFF changes only coupon answers
   "Mutation.cancelOrder": { permission: Permission.ORDER_CANCEL },
   "Mutation.fulfillOrder": { permission: Permission.ORDER_FULFIL },
@@ -215,7 +220,7 @@ const OUTCOME = { ok: OK, NOT_FOUND: NF, FORBIDDEN: FB } as const;
 /** The row the access table gives a root field, in the matrix's columns. */
 export function tableRow(row: TableRow): Row {
   const rule = ACCESS[row.permission];
-  const ofOrder = rule.on === "order" || rule.on === "paymentAttempt";
+  const ofOrder = rule.on === "order" || rule.on === "paymentAttempt" || rule.on === "refund";
   const subject = { brandId: "X", ownerId: ofOrder ? "customerA" : null };
   const hasAccount = (role: Role) => VIEWERS[role].kind === "user";
   return ROLES.map((role) => {

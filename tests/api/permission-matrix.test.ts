@@ -103,6 +103,15 @@ async function paidOrderX() {
   return order;
 }
 
+const REFUND_ORDER = `mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { id status amount source order { id } } }`;
+
+/** A paid order X with a refund of 100 asked by its owner (issue #11). */
+async function refundedOrderX() {
+  const order = await paidOrderX();
+  const { refundOrder } = await ok(REFUND_ORDER, { input: { orderId: order.id, amount: 100 } }, { token: X.owner.token });
+  return { order, refundId: refundOrder.id as string };
+}
+
 /** A fresh, unused verification token for a fan of brand X's verifying discount, from the email it sent. */
 async function verificationToken(): Promise<string> {
   const email = uniqueEmail("matrix-verify");
@@ -509,6 +518,20 @@ const CALLS: Record<string, FieldCall<any>> = {
     query: `query ($id: ID!) { quota(id: $id) { id size brand { id } } }`,
     vars: () => ({ id: quotaX }),
     check: (q) => must(q.id === quotaX && q.brand.id === X.brandId, `quota ${JSON.stringify(q)}`),
+  }),
+  "Query.refund": http({
+    query: `query ($id: ID!) { refund(id: $id) { id amount order { id } } }`,
+    prepare: refundedOrderX,
+    vars: (_, p: { order: { id: string }; refundId: string }) => ({ id: p.refundId }),
+    check: (r, _, p: { order: { id: string }; refundId: string }) =>
+      must(r.id === p.refundId && r.amount === 100 && r.order.id === p.order.id, `refund ${JSON.stringify(r)}`),
+  }),
+  "Mutation.refundOrder": http({
+    query: REFUND_ORDER,
+    prepare: paidOrderX,
+    vars: (_, order: { id: string }) => ({ input: { orderId: order.id, amount: 100, reason: "matrix" } }),
+    check: (r, _, order: { id: string }) =>
+      must(r.order.id === order.id && r.status === "PENDING" && r.amount === 100 && r.source === "BRAND", `refund ${JSON.stringify(r)}`),
   }),
   "Query.quotas": http({
     query: `query ($brandId: ID!) { quotas(brandId: $brandId, first: 100) { totalCount edges { node { id } } } }`,

@@ -50,6 +50,17 @@ const V2_BUILT: string[] = [
   "Mutation.createQuota",
   "Mutation.updateQuota",
   "Subscription.availabilityChanged",
+  // #11 (refunds and late payments).
+  "OrderStatus.REFUNDED",
+  "RefundStatus",
+  "RefundSource",
+  "Refund",
+  "Order.refundedTotal",
+  "Order.refunds",
+  "Order.refundedAt",
+  "RefundOrderInput",
+  "Query.refund",
+  "Mutation.refundOrder",
 ];
 
 /**

@@ -6,6 +6,7 @@ import { escapeHtml } from "../../http/html";
 import { sha256 } from "../auth/tokens";
 import { verificationToken } from "../loyalty/fans";
 import { composeInvitationEmail } from "../brand/invitation-email";
+import { composeRefundEmail } from "../refund/refund-email";
 import { invoicePdf, ticketsPdf } from "./pdf";
 import { sameAddress, ticketsOf } from "./tickets";
 
@@ -18,6 +19,7 @@ const PDF = "application/pdf";
 export async function composeEmail(em: EntityManager, email: EmailMessage, config: Config): Promise<OutgoingMail | null> {
   if (email.kind === EmailKind.BRAND_INVITATION) return composeInvitationEmail(em, email, config);
   if (email.fan) return composeFanEmail(em, email, config);
+  if (email.kind === EmailKind.REFUND || email.kind === EmailKind.PAYMENT_REFUNDED) return composeRefundEmail(em, email);
   if (!email.order) return null;
   const order = await em.findOne(Order, email.order.id);
   if (!order) return null;
