@@ -105,9 +105,16 @@ async function paidOrderX() {
 
 const REFUND_ORDER = `mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { id status amount source order { id } } }`;
 
+/** A paid order X of product 1 only: the quotas createQuota's calls put on product 2 (5 seats) do not limit it. */
+async function paidOrderXForRefund() {
+  const order = await placeOrder(X, customerA.token, { lines: [{ productId: X.products[0].id, quantity: 1 }] });
+  await payOrder(order, customerA.token);
+  return order;
+}
+
 /** A paid order X with a refund of 100 asked by its owner (issue #11). */
 async function refundedOrderX() {
-  const order = await paidOrderX();
+  const order = await paidOrderXForRefund();
   const { refundOrder } = await ok(REFUND_ORDER, { input: { orderId: order.id, amount: 100 } }, { token: X.owner.token });
   return { order, refundId: refundOrder.id as string };
 }
@@ -188,7 +195,7 @@ beforeAll(async () => {
   await ok(REGISTER_FAN, { input: { discountId: fanDiscountX, name: "Fan X", email: fanEmail } }, setupIp());
   const { rows } = await db().query("select id from fan where lower(email) = lower($1)", [fanEmail]);
   fanX = rows[0].id;
-  quotaX = (await ok(CREATE_QUOTA, { input: { brandId: X.brandId, name: "Matrix", size: 100, productIds: [X.products[0].id] } }, { token: X.owner.token }))
+  quotaX = (await ok(CREATE_QUOTA, { input: { brandId: X.brandId, name: "Matrix", size: 1000, productIds: [X.products[0].id] } }, { token: X.owner.token }))
     .createQuota.id;
 });
 
@@ -528,7 +535,7 @@ const CALLS: Record<string, FieldCall<any>> = {
   }),
   "Mutation.refundOrder": http({
     query: REFUND_ORDER,
-    prepare: paidOrderX,
+    prepare: paidOrderXForRefund,
     vars: (_, order: { id: string }) => ({ input: { orderId: order.id, amount: 100, reason: "matrix" } }),
     check: (r, _, order: { id: string }) =>
       must(r.order.id === order.id && r.status === "PENDING" && r.amount === 100 && r.source === "BRAND", `refund ${JSON.stringify(r)}`),

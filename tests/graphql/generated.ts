@@ -70,6 +70,8 @@ export type EmailKind =
   | 'FAN_VERIFICATION'
   | 'ORDER_CONFIRMATION'
   | 'ORDER_READY'
+  | 'PAYMENT_REFUNDED'
+  | 'REFUND'
   | 'TICKETS';
 
 export type EmailStatus =
@@ -91,7 +93,8 @@ export type OrderStatus =
   | 'EXPIRED'
   | 'FULFILLED'
   | 'PAID'
-  | 'PENDING';
+  | 'PENDING'
+  | 'REFUNDED';
 
 export type PaymentAttemptStatus =
   | 'CANCELLED'

@@ -47,7 +47,17 @@ describe("ARCHITECTURE.md", () => {
   const page = readFileSync(join(ROOT, "ARCHITECTURE.md"), "utf8");
 
   it("names the owner of each rule a newcomer looks for", () => {
-    for (const rule of ["Who may fulfil", "Coupon usage limit", "Coupon per-buyer hold", "Resend limit", "Quota exactness", "Order expiry", "Rate limits"]) {
+    for (const rule of [
+      "Who may fulfil",
+      "Coupon usage limit",
+      "Coupon per-buyer hold",
+      "Resend limit",
+      "Quota exactness",
+      "Order expiry",
+      "Rate limits",
+      "A refund never exceeds what was paid",
+      "Late payments are honoured or refunded",
+    ]) {
       expect(page, rule).toContain(`| ${rule}`);
     }
   });

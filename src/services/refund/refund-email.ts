@@ -36,7 +36,6 @@ export async function composeRefundEmail(em: EntityManager, email: EmailMessage)
   const text = lines.filter((l, i) => l !== "" || i === 1).join("\n");
   const subject =
     email.kind === EmailKind.REFUND ? `Refund for your order ${order.number} at ${brand.name}` : `Your payment for order ${order.number} is being refunded`;
-  // MERGE(r15-tax): the REFUND email attaches the refund's credit note PDF (creditNotePdf).
   return {
     to: email.recipient,
     emailId: email.id,
