@@ -105,19 +105,26 @@ async function paidOrderX() {
 
 const REFUND_ORDER = `mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { id status amount source order { id } } }`;
 
-/** A paid order X of product 1 only: the quotas createQuota's calls put on product 2 (5 seats) do not limit it. */
-async function paidOrderXForRefund() {
-  const order = await placeOrder(X, customerA.token, { lines: [{ productId: X.products[0].id, quantity: 1 }] });
-  await payOrder(order, customerA.token);
-  return order;
-}
+/**
+ * One paid order X of product 1 only, shared by every caller (each allowed one refunds 100 of it):
+ * customer A's createOrder budget (60 per 10 minutes) is spent by the other fields, and the quotas
+ * createQuota's calls put on product 2 (5 seats) do not limit product 1.
+ */
+let refundTarget: Promise<{ id: string }> | undefined;
+const paidOrderXForRefund = () =>
+  (refundTarget ??= placeOrder(X, customerA.token, { lines: [{ productId: X.products[0].id, quantity: 1 }] }).then(async (order) => {
+    await payOrder(order, customerA.token);
+    return order;
+  }));
 
-/** A paid order X with a refund of 100 asked by its owner (issue #11). */
-async function refundedOrderX() {
-  const order = await paidOrderXForRefund();
-  const { refundOrder } = await ok(REFUND_ORDER, { input: { orderId: order.id, amount: 100 } }, { token: X.owner.token });
-  return { order, refundId: refundOrder.id as string };
-}
+/** A paid order X with a refund of 100 asked by its owner, read by every caller (issue #11). */
+let refundedTarget: Promise<{ order: { id: string }; refundId: string }> | undefined;
+const refundedOrderX = () =>
+  (refundedTarget ??= placeOrder(X, customerA.token, { lines: [{ productId: X.products[0].id, quantity: 1 }] }).then(async (order) => {
+    await payOrder(order, customerA.token);
+    const { refundOrder } = await ok(REFUND_ORDER, { input: { orderId: order.id, amount: 100 } }, { token: X.owner.token });
+    return { order, refundId: refundOrder.id as string };
+  }));
 
 /** A fresh, unused verification token for a fan of brand X's verifying discount, from the email it sent. */
 async function verificationToken(): Promise<string> {
