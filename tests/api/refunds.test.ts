@@ -4,6 +4,7 @@ import { gql, ok } from "../helpers/api";
 import { startFakeProvider, type FakeProvider } from "../helpers/fake-provider";
 import { eventually } from "../helpers/mail";
 import { siblingDatabase, startApi, type ApiProcess, type TestDatabase } from "../helpers/processes";
+import { STATUS_EVENTS, subscribe } from "../helpers/ws";
 import { GET_REFUND, orderState, paidOrder, quotaSold, REFUND_ORDER, refundWorld, type RefundWorld } from "../helpers/refunds";
 
 // Issue #11: refundOrder, the provider call and the refund.updated webhook, against a fake provider
@@ -102,6 +103,7 @@ describe("refundOrder with the provider", () => {
     provider.outcome(attempt.externalId, "none");
     const r = (await ok(REFUND_ORDER, { input: { orderId: order.id } }, w.owner)).refundOrder;
     await eventually(async () => expect(provider.callsFor(attempt.externalId)).toHaveLength(1));
+    const live = await subscribe(STATUS_EVENTS, { brandId: w.brandId }, { token: w.owner.token, base: api.url });
     const data = {
       refundId: r.id,
       refundExternalId: `re_manual_${r.id}`,
@@ -119,6 +121,11 @@ describe("refundOrder with the provider", () => {
     expect(after).toMatchObject({ status: "REFUNDED", refundedTotal: 2900 });
     expect(after.events.filter((e: { to: string }) => e.to === "REFUNDED")).toHaveLength(1);
     await eventually(async () => expect(await emails(order.id, "REFUND")).toBe(1));
+    // Subscribers hear it once, through the usual status path.
+    const mine = () => live.events.filter((e) => e.data?.orderStatusChanged?.order.id === order.id);
+    await eventually(async () => expect(mine().length).toBeGreaterThan(0));
+    await live.close();
+    expect(mine().map((e) => [e.data.orderStatusChanged.previousStatus, e.data.orderStatusChanged.status])).toEqual([["PAID", "REFUNDED"]]);
   });
 
   it("a provider down (503) for a while delays the refund and loses nothing", async () => {
