@@ -24,6 +24,8 @@ export interface Config {
    * production (DEV_PAYMENT_PROVIDER), refused in production; main.ts warns at start while it is on.
    */
   devPaymentProvider: boolean;
+  /** Refunds (issue #11): POST {url}/refunds with `Authorization: Bearer {apiKey}`; unset: the development provider answers in-process. */
+  paymentProvider: { url: string | undefined; apiKey: string | undefined };
   mail: {
     /** Unset: mail goes to the local outbox in the database (listed at /dev/mail). */
     postmarkServerToken: string | undefined;
@@ -157,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Anyone who can see an attempt's id can mark it paid through /dev/checkout: never by accident.
   const devPaymentProvider = boolean(env, "DEV_PAYMENT_PROVIDER", !production, problems);
   if (devPaymentProvider && production) problems.push("DEV_PAYMENT_PROVIDER cannot be on in production");
+  const providerUrl = env.PAYMENT_PROVIDER_URL ? env.PAYMENT_PROVIDER_URL.replace(/\/+$/, "") : undefined;
+  if (providerUrl && !/^https?:\/\/[^\s]+$/.test(providerUrl)) problems.push("PAYMENT_PROVIDER_URL must be an http(s) URL");
   const jobRetryBaseMs = integer(env, "JOB_RETRY_BASE_MS", 30_000, 10, 3_600_000, problems);
   const metricsToken = env.METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) {
@@ -193,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     logLevel,
     devPaymentProvider,
+    paymentProvider: { url: providerUrl, apiKey: env.PAYMENT_PROVIDER_API_KEY || undefined },
     mail: { postmarkServerToken: env.POSTMARK_SERVER_TOKEN || undefined, postmarkApiUrl, from: mailFrom },
     runWorker,
     graphiql,

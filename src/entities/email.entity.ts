@@ -18,6 +18,10 @@ export enum EmailKind {
   BRAND_INVITATION = "BRAND_INVITATION",
   /** To an account's email: the single-use link that sets a new password (requestPasswordReset). */
   PASSWORD_RESET = "PASSWORD_RESET",
+  /** To the buyer: a refund of their order succeeded (src/services/refund). */
+  REFUND = "REFUND",
+  /** To the buyer: a payment that could not be kept (late, or a second one) is being refunded. */
+  PAYMENT_REFUNDED = "PAYMENT_REFUNDED",
 }
 
 export enum EmailStatus {

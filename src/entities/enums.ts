@@ -19,6 +19,8 @@ export enum OrderStatus {
   FULFILLED = "FULFILLED",
   CANCELLED = "CANCELLED",
   EXPIRED = "EXPIRED",
+  /** Refunds reached the total (issue #11): seats released, tickets void. */
+  REFUNDED = "REFUNDED",
 }
 
 export enum PaymentAttemptStatus {

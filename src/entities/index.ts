@@ -15,6 +15,7 @@ export { PasswordReset } from "./password-reset.entity";
 export { Invoice, InvoiceSequence } from "./invoice.entity";
 export type { TaxLineData } from "./invoice.entity";
 export { Ticket } from "./ticket.entity";
+export { Refund, RefundStatus, RefundSource, RefundWebhookEvent } from "./refund.entity";
 
 import { User } from "./user.entity";
 import { Brand, BrandMember, ApiKey, Product } from "./brand.entity";
@@ -30,6 +31,7 @@ import { OrderQuotaHold, Quota, QuotaProduct } from "./quota.entity";
 import { IdempotencyKey } from "./idempotency.entity";
 import { Invoice, InvoiceSequence } from "./invoice.entity";
 import { Ticket } from "./ticket.entity";
+import { Refund, RefundWebhookEvent } from "./refund.entity";
 
 /** Every entity class, for the ORM configuration. */
 export const ALL_ENTITIES = [
@@ -60,4 +62,6 @@ export const ALL_ENTITIES = [
   Invoice,
   InvoiceSequence,
   Ticket,
+  Refund,
+  RefundWebhookEvent,
 ];

@@ -1,4 +1,4 @@
-import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref } from "@mikro-orm/core";
+import { Check, Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref } from "@mikro-orm/core";
 import { BaseEntity } from "./base";
 import { Brand } from "./brand.entity";
 import { OrderStatus, PaymentAttemptStatus } from "./enums";
@@ -43,7 +43,10 @@ export interface PaidSnapshot {
   name: "orders_pending_expiry",
   expression: `create index "orders_pending_expiry" on "orders" ("expires_at") where "status" = 'PENDING'`,
 })
+@Check({ name: "orders_refunded_total_check", expression: "refunded_total >= 0 and refunded_total <= total" })
 export class Order extends BaseEntity<
+  | "refundedTotal"
+  | "refundedAt"
   | "status"
   | "discountTotal"
   | "taxTotal"
@@ -123,6 +126,14 @@ export class Order extends BaseEntity<
 
   @Property({ type: "json", nullable: true })
   snapshot: PaidSnapshot | null = null;
+
+  /** The sum of its SUCCEEDED refunds of the payment that paid it (src/services/refund); never above total. */
+  @Property({ type: "integer", default: 0 })
+  refundedTotal = 0;
+
+  /** When the last refund of it succeeded. */
+  @Property({ type: "datetime", nullable: true })
+  refundedAt: Date | null = null;
 
   @OneToMany(() => OrderEvent, (e) => e.order, { orderBy: { at: "asc", id: "asc" } })
   events = new Collection<OrderEvent>(this);

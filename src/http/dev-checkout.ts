@@ -4,7 +4,7 @@ import express, { Router } from "express";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../config/env";
-import { PaymentAttempt } from "../entities";
+import { PaymentAttempt, Refund } from "../entities";
 import { logger } from "../logger";
 import { signPayload } from "../services/payment/signature";
 import { CURRENCIES } from "../services/validation";
@@ -27,6 +27,7 @@ export function devCheckoutRouter(orm: MikroORM, config: Config): Router {
     }
     const order = attempt.order.getEntity();
     const action = (what: string) => `/dev/checkout/${encodeURIComponent(attempt.externalId)}/${what}`;
+    const refunds = await orm.em.fork().find(Refund, { paymentAttempt: attempt.id }, { orderBy: { createdAt: "asc", id: "asc" } });
     const done = attempt.status === "PAID" || attempt.status === "FAILED" || attempt.status === "CANCELLED";
     res.type("html").send(
       page(
@@ -39,6 +40,7 @@ export function devCheckoutRouter(orm: MikroORM, config: Config): Router {
 <tr><th scope="row">Payment</th><td id="attempt-status">${escapeHtml(attempt.status)}${attempt.flagged ? " (flagged)" : ""}</td></tr>
 <tr><th scope="row">Order status</th><td id="order-status">${escapeHtml(order.status)}</td></tr>
 </table>
+${refundList(refunds)}
 ${
   done
     ? ""
@@ -72,6 +74,19 @@ ${
   });
 
   return router;
+}
+
+/** The refunds of the attempt, which the development provider pays back at once (src/services/refund/refund-job.ts). */
+function refundList(refunds: Refund[]): string {
+  if (!refunds.length) return "";
+  const rows = refunds.map(
+    (r) =>
+      `<tr><td>${escapeHtml(formatMoney(r.amount, r.currency, CURRENCIES[r.currency] ?? 2))}</td><td>${escapeHtml(r.source)}</td><td class="refund-status">${escapeHtml(r.status)}</td><td>${escapeHtml(r.externalId ?? "")}</td></tr>`,
+  );
+  return `<h2>Refunds</h2>
+<table id="refunds"><tr><th>Amount</th><th>Source</th><th>Status</th><th>Provider id</th></tr>
+${rows.join("\n")}
+</table>`;
 }
 
 async function findAttempt(orm: MikroORM, externalId: string): Promise<PaymentAttempt | null> {

@@ -8,6 +8,7 @@ import { MAX_ORDER_EVENTS } from "../services/order/status";
 import { MAX_ORDER_DELIVERIES_SHOWN } from "../services/order/webhooks";
 import { MAX_TAX_RATES_PER_ORDER } from "../services/order/tax";
 import { MAX_ATTEMPTS_PER_ORDER } from "../services/payment/payments";
+import { MAX_REFUNDS_PER_ORDER } from "../services/refund/refunds";
 
 /**
  * The most items each list field without a `first` argument can return. The cost rule
@@ -43,12 +44,15 @@ export const LIST_BOUNDS: Readonly<Record<string, number>> = {
   "Order.tickets": MAX_ATTENDEES,
   // Enforced on write: attemptToPayForOrder refuses an order's 21st attempt.
   "Order.paymentAttempts": MAX_ATTEMPTS_PER_ORDER,
-  // The status machine: created, then at most three transitions (EXPIRED → a late PAID → FULFILLED).
+  // The status machine: created, then at most four transitions (EXPIRED → a late PAID → FULFILLED → REFUNDED).
   "Order.events": MAX_ORDER_EVENTS,
   // The invoice and one credit note per refund: refunds are capped at 50 per order (the read returns at most 51).
   "Order.invoices": MAX_INVOICES_PER_ORDER,
   // One per distinct tax rate of the order's lines: createOrder refuses more than 8 rates in one order.
   "Invoice.taxLines": MAX_TAX_RATES_PER_ORDER,
+  // Enforced on write: refundOrder refuses an order's 51st refund (provider reports beyond are refused
+  // and logged); automatic refunds are one per payment attempt (at most 20).
+  "Order.refunds": MAX_REFUNDS_PER_ORDER + MAX_ATTEMPTS_PER_ORDER,
   // Read: the newest 200 emails (a confirmation is one per recipient, and resends add more).
   "Order.emails": MAX_EMAILS_SHOWN,
   // The buyer and each distinct attendee.

@@ -5,6 +5,8 @@ import type { Config } from "../config/env";
 import { PaymentAttemptStatus } from "../entities";
 import { logger } from "../logger";
 import { applyPaymentEvent, type PaymentEvent } from "../services/payment/payments";
+import { applyRefundEvent, type RefundEvent } from "../services/refund/refund-events";
+import { parseRefundEvent } from "./refund-event";
 import { verifySignature } from "../services/payment/signature";
 import { isCleanText } from "../services/validation";
 import { requestIdOf } from "./request-id";
@@ -14,7 +16,8 @@ const REPORTABLE = new Set<string>([PaymentAttemptStatus.PENDING, PaymentAttempt
 /**
  * `POST /webhooks/payments`: the provider's signed status reports. The signature is checked over
  * the raw bytes before anything is parsed; unsigned, forged, stale or future requests get 4xx and
- * write nothing. Processing is idempotent by event id (see applyPaymentEvent).
+ * write nothing. Processing is idempotent by event id (see applyPaymentEvent, and applyRefundEvent
+ * for `refund.updated`).
  */
 export function paymentWebhookRouter(orm: MikroORM, config: Config): Router {
   const router = Router();
@@ -34,7 +37,7 @@ export function paymentWebhookRouter(orm: MikroORM, config: Config): Router {
       return;
     }
     try {
-      const result = await applyPaymentEvent(orm.em.fork(), event);
+      const result = event.type === "refund.updated" ? await applyRefundEvent(orm.em.fork(), event) : await applyPaymentEvent(orm.em.fork(), event);
       if ("unknownAttempt" in result) {
         logger().warn({ requestId, eventId: event.id, attempt: event.data.attemptExternalId }, "payment event for an unknown attempt; not recorded");
         res.status(404).json({ error: "unknown attempt" });
@@ -50,7 +53,7 @@ export function paymentWebhookRouter(orm: MikroORM, config: Config): Router {
 }
 
 /** The event, or a description of what is wrong with the body. */
-export function parseEvent(raw: Buffer): PaymentEvent | string {
+export function parseEvent(raw: Buffer): PaymentEvent | RefundEvent | string {
   // Untrusted JSON, checked field by field below before anything is taken from it.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let body: any;
@@ -62,7 +65,8 @@ export function parseEvent(raw: Buffer): PaymentEvent | string {
   if (typeof body?.id !== "string" || body.id.length < 1 || body.id.length > 200 || !isCleanText(body.id)) {
     return "id must be a string of 1..200 printable characters";
   }
-  if (body.type !== "payment_attempt.updated") return 'type must be "payment_attempt.updated"';
+  if (body.type === "refund.updated") return parseRefundEvent(body.id, body.data);
+  if (body.type !== "payment_attempt.updated") return 'type must be "payment_attempt.updated" or "refund.updated"';
   const d = body.data;
   if (typeof d?.attemptExternalId !== "string" || d.attemptExternalId.length > 100 || !isCleanText(d.attemptExternalId)) {
     return "data.attemptExternalId must be a string of at most 100 printable characters";

@@ -9,6 +9,7 @@ export const Task = {
   DELIVER_COUPON: "deliver_coupon",
   /** Coupon and order webhooks (src/webhooks/delivery.ts). */
   DELIVER_WEBHOOK: "deliver_webhook",
+  REFUND_PAYMENT: "refund_payment",
 } as const;
 export type TaskName = (typeof Task)[keyof typeof Task];
 

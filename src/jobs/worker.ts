@@ -7,6 +7,7 @@ import { postmarkMailer } from "../email/postmark";
 import { sendEmailTask } from "../email/send-email";
 import { logger } from "../logger";
 import { deliverWebhookTask } from "../webhooks/delivery";
+import { refundPaymentTask } from "../services/refund/refund-job";
 import { beat, forget, heartbeatIntervalMs, releaseJobsOfDeadWorkers } from "./heartbeat";
 import { Task, quietLogger } from "./queue";
 
@@ -40,6 +41,7 @@ export async function startWorker(orm: MikroORM, config: Config, connectionStrin
     [Task.SEND_EMAIL]: sendEmailTask(orm, config, mailer),
     [Task.DELIVER_COUPON]: deliverWebhookTask(orm, config),
     [Task.DELIVER_WEBHOOK]: deliverWebhookTask(orm, config),
+    [Task.REFUND_PAYMENT]: refundPaymentTask(orm, config),
   };
   const timeoutMs = config.workerHeartbeatTimeoutMs;
 

@@ -9,6 +9,7 @@ import { BrandInvitationsFieldResolver, InvitationResolver } from "./invitation.
 import { ProductAvailabilityResolver, QuotaResolver } from "./quota.resolver";
 import { OrderWebhookDeliveryFieldsResolver, OrderWebhookFieldsResolver, PasswordResetResolver } from "./hooks.resolver";
 import { CheckInResolver, CheckInStatsFieldsResolver, OrderTicketsResolver } from "./checkin.resolver";
+import { OrderRefundsResolver, RefundResolver } from "./refund.resolver";
 
 export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   AuthResolver,
@@ -36,4 +37,6 @@ export const RESOLVERS: BuildSchemaOptions["resolvers"] = [
   CheckInResolver,
   CheckInStatsFieldsResolver,
   OrderTicketsResolver,
+  RefundResolver,
+  OrderRefundsResolver,
 ];

@@ -107,7 +107,9 @@ export class OrderResolver {
     return orders.orderInvoices(ctx, order);
   }
 
-  @FieldResolver(() => [OrderEventType], { description: "Its status history, oldest first: at most 3 (created, PAID, FULFILLED)." })
+  @FieldResolver(() => [OrderEventType], {
+    description: "Its status history, oldest first: at most 5 (created, EXPIRED or CANCELLED, a late PAID, FULFILLED, REFUNDED).",
+  })
   events(@Ctx() ctx: GraphQLContext, @Root() order: OrderView) {
     return orders.orderEvents(ctx, order);
   }

@@ -1,6 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import DataLoader from "dataloader";
-import { Brand, Product, QuotaProduct, type Invoice } from "../entities";
+import { Brand, Product, QuotaProduct, Refund, type Invoice } from "../entities";
 import { invoicesOfOrders } from "./invoice/invoices";
 import { availableOfProducts } from "./capacity/availability";
 import type { Sql } from "../db/sql";
@@ -24,6 +24,8 @@ export interface Loaders {
   invoicesOfOrder: DataLoader<string, Invoice[]>;
   /** Order.tickets, in ticket order. */
   ticketsOfOrder: DataLoader<string, TicketView[]>;
+  /** Order.refunds, oldest first. */
+  refundsOfOrder: DataLoader<string, Refund[]>;
 }
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
@@ -77,6 +79,11 @@ export function createLoaders(em: EntityManager | (() => EntityManager), sql: Sq
     }),
     ticketsOfOrder: new DataLoader(async (ids) => {
       const grouped = groupBy(await ticketsByOrderIds(sql, ids), (t) => t.orderId);
+      return ids.map((id) => grouped.get(id) ?? []);
+    }),
+    refundsOfOrder: new DataLoader(async (ids) => {
+      const refunds = await emOf().find(Refund, { order: { $in: [...ids] } }, { orderBy: { createdAt: "asc", id: "asc" } });
+      const grouped = groupBy(refunds, (r) => r.order.id);
       return ids.map((id) => grouped.get(id) ?? []);
     }),
   };

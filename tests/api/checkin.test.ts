@@ -16,6 +16,7 @@ import {
 } from "../helpers/fixtures";
 import { startApi, TEST_AUTH_SECRET, type ApiProcess } from "../helpers/processes";
 import { subscribe } from "../helpers/ws";
+import { eventually } from "../helpers/mail";
 import { CheckInDocument, CheckInStatsDocument, OrderTicketsDocument } from "../graphql/generated";
 
 /**
@@ -123,13 +124,12 @@ describe("checkIn", () => {
     expect(tickets[1].checkedInAt).toBe(first.data.checkIn.checkedInAt);
   });
 
-  it("VOID for the ticket of an order that no longer admits (not PAID or FULFILLED), checked in or not", async () => {
+  it("VOID for the ticket of a refunded order, checked in or not", async () => {
     const order = await paidOrder();
     expect((await scan(printedCode(order, 1))).data.checkIn.outcome).toBe("OK");
-    // No API of this branch takes a paid order out of PAID: refundOrder (r15-refunds) moves it to
-    // REFUNDED. Until that merges, the order is set CANCELLED directly (the rule is "not PAID or FULFILLED").
-    // MERGE(r15-refunds): refund the order with refundOrder here instead, and expect VOID the same way.
-    await db().query("update orders set status = 'CANCELLED' where id = $1", [order.id]);
+    // A full refund (the development provider pays it back in-process) makes the order REFUNDED.
+    await ok(`mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { id } }`, { input: { orderId: order.id } }, { token: brand.owner.token });
+    await eventually(async () => expect(await count("select 1 from orders where id = $1 and status = 'REFUNDED'", [order.id])).toBe(1));
     const scanned = await scan(printedCode(order, 1));
     const fresh = await scan(printedCode(order, 3));
     expect(scanned.data.checkIn).toMatchObject({ outcome: "VOID", ticket: { holderName: "Ana Door", status: "VOID" } });

@@ -174,7 +174,7 @@ describe("releasing a use", () => {
     const firstAttempt = await startPayment(first.id, first.token);
     await ok(CancelOrderDocument, { orderId: first.id }, { token: first.token });
     expect((await orderOk(b.brand, b.code)).couponCode).toBe(b.code);
-    expect((await sendWebhook(providerEvent(firstAttempt))).body.outcome).toBe("flagged: order is CANCELLED, not payable");
+    expect((await sendWebhook(providerEvent(firstAttempt))).body.outcome).toBe("flagged: order is CANCELLED, not payable; refunded automatically");
     expect(await uses(b.brand, b.code)).toBe(1);
   });
 });

@@ -121,7 +121,7 @@ describe("POST /webhooks/payments refuses what it cannot trust, writing nothing"
     [
       "of another type",
       (a) => JSON.stringify({ ...JSON.parse(signed(providerEvent(a))), type: "payment_attempt.created" }),
-      'type must be "payment_attempt.updated"',
+      'type must be "payment_attempt.updated" or "refund.updated"',
     ],
     ["with status CREATED", (a) => signed(providerEvent(a, "PAID", { status: "CREATED" })), "data.status must be PENDING, PAID, FAILED or CANCELLED"],
     [
@@ -229,7 +229,7 @@ describe("exactly one attempt pays an order", () => {
     const paid = await getOrder(order.id);
     expect(paid.paidAt).toBeTruthy();
     const second = await sendWebhook(providerEvent(b));
-    expect(second).toEqual({ status: 200, body: { received: true, duplicate: false, outcome: "flagged: order is PAID, not payable" } });
+    expect(second).toEqual({ status: 200, body: { received: true, duplicate: false, outcome: "flagged: order is PAID, not payable; refunded automatically" } });
     const after = await getOrder(order.id);
     expect(after.status).toBe("PAID");
     expect(after.paidAt).toBe(paid.paidAt);
@@ -252,7 +252,7 @@ describe("exactly one attempt pays an order", () => {
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     const outcomes = results.map((r) => r.body.outcome);
     expect(outcomes.filter((o) => o === "applied: order PAID")).toHaveLength(1);
-    expect(outcomes.filter((o) => o === "flagged: order is PAID, not payable")).toHaveLength(2);
+    expect(outcomes.filter((o) => o === "flagged: order is PAID, not payable; refunded automatically")).toHaveLength(2);
     const winner = racing[outcomes.indexOf("applied: order PAID")];
     const paid = await getOrder(order.id);
     expect(paid.status).toBe("PAID");
@@ -260,7 +260,7 @@ describe("exactly one attempt pays an order", () => {
     expect(paid.paymentAttempts.find((p) => !p.flagged && p.status === "PAID")?.id).toBe(winner.id);
 
     // Later reports: the fourth attempt is flagged; the winner's redelivery (new event id) is ignored.
-    expect((await sendWebhook(providerEvent(attempts[3]))).body.outcome).toBe("flagged: order is PAID, not payable");
+    expect((await sendWebhook(providerEvent(attempts[3]))).body.outcome).toBe("flagged: order is PAID, not payable; refunded automatically");
     expect((await sendWebhook(providerEvent(winner))).body.outcome).toBe("ignored: attempt already PAID");
     const after = await getOrder(order.id);
     expect(after.paidAt).toBe(paid.paidAt);

@@ -84,6 +84,7 @@ export const EXPECTED: Record<string, Row> = {
   "Query.quota":                     BRAND_ORGANIZER, // issue #10: ORGANIZER+ or the brand's key
   "Query.quotas":                    BRAND_ORGANIZER,
   "Query.checkInStats":              BRAND_COORGANIZER, // issue #12: the door (COORGANIZER+ or the brand's key)
+  "Query.refund":                    ORDER_READ, // issue #11: COORGANIZER+ and the order's owner
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -130,6 +131,8 @@ export const EXPECTED: Record<string, Row> = {
   // Whoever holds the emailed token, with any credentials or none (the call: a fresh account's token per caller).
   "Mutation.resetPassword":          ALL_OK,
   "Mutation.checkIn":                BRAND_COORGANIZER,
+  // Issue #11: money back is ORGANIZER+ or the brand's key; the customer sees the order, so FORBIDDEN.
+  "Mutation.refundOrder":            [NF,    NF,   FB,   NF,   FB,   OK,   OK,   NF,   OK,   OK],
 
   "Subscription.orderStatusChanged": BRAND_COORGANIZER,
   "Subscription.checkInsChanged":    BRAND_COORGANIZER,
@@ -168,6 +171,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Query.quota": { permission: Permission.QUOTA_MANAGE },
   "Query.quotas": { permission: Permission.BRAND_QUOTAS_MANAGE },
   "Query.checkInStats": { permission: Permission.BRAND_CHECK_IN },
+  "Query.refund": { permission: Permission.REFUND_READ },
   "Mutation.signUp": null,
   "Mutation.logIn": null,
   "Mutation.startAnonymousSession": null,
@@ -186,6 +190,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Mutation.createQuota": { permission: Permission.BRAND_QUOTAS_MANAGE },
   "Mutation.updateQuota": { permission: Permission.QUOTA_MANAGE },
   "Mutation.checkIn": { permission: Permission.BRAND_CHECK_IN },
+  "Mutation.refundOrder": { permission: Permission.ORDER_REFUND },
   "Mutation.createOrder": null, // anyone with a session or the brand's key; ORDER_PLACE_AS_STAFF changes only coupon answers
   "Mutation.cancelOrder": { permission: Permission.ORDER_CANCEL },
   "Mutation.fulfillOrder": { permission: Permission.ORDER_FULFIL },
@@ -227,7 +232,7 @@ const OUTCOME = { ok: OK, NOT_FOUND: NF, FORBIDDEN: FB } as const;
 /** The row the access table gives a root field, in the matrix's columns. */
 export function tableRow(row: TableRow): Row {
   const rule = ACCESS[row.permission];
-  const ofOrder = rule.on === "order" || rule.on === "paymentAttempt";
+  const ofOrder = rule.on === "order" || rule.on === "paymentAttempt" || rule.on === "refund";
   const subject = { brandId: "X", ownerId: ofOrder ? "customerA" : null };
   const hasAccount = (role: Role) => VIEWERS[role].kind === "user";
   return ROLES.map((role) => {

@@ -114,6 +114,28 @@ function checkInCodes(): Promise<string[]> {
     return o.tickets.map((t: { code: string }) => t.code);
   })());
 }
+const REFUND_ORDER = `mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { id status amount source order { id } } }`;
+
+/**
+ * One paid order X of product 1 only, shared by every caller (each allowed one refunds 100 of it):
+ * customer A's createOrder budget (60 per 10 minutes) is spent by the other fields, and the quotas
+ * createQuota's calls put on product 2 (5 seats) do not limit product 1.
+ */
+let refundTarget: Promise<{ id: string }> | undefined;
+const paidOrderXForRefund = () =>
+  (refundTarget ??= placeOrder(X, customerA.token, { lines: [{ productId: X.products[0].id, quantity: 1 }] }).then(async (order) => {
+    await payOrder(order, customerA.token);
+    return order;
+  }));
+
+/** A paid order X with a refund of 100 asked by its owner, read by every caller (issue #11). */
+let refundedTarget: Promise<{ order: { id: string }; refundId: string }> | undefined;
+const refundedOrderX = () =>
+  (refundedTarget ??= placeOrder(X, customerA.token, { lines: [{ productId: X.products[0].id, quantity: 1 }] }).then(async (order) => {
+    await payOrder(order, customerA.token);
+    const { refundOrder } = await ok(REFUND_ORDER, { input: { orderId: order.id, amount: 100 } }, { token: X.owner.token });
+    return { order, refundId: refundOrder.id as string };
+  }));
 
 /** A fresh, unused verification token for a fan of brand X's verifying discount, from the email it sent. */
 async function verificationToken(): Promise<string> {
@@ -191,7 +213,7 @@ beforeAll(async () => {
   await ok(REGISTER_FAN, { input: { discountId: fanDiscountX, name: "Fan X", email: fanEmail } }, setupIp());
   const { rows } = await db().query("select id from fan where lower(email) = lower($1)", [fanEmail]);
   fanX = rows[0].id;
-  quotaX = (await ok(CREATE_QUOTA, { input: { brandId: X.brandId, name: "Matrix", size: 100, productIds: [X.products[0].id] } }, { token: X.owner.token }))
+  quotaX = (await ok(CREATE_QUOTA, { input: { brandId: X.brandId, name: "Matrix", size: 1000, productIds: [X.products[0].id] } }, { token: X.owner.token }))
     .createQuota.id;
 });
 
@@ -536,6 +558,20 @@ const CALLS: Record<string, FieldCall<any>> = {
     query: `query ($id: ID!) { quota(id: $id) { id size brand { id } } }`,
     vars: () => ({ id: quotaX }),
     check: (q) => must(q.id === quotaX && q.brand.id === X.brandId, `quota ${JSON.stringify(q)}`),
+  }),
+  "Query.refund": http({
+    query: `query ($id: ID!) { refund(id: $id) { id amount order { id } } }`,
+    prepare: refundedOrderX,
+    vars: (_, p: { order: { id: string }; refundId: string }) => ({ id: p.refundId }),
+    check: (r, _, p: { order: { id: string }; refundId: string }) =>
+      must(r.id === p.refundId && r.amount === 100 && r.order.id === p.order.id, `refund ${JSON.stringify(r)}`),
+  }),
+  "Mutation.refundOrder": http({
+    query: REFUND_ORDER,
+    prepare: paidOrderXForRefund,
+    vars: (_, order: { id: string }) => ({ input: { orderId: order.id, amount: 100, reason: "matrix" } }),
+    check: (r, _, order: { id: string }) =>
+      must(r.order.id === order.id && r.status === "PENDING" && r.amount === 100 && r.source === "BRAND", `refund ${JSON.stringify(r)}`),
   }),
   "Query.quotas": http({
     query: `query ($brandId: ID!) { quotas(brandId: $brandId, first: 100) { totalCount edges { node { id } } } }`,

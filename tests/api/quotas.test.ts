@@ -176,7 +176,7 @@ describe("a late PAID", () => {
     await ok(CancelOrderDocument, { orderId: first.r.data.createOrder.id }, { token: first.token });
     expect((await buy(b, line(p, 1))).r.errors).toBeUndefined(); // the seat is held by another buyer now
     const hook = await sendWebhook(providerEvent(attempt));
-    expect(hook.body.outcome).toBe("flagged: order is CANCELLED, not payable");
+    expect(hook.body.outcome).toBe("flagged: order is CANCELLED, not payable; refunded automatically");
     expect((await statusOf(first.r.data.createOrder.id, first.token)).status).toBe("CANCELLED");
     expect(await quotaState(b, q.id)).toEqual({ size: 1, sold: 0, held: 1, available: 0 });
   });

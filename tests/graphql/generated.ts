@@ -84,6 +84,8 @@ export type EmailKind =
   | 'ORDER_CONFIRMATION'
   | 'ORDER_READY'
   | 'PASSWORD_RESET'
+  | 'PAYMENT_REFUNDED'
+  | 'REFUND'
   | 'TICKETS';
 
 export type EmailStatus =
@@ -109,7 +111,8 @@ export type OrderStatus =
   | 'EXPIRED'
   | 'FULFILLED'
   | 'PAID'
-  | 'PENDING';
+  | 'PENDING'
+  | 'REFUNDED';
 
 export type PaymentAttemptStatus =
   | 'CANCELLED'

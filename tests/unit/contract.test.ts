@@ -82,6 +82,17 @@ const V2_BUILT: string[] = [
   "Query.checkInStats",
   "Mutation.checkIn",
   "Subscription.checkInsChanged",
+  // #11 (refunds and late payments).
+  "OrderStatus.REFUNDED",
+  "RefundStatus",
+  "RefundSource",
+  "Refund",
+  "Order.refundedTotal",
+  "Order.refunds",
+  "Order.refundedAt",
+  "RefundOrderInput",
+  "Query.refund",
+  "Mutation.refundOrder",
 ];
 
 /**

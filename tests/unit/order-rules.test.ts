@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OrderStatus } from "../../src/entities/enums";
 import { newOrderNumber } from "../../src/services/order/number";
-import { canTransition, isPastDue, TRANSITIONS } from "../../src/services/order/status";
+import { canTransition, isPastDue, MAX_ORDER_EVENTS, TRANSITIONS } from "../../src/services/order/status";
 import { computeTotals, discountFor } from "../../src/services/order/totals";
 
 describe("order totals", () => {
@@ -34,14 +34,24 @@ describe("order totals", () => {
 });
 
 describe("the order status machine", () => {
-  it("allows exactly PENDING→PAID→FULFILLED, PENDING→CANCELLED|EXPIRED and CANCELLED|EXPIRED→PAID (a late payment honoured)", () => {
+  it("allows exactly PENDING→PAID→FULFILLED, PENDING→CANCELLED|EXPIRED, CANCELLED|EXPIRED→PAID (a late payment honoured) and PAID|FULFILLED→REFUNDED", () => {
     const allowed = Object.values(OrderStatus).flatMap((from) =>
       Object.values(OrderStatus)
         .filter((to) => canTransition(from, to))
         .map((to) => `${from}->${to}`),
     );
-    expect(allowed.sort()).toEqual(["CANCELLED->PAID", "EXPIRED->PAID", "PAID->FULFILLED", "PENDING->CANCELLED", "PENDING->EXPIRED", "PENDING->PAID"]);
-    expect(TRANSITIONS.FULFILLED).toEqual([]);
+    expect(allowed.sort()).toEqual([
+      "CANCELLED->PAID",
+      "EXPIRED->PAID",
+      "FULFILLED->REFUNDED",
+      "PAID->FULFILLED",
+      "PAID->REFUNDED",
+      "PENDING->CANCELLED",
+      "PENDING->EXPIRED",
+      "PENDING->PAID",
+    ]);
+    expect(TRANSITIONS.REFUNDED).toEqual([]);
+    expect(MAX_ORDER_EVENTS).toBe(5); // created, EXPIRED, a late PAID, FULFILLED, REFUNDED
   });
 
   it("treats a PENDING order past its deadline as past due, and nothing else", () => {

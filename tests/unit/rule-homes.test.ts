@@ -61,6 +61,8 @@ describe("ARCHITECTURE.md", () => {
       "Order expiry",
       "Rate limits",
       "A ticket is checked in once",
+      "A refund never exceeds what was paid",
+      "Late payments are honoured or refunded",
     ]) {
       expect(page, rule).toContain(`| ${rule}`);
     }

@@ -59,7 +59,10 @@ export class OrderType extends Node {
   @Field({ description: "When an unpaid order expires and can no longer be paid." }) expiresAt!: Date;
   @Field(() => Date, { nullable: true }) paidAt!: Date | null;
   @Field(() => Date, { nullable: true }) fulfilledAt!: Date | null;
-  // brand, paymentAttempts, events: field resolvers
+  @Field(() => Int, { description: "What its SUCCEEDED refunds paid back of the payment that paid it (minor units); never above total." })
+  refundedTotal!: number;
+  @Field(() => Date, { nullable: true, description: "When refunds reached the total and it became REFUNDED." }) refundedAt!: Date | null;
+  // brand, paymentAttempts, events, refunds: field resolvers
 }
 
 @ObjectType("OrderEdge")

@@ -42,6 +42,8 @@ export enum Permission {
   ORDER_RESEND_CONFIRMATION = "ORDER_RESEND_CONFIRMATION",
   /** myOrderStatusChanged(orderId): the customer's own stream; brand members use orderStatusChanged. */
   ORDER_WATCH_MINE = "ORDER_WATCH_MINE",
+  /** refundOrder (issue #11): money back is the brand's decision. */
+  ORDER_REFUND = "ORDER_REFUND",
   // ---- on other ids
   PAYMENT_ATTEMPT_READ = "PAYMENT_ATTEMPT_READ",
   /** discount(id), updateDiscount, deleteDiscount. */
@@ -50,10 +52,12 @@ export enum Permission {
   API_KEY_REVOKE = "API_KEY_REVOKE",
   /** quota(id), updateQuota. */
   QUOTA_MANAGE = "QUOTA_MANAGE",
+  /** refund(id): COORGANIZER+ and the order's customer (as Order.refunds). */
+  REFUND_READ = "REFUND_READ",
 }
 
 /** What the ids of a permission are: each kind has one lookup (require.ts) and one NOT_FOUND answer. */
-export type SubjectKind = "brand" | "order" | "paymentAttempt" | "discount" | "fan" | "apiKey" | "quota";
+export type SubjectKind = "brand" | "order" | "paymentAttempt" | "discount" | "fan" | "apiKey" | "quota" | "refund";
 
 export interface AccessRule extends Grant {
   on: SubjectKind;
@@ -94,12 +98,14 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.ORDER_RESEND_CONFIRMATION]:   { on: "order", role: COORGANIZER, forbidden: "Resending confirmations needs COORGANIZER or higher in the brand" },
   [Permission.ORDER_WATCH_MINE]:            { on: "order", role: null, customer: true,
                                               forbidden: "myOrderStatusChanged is for the order's customer; brand members use orderStatusChanged(brandId)" },
+  [Permission.ORDER_REFUND]:                { on: "order", role: ORGANIZER, forbidden: "Refunds need ORGANIZER or higher in the brand" },
 
   [Permission.PAYMENT_ATTEMPT_READ]:        { on: "paymentAttempt", role: ANYONE_WHO_SEES },
   [Permission.DISCOUNT_MANAGE]:             { on: "discount", role: ORGANIZER, forbidden: "Discounts need ORGANIZER or higher in the brand" },
   [Permission.FAN_READ]:                    { on: "fan", role: ORGANIZER, forbidden: "Fans' personal data needs ORGANIZER or higher" },
   [Permission.API_KEY_REVOKE]:              { on: "apiKey", role: OWNER },
   [Permission.QUOTA_MANAGE]:                { on: "quota", role: ORGANIZER, forbidden: "Quotas need ORGANIZER or higher in the brand" },
+  [Permission.REFUND_READ]:                 { on: "refund", role: COORGANIZER, customer: true },
 };
 
 /** The FORBIDDEN message of a permission. */

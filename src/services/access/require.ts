@@ -25,6 +25,7 @@ const NOT_FOUND: Record<SubjectKind, (field?: string) => AppError> = {
   discount: () => notFound("Discount not found"),
   fan: () => notFound("Fan not found"),
   quota: () => notFound("Quota not found"),
+  refund: () => notFound("Refund not found"),
   apiKey: (field = "id") => new AppError(ErrorCode.NOT_FOUND, `${field}: no such API key`, { field }),
 };
 
@@ -37,6 +38,7 @@ const LOOKUP: Record<SubjectKind, string> = {
   fan: "select id, brand_id, null as owner_id from fan where id in (?)",
   apiKey: "select id, brand_id, null as owner_id from api_key where id in (?)",
   quota: "select id, brand_id, null as owner_id from quota where id in (?)",
+  refund: "select r.id, o.brand_id, o.customer_id as owner_id from refund r join orders o on o.id = r.order_id where r.id in (?)",
 };
 
 /**

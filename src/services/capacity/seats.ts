@@ -96,10 +96,11 @@ export async function soldOutAtCommit(em: EntityManager, error: unknown, product
 
 /**
  * What a status change does to the order's seats, in its transaction (transition() calls it):
- * PENDING → PAID turns held into sold; PENDING → CANCELLED | EXPIRED releases them. Each moves
+ * PENDING → PAID turns held into sold; PENDING → CANCELLED | EXPIRED releases them; → REFUNDED releases the sold ones. Each moves
  * only the order's records still in the expected state, so it happens at most once.
  */
 export async function seatsOnTransition(em: EntityManager, order: Order, from: OrderStatus, to: OrderStatus): Promise<void> {
+  if (to === OrderStatus.REFUNDED) return releaseSold(em, order); // PAID | FULFILLED → REFUNDED: back on sale
   if (from !== OrderStatus.PENDING) return; // EXPIRED/CANCELLED → PAID took its seats before (retakeSeats)
   if (to === OrderStatus.PAID) await moveSeats(em, order, "HELD", "SOLD");
   if (to === OrderStatus.CANCELLED || to === OrderStatus.EXPIRED) await moveSeats(em, order, "HELD", "RELEASED");

@@ -9,6 +9,7 @@ import { composeInvitationEmail } from "../brand/invitation-email";
 import { composePasswordResetEmail } from "../auth/password-reset-email";
 import { ticketsPdf } from "./pdf";
 import { invoicePdf } from "../invoice/pdf";
+import { composeRefundEmail } from "../refund/refund-email";
 import { sameAddress, ticketsOf } from "./tickets";
 
 const PDF = "application/pdf";
@@ -21,6 +22,7 @@ export async function composeEmail(em: EntityManager, email: EmailMessage, confi
   if (email.kind === EmailKind.BRAND_INVITATION) return composeInvitationEmail(em, email, config);
   if (email.kind === EmailKind.PASSWORD_RESET) return composePasswordResetEmail(em, email, config);
   if (email.fan) return composeFanEmail(em, email, config);
+  if (email.kind === EmailKind.REFUND || email.kind === EmailKind.PAYMENT_REFUNDED) return composeRefundEmail(em, email);
   if (!email.order) return null;
   const order = await em.findOne(Order, email.order.id);
   if (!order) return null;

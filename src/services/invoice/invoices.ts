@@ -45,9 +45,7 @@ export async function issueInvoice(tx: EntityManager, order: Order, at: Date): P
  * numbered from the same sequence, referring to the invoice. One per refund id: a second call
  * returns the first's (the order's row lock, taken here, makes concurrent calls take turns).
  */
-// MERGE(r15-refunds): call issueCreditNote(tx, order, { id: refund.id, amount: refund.amount, at }) where a
-// refund turns SUCCEEDED (after its seat release, so quotas lock before the counter), and attach
-// creditNotePdf(order, brand, note) (./pdf.ts) to the refund email, re-reading the note after commit for its number.
+// Called by onRefundSucceeded (src/services/refund/refund-events.ts) after its seat release, so quotas lock before the counter.
 export async function issueCreditNote(tx: EntityManager, order: Order, refund: { id: string; amount: number; at: Date }): Promise<Invoice> {
   await tx.findOneOrFail(Order, order.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
   const existing = await tx.findOne(Invoice, { refundId: refund.id });

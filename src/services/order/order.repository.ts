@@ -42,6 +42,9 @@ export interface OrderView {
   expiresAt: Date;
   paidAt: Date | null;
   fulfilledAt: Date | null;
+  /** SUCCEEDED refunds of the payment that paid it (issue #11), and when it became REFUNDED. */
+  refundedTotal: number;
+  refundedAt: Date | null;
   /** Read in the same statement as the order when the query asked for them (see OrderIncludes). */
   attempts?: AttemptView[];
   events?: EventView[];
@@ -102,6 +105,8 @@ const ORDER_FIELDS: Fields<Omit<OrderView, "attempts" | "events">, Order> = {
   expiresAt: { sql: "expires_at", date: true, of: (o) => o.expiresAt },
   paidAt: { sql: "paid_at", date: true, of: (o) => o.paidAt },
   fulfilledAt: { sql: "fulfilled_at", date: true, of: (o) => o.fulfilledAt },
+  refundedTotal: { sql: "refunded_total", of: (o) => o.refundedTotal },
+  refundedAt: { sql: "refunded_at", date: true, of: (o) => o.refundedAt },
 };
 
 const ATTEMPT_FIELDS: Fields<AttemptView, PaymentAttempt> = {

@@ -9,17 +9,19 @@ import { issueTickets } from "../checkin/issue";
 
 /**
  * The order lifecycle: PENDING → PAID → FULFILLED; PENDING → CANCELLED | EXPIRED; and
- * CANCELLED | EXPIRED → PAID for a late payment whose seats could be taken again (payments.ts).
+ * CANCELLED | EXPIRED → PAID for a late payment whose seats could be taken again (payments.ts);
+ * PAID | FULFILLED → REFUNDED when its refunds reach the total (src/services/refund).
  */
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   [OrderStatus.PENDING]: [OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED],
-  [OrderStatus.PAID]: [OrderStatus.FULFILLED],
-  [OrderStatus.FULFILLED]: [],
+  [OrderStatus.PAID]: [OrderStatus.FULFILLED, OrderStatus.REFUNDED],
+  [OrderStatus.FULFILLED]: [OrderStatus.REFUNDED],
   [OrderStatus.CANCELLED]: [OrderStatus.PAID],
   [OrderStatus.EXPIRED]: [OrderStatus.PAID],
+  [OrderStatus.REFUNDED]: [],
 };
 
-/** The longest history an order can have: its creation and the longest path of transitions (EXPIRED, a late PAID, FULFILLED). */
+/** The longest history an order can have: its creation and the longest path of transitions (EXPIRED, a late PAID, FULFILLED, REFUNDED). */
 export const MAX_ORDER_EVENTS = 1 + longestPath(OrderStatus.PENDING);
 
 function longestPath(from: OrderStatus): number {
@@ -52,6 +54,7 @@ export async function transition(em: EntityManager, order: Order, to: OrderStatu
   order.seq += 1;
   if (to === OrderStatus.PAID) order.paidAt = at;
   if (to === OrderStatus.FULFILLED) order.fulfilledAt = at;
+  if (to === OrderStatus.REFUNDED) order.refundedAt = at;
   const event = new OrderEvent(ref(order), from, to, at, actor);
   em.persist(event);
   await releaseCoupon(em as SqlEntityManager, order, to); // an order that ends unpaid gives its coupon use back

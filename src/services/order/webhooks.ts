@@ -15,8 +15,8 @@ export const EVENT_OF_STATUS: Partial<Record<OrderStatus, OrderWebhookEvent>> = 
   [OrderStatus.FULFILLED]: "order.fulfilled",
   [OrderStatus.CANCELLED]: "order.cancelled",
   [OrderStatus.EXPIRED]: "order.expired",
-  // MERGE(r15-refunds): [OrderStatus.REFUNDED]: "order.refunded" here if REFUNDED goes through transition(), else
-  // queueOrderWebhook(tx, order, "order.refunded") where it is set; the refund job queues "refund.succeeded" with { refund }.
+  [OrderStatus.REFUNDED]: "order.refunded",
+  // refund.succeeded is queued by the refund events (src/services/refund/refund-events.ts) for every successful refund.
 };
 
 /**

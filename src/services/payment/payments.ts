@@ -16,6 +16,7 @@ import { createCheckout } from "./provider";
 import { retakeForLatePayment } from "../capacity/seats";
 import { idempotent, type Claim } from "../idempotency";
 import { issueInvoice } from "../invoice/invoices";
+import { refundAutomatically } from "../refund/refunds";
 
 /** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
 export const MAX_ATTEMPTS_PER_ORDER = 20;
@@ -124,9 +125,10 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
   if (pastDue) await transition(tx, order, OrderStatus.EXPIRED, "system");
   // A late payment is honoured when what the order gave back (seats, coupon use) can be taken again now.
   const late = order.status === OrderStatus.EXPIRED || order.status === OrderStatus.CANCELLED;
+  // A customer is never charged without an order or a refund: a payment that cannot be kept is paid back.
   if (late && !(await retakeForLatePayment(tx, order)))
-    return flag(attempt, pastDue ? "order expired before payment" : `order is ${order.status}, not payable`);
-  if (!late && order.status !== OrderStatus.PENDING) return flag(attempt, `order is ${order.status}, not payable`);
+    return refundBack(tx, order, attempt, pastDue ? "order expired before payment" : `order is ${order.status}, not payable`);
+  if (!late && order.status !== OrderStatus.PENDING) return refundBack(tx, order, attempt, `order is ${order.status}, not payable`);
 
   const at = new Date();
   await transition(tx, order, OrderStatus.PAID, "payment-provider", at);
@@ -134,6 +136,13 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
   await queueConfirmation(tx, order); // committed (or rolled back) with the payment
   await issueInvoice(tx, order, at); // last: the brand's invoice counter stays locked until the commit
   return late ? "applied: order PAID (late payment honoured)" : "applied: order PAID";
+}
+
+/** Flags a captured payment that cannot be kept and refunds it at once (source AUTOMATIC; the order's status stays). */
+async function refundBack(tx: EntityManager, order: Order, attempt: PaymentAttempt, reason: string): Promise<string> {
+  const outcome = flag(attempt, reason);
+  await refundAutomatically(tx, order, attempt, reason);
+  return `${outcome}; refunded automatically`;
 }
 
 function flag(attempt: PaymentAttempt, reason: string): string {

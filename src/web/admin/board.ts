@@ -3,6 +3,7 @@
 import { ApiError, gql } from "./api";
 import { byId, show } from "./dom";
 import { BoardFulfilDocument, BoardOrdersDocument, BoardResendDocument, type BoardOrderFragment as Order } from "./generated";
+import { askRefund } from "./refund";
 import { watchBrand, type LiveState, type StatusEvent } from "./live";
 import { announce, describeError, isUnauthenticated, rateLimitText } from "./messages";
 import { OrderTable, type Action } from "./table";
@@ -221,7 +222,11 @@ export class Board {
     const gen = this.generation;
     this.table.setBusy(order.id, action, true);
     try {
-      if (action === "fulfil") {
+      if (action === "refund") {
+        const refunded = await askRefund(order);
+        if (!refunded || gen !== this.generation) return;
+        this.touch(refunded, false);
+      } else if (action === "fulfil") {
         const { fulfillOrder } = await gql(BoardFulfilDocument, { orderId: order.id });
         if (gen !== this.generation) return;
         this.touch(fulfillOrder, false);
@@ -238,7 +243,14 @@ export class Board {
       if (err instanceof ApiError && err.code === "RATE_LIMITED" && action === "resend") {
         announce(rateLimitText(err, "resends"), "error");
       } else {
-        this.fail(err, action === "fulfil" ? `fulfil order ${order.number}` : `resend the confirmation for ${order.number}`);
+        this.fail(
+          err,
+          action === "fulfil"
+            ? `fulfil order ${order.number}`
+            : action === "refund"
+              ? `refund order ${order.number}`
+              : `resend the confirmation for ${order.number}`,
+        );
         // The row was out of date (e.g. cancelled or fulfilled elsewhere): show the truth.
         if (err instanceof ApiError && (err.code === "FAILED_PRECONDITION" || err.code === "NOT_FOUND")) void this.reload();
       }

@@ -6,7 +6,7 @@
  */
 const DIGITS: Record<string, number> = { JPY: 0, KRW: 0, ISK: 0 };
 
-function digitsOf(currency: string): number {
+export function digitsOf(currency: string): number {
   if (currency in DIGITS) return DIGITS[currency];
   try {
     return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
@@ -57,6 +57,7 @@ const STATUS_LABELS: Record<string, string> = {
   FULFILLED: "Fulfilled",
   CANCELLED: "Cancelled",
   EXPIRED: "Expired",
+  REFUNDED: "Refunded",
 };
 
 export const statusLabel = (status: string) => STATUS_LABELS[status] ?? status;

@@ -3,22 +3,29 @@
 import { h, isBusy, setBusy } from "./dom";
 import { formatMoney, statusLabel, timeElement } from "./format";
 import type { BoardOrderFragment as Order } from "./generated";
+import { canRefund, refundedNote } from "./refund";
 
-export type Action = "fulfil" | "resend";
+export type Action = "fulfil" | "resend" | "refund";
 
 export interface TableCallbacks {
   action(action: Action, order: Order): void;
 }
 
-/** Which buttons a row shows for a status. */
-function actionsFor(status: Order["status"]): Action[] {
-  if (status === "PAID") return ["fulfil", "resend"];
-  if (status === "FULFILLED") return ["resend"];
+/** Which buttons a row shows for an order. */
+function actionsFor(order: Order): Action[] {
+  const refund: Action[] = canRefund(order) ? ["refund"] : [];
+  if (order.status === "PAID") return ["fulfil", "resend", ...refund];
+  if (order.status === "FULFILLED") return ["resend", ...refund];
   return [];
 }
 
-const BUTTON_TEXT: Record<Action, string> = { fulfil: "Fulfil", resend: "Resend confirmation" };
-const buttonName = (action: Action, number: string) => (action === "fulfil" ? `Fulfil order ${number}` : `Resend confirmation for ${number}`);
+const BUTTON_TEXT: Record<Action, string> = { fulfil: "Fulfil", resend: "Resend confirmation", refund: "Refund…" };
+const BUTTON_NAME: Record<Action, (number: string) => string> = {
+  fulfil: (n) => `Fulfil order ${n}`,
+  resend: (n) => `Resend confirmation for ${n}`,
+  refund: (n) => `Refund order ${n}`,
+};
+const buttonName = (action: Action, number: string) => BUTTON_NAME[action](number);
 
 export class OrderTable {
   private readonly rows = new Map<string, { tr: HTMLTableRowElement; key: string; order: Order }>();
@@ -105,7 +112,7 @@ export class OrderTable {
     const cells = [
       h("th", { scope: "row", class: "number", tabindex: -1 }, order.number),
       h("td", { class: "buyer" }, h("span", { class: "name" }, order.buyer.name), h("span", { class: "email" }, order.buyer.email)),
-      h("td", { class: "money" }, formatMoney(order.total, order.currency)),
+      h("td", { class: "money" }, formatMoney(order.total, order.currency), refundedNote(order)),
       h("td", {}, h("span", { class: `status status-${order.status.toLowerCase()}` }, statusLabel(order.status))),
       h("td", {}, timeElement(order.paidAt)),
       h("td", {}, timeElement(order.fulfilledAt)),
@@ -119,7 +126,7 @@ export class OrderTable {
   }
 
   private fillActions(cell: HTMLTableCellElement, order: Order): void {
-    const wanted = actionsFor(order.status);
+    const wanted = actionsFor(order);
     for (const button of [...cell.querySelectorAll<HTMLButtonElement>("button")]) {
       if (!wanted.includes(button.dataset.action as Action)) button.remove();
     }
