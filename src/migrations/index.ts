@@ -9,6 +9,7 @@ import { Migration20261205130000 } from "./Migration20261205130000";
 import { Migration20261205140000 } from "./Migration20261205140000";
 import { Migration20261205150000 } from "./Migration20261205150000";
 import { Migration20261205160000 } from "./Migration20261205160000";
+import { Migration20261205210000 } from "./Migration20261205210000";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261205140000", class: Migration20261205140000 },
   { name: "Migration20261205150000", class: Migration20261205150000 },
   { name: "Migration20261205160000", class: Migration20261205160000 },
+  { name: "Migration20261205210000", class: Migration20261205210000 },
 ];

@@ -69,3 +69,17 @@ export const LOGIN_FAILURES = {
   perAddress: { max: 20, window: "10m" },
   perEmail: { max: 50, window: "1h" },
 };
+
+/**
+ * CSV exports (GET /brands/:brandId/orders.csv, tickets.csv): each reads every matching order, so
+ * they are counted per caller (account or key) and per client address (not for keys), and at most
+ * `concurrentPerCaller` run at once per caller and `concurrentPerInstance` per API instance (more:
+ * 429 / 503 at once, nothing read). An export holds a read-pool connection only while a batch is
+ * read, so four exports leave the pool's other connections to the API.
+ */
+export const EXPORTS = {
+  perCaller: { max: 30, window: "10m" },
+  perAddress: { max: 60, window: "10m" },
+  concurrentPerCaller: 2,
+  concurrentPerInstance: 4,
+};

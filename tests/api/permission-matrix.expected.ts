@@ -83,6 +83,7 @@ export const EXPECTED: Record<string, Row> = {
   "Query.fans":                      BRAND_ORGANIZER,
   "Query.quota":                     BRAND_ORGANIZER, // issue #10: ORGANIZER+ or the brand's key
   "Query.quotas":                    BRAND_ORGANIZER,
+  "Query.searchOrders":              BRAND_COORGANIZER, // issue #16: as orders(brandId)
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -160,6 +161,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Query.fans": { permission: Permission.BRAND_FANS_READ },
   "Query.quota": { permission: Permission.QUOTA_MANAGE },
   "Query.quotas": { permission: Permission.BRAND_QUOTAS_MANAGE },
+  "Query.searchOrders": { permission: Permission.BRAND_ORDERS_SEARCH },
   "Mutation.signUp": null,
   "Mutation.logIn": null,
   "Mutation.startAnonymousSession": null,

@@ -50,6 +50,9 @@ const V2_BUILT: string[] = [
   "Mutation.createQuota",
   "Mutation.updateQuota",
   "Subscription.availabilityChanged",
+  // #16 (search and exports): searchOrders.
+  "OrderFilter",
+  "Query.searchOrders",
 ];
 
 /**

@@ -30,6 +30,8 @@ export enum Permission {
   ORDER_PLACE_AS_STAFF = "ORDER_PLACE_AS_STAFF",
   /** createQuota, quotas(brandId): capacity (issue #10). */
   BRAND_QUOTAS_MANAGE = "BRAND_QUOTAS_MANAGE",
+  /** searchOrders and the CSV exports (GET /brands/:brandId/orders.csv, tickets.csv): issue #16. */
+  BRAND_ORDERS_SEARCH = "BRAND_ORDERS_SEARCH",
   // ---- on order ids
   ORDER_READ = "ORDER_READ",
   ORDER_CANCEL = "ORDER_CANCEL",
@@ -80,6 +82,7 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.BRAND_FANS_READ]:             { on: "brand", role: ORGANIZER },
   [Permission.ORDER_PLACE_AS_STAFF]:        { on: "brand", role: COORGANIZER },
   [Permission.BRAND_QUOTAS_MANAGE]:         { on: "brand", role: ORGANIZER },
+  [Permission.BRAND_ORDERS_SEARCH]:         { on: "brand", role: COORGANIZER },
 
   [Permission.ORDER_READ]:                  { on: "order", role: ANYONE_WHO_SEES },
   [Permission.ORDER_CANCEL]:                { on: "order", role: ANYONE_WHO_SEES },
