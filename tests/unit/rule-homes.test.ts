@@ -41,13 +41,28 @@ describe("each rule has one home", () => {
     const status = readFileSync(join(ROOT, "src/services/order/status.ts"), "utf8");
     expect(status).not.toMatch(/CANCELLED.*releaseCoupon/);
   });
+
+  it("CSV cells are neutralised in one place, and the search text is queried where its index is declared", () => {
+    expect(filesMatching(/FORMULA_START/)).toEqual(["src/services/export/csv.ts"]);
+    expect(filesMatching(/order_search_text\(/).sort()).toEqual(["src/entities/order.entity.ts", "src/services/order/order.repository.ts"]);
+  });
 });
 
 describe("ARCHITECTURE.md", () => {
   const page = readFileSync(join(ROOT, "ARCHITECTURE.md"), "utf8");
 
   it("names the owner of each rule a newcomer looks for", () => {
-    for (const rule of ["Who may fulfil", "Coupon usage limit", "Coupon per-buyer hold", "Resend limit", "Quota exactness", "Order expiry", "Rate limits"]) {
+    for (const rule of [
+      "Who may fulfil",
+      "Coupon usage limit",
+      "Coupon per-buyer hold",
+      "Resend limit",
+      "Quota exactness",
+      "Order expiry",
+      "Rate limits",
+      "Search uses an index",
+      "CSV cells are neutralised",
+    ]) {
       expect(page, rule).toContain(`| ${rule}`);
     }
   });

@@ -6,6 +6,7 @@ import { watchAvailability } from "./availability";
 import { Board, type Brand } from "./board";
 import { byId, h, isBusy, setBusy, show } from "./dom";
 import { BoardLogInDocument, BoardStartDocument } from "./generated";
+import { mountSearch } from "./search";
 import { announce, clearMessage, describeError, isUnauthenticated, rateLimitText, type Tone } from "./messages";
 
 const BRAND_KEY = "orderline.board.brand";
@@ -130,6 +131,10 @@ byId("reload").addEventListener("click", async () => {
 });
 
 byId("load-more").addEventListener("click", () => void board?.loadMore());
+mountSearch(
+  () => void board?.reload(),
+  () => brandSelect.value || null,
+);
 byId("retry").addEventListener("click", () => void enter());
 
 if (session.token) void enter();
