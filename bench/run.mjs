@@ -25,6 +25,8 @@
 // (h) on-sale: --seats N (1,000), --buyers N (5,000), --in-flight N (256), --sockets N (10,000
 //   graphql-ws sockets watching availabilityChanged: (i); 0 leaves them out). See bench/onsale.mjs.
 // (n) status changes per second through NOTIFY (commits with and without pg_notify).
+// (j) searchOrders p50/p99 on --search-orders N orders (1,000,000) inserted with SQL, with EXPLAIN;
+// (k) orders.csv of the newest --export-orders N (100,000): rows/s and the API's RSS. bench/search.mjs.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -53,12 +55,13 @@ import { formatProfile, summarizeProfile } from "./profile.mjs";
 import { ONE_ORDER, ORDERS_PAGE } from "./queries.mjs";
 import { notifyCeiling, onSale, rawOnSale } from "./onsale.mjs";
 import { seed } from "./seed.mjs";
+import { searchAndExport } from "./search.mjs";
 import { startSqlCounter } from "./sql-counter.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
-const SCENARIOS = ["a", "b", "c", "e", "f", "g", "h", "n"];
+const SCENARIOS = ["a", "b", "c", "e", "f", "g", "h", "j", "k", "n"];
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
 const ONLY =
   onlyArg === undefined
@@ -113,6 +116,8 @@ const CFG = {
     inFlight: intArg("in-flight", 256, 1, 10_000),
     sockets: intArg("sockets", QUICK ? 1000 : 10_000, 0, 100_000),
   },
+  searchOrders: intArg("search-orders", QUICK ? 100_000 : 1_000_000, 1_000, 10_000_000),
+  exportOrders: intArg("export-orders", QUICK ? 20_000 : 100_000, 1, 10_000_000),
 };
 
 const require = createRequire(import.meta.url);
@@ -451,6 +456,22 @@ async function coldStart() {
   }
 }
 
+/** (j) and (k), as printed at the end. */
+function printSearch({ j, k }) {
+  log("");
+  log(
+    `Search (j): ${j.orders.toLocaleString("en-US")} orders in one brand (SQL insert ${fmt(j.insertMs / 1000, 1)} s, trigram index ${fmt(j.indexMs / 1000, 1)} s), ` +
+      Object.entries(j.kinds)
+        .map(([kind, r]) => `${kind} p50 ${fmt(r.p50, 1)} / p99 ${fmt(r.p99, 1)} ms (${r.requests} sequential, ${fmt(r.meanMatches, 1)} matches)`)
+        .join(", "),
+  );
+  for (const l of j.explain) log(`  ${l}`);
+  log(
+    `Export (k): orders.csv of ${k.rows.toLocaleString("en-US")} orders, ${fmt(k.bytes / 1e6, 1)} MB in ${fmt(k.ms)} ms = ${fmt(k.rowsPerSecond)} rows/s (HTTP ${k.status}); ` +
+      `API RSS before ${fmt(k.rssMB.before)} MB, during mean ${fmt(k.rssMB.mean)} / peak ${fmt(k.rssMB.peak)} MB, after ${fmt(k.rssMB.after)} MB`,
+  );
+}
+
 /** (h), its raw baseline and (i), as printed at the end. */
 function printOnSale(o) {
   const h = o.api;
@@ -600,6 +621,12 @@ async function main() {
     );
   }
 
+  let search = null;
+  if (want("j") || want("k")) {
+    const o = { searchOrders: Math.max(CFG.searchOrders, CFG.exportOrders), exportOrders: CFG.exportOrders, requests: QUICK ? 100 : 500 };
+    search = await searchAndExport({ api: apiA.url, pid: apiA.pid, databaseUrl: db.url, token: s.token, ...o, progress });
+  }
+
   await apiA.stop();
   let onsale = null;
   if (want("h")) {
@@ -702,6 +729,7 @@ async function main() {
     );
   }
   if (onsale) printOnSale(onsale);
+  if (search) printSearch(search);
   if (notify)
     log(
       `NOTIFY (n): ${notify.connections} connections, ${notify.seconds} s each: ${fmt(notify.plain.commitsPerSecond)} status changes/s without pg_notify, ` +
@@ -752,6 +780,7 @@ async function main() {
     coldStart: cold,
     onSale: onsale,
     notify,
+    search,
     profiles: PROFILE ? profiles : undefined,
     ordersPageVsRaw: ratio,
     ordersPageVsRawRounds: aRatios.length > 1 ? aRatios : undefined,

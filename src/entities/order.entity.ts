@@ -39,6 +39,11 @@ export interface PaidSnapshot {
 @Entity({ tableName: "orders" })
 @Index({ name: "orders_brand_page", properties: ["brand", "createdAt", "id"] })
 @Index({ name: "orders_customer_page", properties: ["customer", "createdAt", "id"] })
+// searchOrders: trigrams of the search text (Migration20261205210000; the query's expression is SEARCH_TEXT in order.repository.ts).
+@Index({
+  name: "orders_search",
+  expression: `create index "orders_search" on "orders" using gin (order_search_text("number", "buyer_name", "buyer_email", "attendees") gin_trgm_ops)`,
+})
 @Index({
   name: "orders_pending_expiry",
   expression: `create index "orders_pending_expiry" on "orders" ("expires_at") where "status" = 'PENDING'`,

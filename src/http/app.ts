@@ -6,6 +6,7 @@ import { metricsHandler } from "../observability";
 import { BODY_LIMITS, errorBody, refuseTooLarge, rejectLargeBodies, tooLargeBody } from "./body-limit";
 import { devCheckoutRouter } from "./dev-checkout";
 import { devMailRouter } from "./dev-mail";
+import { exportsRouter } from "./exports";
 import { localOnly } from "./local-only";
 import { webRouter } from "./web";
 import { fanActivationRouter } from "./fan-activation";
@@ -82,6 +83,7 @@ export function createApp(graphql: GraphQLHttpHandler, orm: MikroORM, sql: Sql, 
   app.use(fanActivationRouter(orm));
   app.use(invitationPageRouter());
   app.use(passwordResetPageRouter());
+  app.use(exportsRouter(orm, sql, config)); // GET /brands/:brandId/orders.csv, tickets.csv
   if (config.devPaymentProvider) {
     app.use("/dev", localOnly(config)); // loopback clients only, unless DEV_ROUTES=open
     app.use(devCheckoutRouter(orm, config));

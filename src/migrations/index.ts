@@ -14,6 +14,7 @@ import { Migration20261205220000 } from "./Migration20261205220000";
 import { Migration20261205170000 } from "./Migration20261205170000";
 import { Migration20261205200000 } from "./Migration20261205200000";
 import { Migration20261205180000 } from "./Migration20261205180000";
+import { Migration20261205210000 } from "./Migration20261205210000";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261205170000", class: Migration20261205170000 },
   { name: "Migration20261205200000", class: Migration20261205200000 },
   { name: "Migration20261205180000", class: Migration20261205180000 },
+  { name: "Migration20261205210000", class: Migration20261205210000 },
 ];

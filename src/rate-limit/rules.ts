@@ -91,3 +91,17 @@ export const CHECK_IN: RateRule[] = [
   { scope: "user", per: perAccount, max: 1200, window: "1m" },
   { scope: "api-key", per: perApiKey, max: 1200, window: "1m" },
 ];
+
+/**
+ * CSV exports (GET /brands/:brandId/orders.csv, tickets.csv): each reads every matching order, so
+ * they are counted per caller (account or key) and per client address (not for keys), and at most
+ * `concurrentPerCaller` run at once per caller and `concurrentPerInstance` per API instance (more:
+ * 429 / 503 at once, nothing read). An export holds a read-pool connection only while a batch is
+ * read, so four exports leave the pool's other connections to the API.
+ */
+export const EXPORTS = {
+  perCaller: { max: 30, window: "10m" },
+  perAddress: { max: 60, window: "10m" },
+  concurrentPerCaller: 2,
+  concurrentPerInstance: 4,
+};

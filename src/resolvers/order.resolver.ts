@@ -1,12 +1,13 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { OrderStatus } from "../entities";
-import { CreateOrderInput, IDEMPOTENCY_KEY_DESCRIPTION } from "../schema/inputs";
+import { CreateOrderInput, IDEMPOTENCY_KEY_DESCRIPTION, OrderFilter } from "../schema/inputs";
 import { BrandType } from "../schema/types/account";
 import { BuyerType, OrderConnection, OrderEventType, OrderType, PaymentAttemptType } from "../schema/types/order";
 import { InvoiceType } from "../schema/types/invoice";
 import * as fulfilment from "../services/fulfilment/fulfilment";
 import * as orders from "../services/order/orders";
+import * as search from "../services/order/search";
 import type { AttemptView, OrderView } from "../services/order/order.repository";
 import * as payments from "../services/payment/payments";
 import { checkoutUrl } from "../services/payment/provider";
@@ -35,6 +36,22 @@ export class OrderResolver {
     @Info() info: GraphQLResolveInfo,
   ) {
     return orders.listBrandOrders(ctx, { brandId, status, first, after }, includesOf(selectedFields(info, ["edges", "node"])));
+  }
+
+  @Query(() => OrderConnection, {
+    description:
+      "A brand's orders matching a search, newest first (COORGANIZER+ or the brand's key); `first` is 1..100. totalCount is exact up to 1,000 and reads 1,001 for more than 1,000.",
+  })
+  searchOrders(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("brandId", () => ID) brandId: string,
+    @Arg("filter", () => OrderFilter) filter: OrderFilter,
+    @Arg("status", () => [OrderStatus], { nullable: true }) status: OrderStatus[] | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return search.searchOrders(ctx, { brandId, filter, status, first, after }, includesOf(selectedFields(info, ["edges", "node"])));
   }
 
   @Query(() => OrderConnection, { description: "The caller's own orders (account or anonymous session), newest first." })

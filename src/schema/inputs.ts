@@ -119,3 +119,15 @@ export class UpdateQuotaInput {
   @Field(() => Int, { nullable: true, description: "Never below sold + held (BAD_USER_INPUT on input.size)." }) size?: number | null;
   @Field(() => [ID], { nullable: true, description: "Replaces the products it limits." }) productIds?: string[] | null;
 }
+
+@InputType({ description: "searchOrders: all given conditions hold." })
+export class OrderFilter {
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A fragment of the order number or of the buyer's or an attendee's name or email, any case; at most 200 characters with at least 3 letters or digits in a row (shorter fragments are BAD_USER_INPUT: an index cannot find them).",
+  })
+  search?: string | null;
+  @Field(() => Date, { nullable: true, description: "Created at or after." }) createdFrom?: Date | null;
+  @Field(() => Date, { nullable: true, description: "Created at or before; not before createdFrom." }) createdTo?: Date | null;
+}

@@ -112,6 +112,41 @@ export interface SqlPageQuery {
   /** Conditions joined with `and`, written with $1..$n over `params`. */
   where: string[];
   params: unknown[];
+  /** Count at most this many rows (then totalCount reads countLimit + 1: "more than countLimit"); exact when absent. */
+  countLimit?: number;
+}
+
+/** The statement of one keyset batch of `q`: `limit` rows after `cursor`, newest first, and the extra select list `extra`. */
+function keysetStatement(q: SqlPageQuery, limit: number, cursor: Cursor | null, extra = ""): { text: string; params: unknown[] } {
+  const params = [...q.params];
+  const param = (v: unknown) => `$${params.push(v)}`;
+  const base = q.where.join(" and ") || "true";
+  const page = cursor ? `${base} and (created_at, id) < (${param(cursor.createdAt)}, ${param(cursor.id)})` : base;
+  const text = `select ${q.columns}${extra} from ${q.table} ${q.alias} where ${page} order by created_at desc, id desc limit ${param(limit)}`;
+  return { text, params };
+}
+
+/** The count of `q`'s filter: exact, or bounded by `countLimit` (a million matches are not counted to tell "more than 1,000"). */
+function countStatement(q: SqlPageQuery): string {
+  const base = q.where.join(" and ") || "true";
+  if (q.countLimit === undefined) return `select count(*)::int as n from ${q.table} where ${base}`;
+  return `select count(*)::int as n from (select 1 from ${q.table} where ${base} limit ${q.countLimit + 1}) counted`;
+}
+
+/**
+ * Up to `limit` rows of `q` after `cursor`, newest first, without a count: the batches of a
+ * streamed export (each its own short statement; the last row's (createdAt, id) is the next cursor).
+ */
+export async function sqlKeysetRows<T>(
+  sql: Sql,
+  q: SqlPageQuery,
+  limit: number,
+  cursor: Cursor | null,
+  map: (row: Record<string, unknown>) => T,
+): Promise<T[]> {
+  const { text, params } = keysetStatement(q, limit, cursor);
+  const { rows } = await sql.query(text, params);
+  return rows.map(map);
 }
 
 /**
@@ -127,17 +162,11 @@ export function sqlKeysetPage<T extends { createdAt: Date; id: string }>(
   map: (row: Record<string, unknown>) => T,
 ): Promise<Connection<T>> {
   return keyset(first, cursor, async (limit, cursor) => {
-    const params = [...q.params];
-    const param = (v: unknown) => `$${params.push(v)}`;
-    const base = q.where.join(" and ") || "true";
-    const page = cursor ? `${base} and (created_at, id) < (${param(cursor.createdAt)}, ${param(cursor.id)})` : base;
-    const { rows } = await sql.query(
-      `select ${q.columns}, (select count(*)::int from ${q.table} where ${base}) as total_count
-         from ${q.table} ${q.alias} where ${page} order by created_at desc, id desc limit ${param(limit)}`,
-      params,
-    );
+    const count = countStatement(q);
+    const { text, params } = keysetStatement(q, limit, cursor, `, (${count}) as total_count`);
+    const { rows } = await sql.query(text, params);
     if (rows.length) return { rows: rows.map(map), totalCount: rows[0].total_count };
-    const count = await sql.query(`select count(*)::int as n from ${q.table} where ${base}`, q.params);
-    return { rows: [], totalCount: count.rows[0].n };
+    const counted = await sql.query(count, q.params);
+    return { rows: [], totalCount: counted.rows[0].n };
   });
 }

@@ -85,6 +85,7 @@ export const EXPECTED: Record<string, Row> = {
   "Query.quotas":                    BRAND_ORGANIZER,
   "Query.checkInStats":              BRAND_COORGANIZER, // issue #12: the door (COORGANIZER+ or the brand's key)
   "Query.refund":                    ORDER_READ, // issue #11: COORGANIZER+ and the order's owner
+  "Query.searchOrders":              BRAND_COORGANIZER, // issue #16: as orders(brandId)
 
   // DECISION: an account (or a key) calling signUp gets BAD_USER_INPUT (field "input"); FAILED_PRECONDITION
   // or FORBIDDEN would describe "you are already signed in" better. The PRODUCT does not say.
@@ -172,6 +173,7 @@ export const PERMISSION_OF: Record<string, TableRow | null> = {
   "Query.quotas": { permission: Permission.BRAND_QUOTAS_MANAGE },
   "Query.checkInStats": { permission: Permission.BRAND_CHECK_IN },
   "Query.refund": { permission: Permission.REFUND_READ },
+  "Query.searchOrders": { permission: Permission.BRAND_ORDERS_SEARCH },
   "Mutation.signUp": null,
   "Mutation.logIn": null,
   "Mutation.startAnonymousSession": null,

@@ -346,6 +346,17 @@ const CALLS: Record<string, FieldCall<any>> = {
       );
     },
   }),
+  "Query.searchOrders": http({
+    query: `query ($brandId: ID!) { searchOrders(brandId: $brandId, filter: { search: "ada@example" }, first: 100) { totalCount edges { node { id brand { id } } } } }`,
+    vars: () => ({ brandId: X.brandId }),
+    check(c) {
+      must(c.totalCount >= 1 && c.edges.some((e: any) => e.node.id === orderX.id), `totalCount ${c.totalCount}`);
+      must(
+        c.edges.every((e: any) => e.node.brand.id === X.brandId),
+        "an order of another brand is listed",
+      );
+    },
+  }),
   "Query.myOrders": http({
     query: `{ myOrders(first: 100) { totalCount edges { node { id } } } }`,
     check(c, role) {

@@ -46,6 +46,11 @@ describe("each rule has one home", () => {
     expect(filesMatching(/(insert into|from) idempotency_key\b/)).toEqual(["src/services/idempotency.ts"]);
     expect(readFileSync(join(ROOT, "ARCHITECTURE.md"), "utf8")).toContain("| Idempotency keys: same key, same result, one effect");
   });
+
+  it("CSV cells are neutralised in one place, and the search text is queried where its index is declared", () => {
+    expect(filesMatching(/FORMULA_START/)).toEqual(["src/services/export/csv.ts"]);
+    expect(filesMatching(/order_search_text\(/).sort()).toEqual(["src/entities/order.entity.ts", "src/services/order/order.repository.ts"]);
+  });
 });
 
 describe("ARCHITECTURE.md", () => {
@@ -63,6 +68,8 @@ describe("ARCHITECTURE.md", () => {
       "A ticket is checked in once",
       "A refund never exceeds what was paid",
       "Late payments are honoured or refunded",
+      "Search uses an index",
+      "CSV cells are neutralised",
     ]) {
       expect(page, rule).toContain(`| ${rule}`);
     }

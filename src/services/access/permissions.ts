@@ -34,6 +34,8 @@ export enum Permission {
   BRAND_QUOTAS_MANAGE = "BRAND_QUOTAS_MANAGE",
   /** checkIn, checkInStats, checkInsChanged: the door (issue #12). */
   BRAND_CHECK_IN = "BRAND_CHECK_IN",
+  /** searchOrders and the CSV exports (GET /brands/:brandId/orders.csv, tickets.csv): issue #16. */
+  BRAND_ORDERS_SEARCH = "BRAND_ORDERS_SEARCH",
   // ---- on order ids
   ORDER_READ = "ORDER_READ",
   ORDER_CANCEL = "ORDER_CANCEL",
@@ -90,6 +92,7 @@ export const ACCESS: Readonly<Record<Permission, AccessRule>> = {
   [Permission.ORDER_PLACE_AS_STAFF]:        { on: "brand", role: COORGANIZER },
   [Permission.BRAND_QUOTAS_MANAGE]:         { on: "brand", role: ORGANIZER },
   [Permission.BRAND_CHECK_IN]:              { on: "brand", role: COORGANIZER },
+  [Permission.BRAND_ORDERS_SEARCH]:         { on: "brand", role: COORGANIZER },
 
   [Permission.ORDER_READ]:                  { on: "order", role: ANYONE_WHO_SEES },
   [Permission.ORDER_CANCEL]:                { on: "order", role: ANYONE_WHO_SEES },

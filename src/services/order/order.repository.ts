@@ -1,6 +1,6 @@
 import type { Sql } from "../../db/sql";
 import type { Order, OrderLineData, OrderStatus, PaymentAttempt, PaymentAttemptStatus, PersonData } from "../../entities";
-import { sqlKeysetPage, type Connection, type Cursor } from "../pagination";
+import { sqlKeysetPage, sqlKeysetRows, type Connection, type Cursor } from "../pagination";
 
 /**
  * The one home for reading orders, their payment attempts and their events for the API, and the
@@ -199,23 +199,57 @@ export async function ordersByIds(sql: Sql, ids: readonly string[], inc: OrderIn
   return rows.map((r) => orderFromRow(r, inc));
 }
 
+/** Which orders a page or an export reads (all given conditions hold). */
+export interface OrderFilter {
+  brandId?: string;
+  customerId?: string;
+  statuses?: readonly OrderStatus[] | null;
+  /** A fragment of the number, or of the buyer's or an attendee's name or email (any case); checked by the service (search.ts). */
+  search?: string | null;
+  createdFrom?: Date | null;
+  createdTo?: Date | null;
+}
+
 /**
- * One page of orders of a brand or of a customer (optionally of some statuses), newest first, after
- * `cursor`, with the filter's total count: the one keyset routine (pagination.ts), one statement.
+ * The search text of an order, exactly as the trigram index `orders_search` is built
+ * (Migration20261205210000): PostgreSQL uses the index only for this expression.
  */
-export function orderPage(
-  sql: Sql,
-  filter: { brandId?: string; customerId?: string; statuses?: readonly OrderStatus[] | null },
-  first: number,
-  cursor: Cursor | null,
-  inc: OrderIncludes = {},
-): Promise<Connection<OrderView>> {
+const SEARCH_TEXT = `order_search_text("number", "buyer_name", "buyer_email", "attendees")`;
+
+/** `%fragment%` for LIKE, with LIKE's own characters (\ % _) taken literally. */
+const containing = (fragment: string) => `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function whereOf(filter: OrderFilter): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.brandId) where.push(`brand_id = $${params.push(filter.brandId)}`);
   if (filter.customerId) where.push(`customer_id = $${params.push(filter.customerId)}`);
   if (filter.statuses?.length) where.push(`status = any($${params.push(filter.statuses)}::order_status[])`);
-  return sqlKeysetPage(sql, { columns: orderColumns(inc), table: "orders", alias: "o", where, params }, first, cursor, (r) => orderFromRow(r, inc));
+  if (filter.search) where.push(`${SEARCH_TEXT} like lower($${params.push(containing(filter.search))})`);
+  if (filter.createdFrom) where.push(`created_at >= $${params.push(filter.createdFrom)}`);
+  if (filter.createdTo) where.push(`created_at <= $${params.push(filter.createdTo)}`);
+  return { where, params };
+}
+
+/**
+ * One page of orders matching `filter`, newest first, after `cursor`, with the filter's total count
+ * (at most `countLimit + 1` when given): the one keyset routine (pagination.ts), one statement.
+ */
+export function orderPage(
+  sql: Sql,
+  filter: OrderFilter,
+  first: number,
+  cursor: Cursor | null,
+  inc: OrderIncludes = {},
+  countLimit?: number,
+): Promise<Connection<OrderView>> {
+  const q = { columns: orderColumns(inc), table: "orders", alias: "o", ...whereOf(filter), countLimit };
+  return sqlKeysetPage(sql, q, first, cursor, (r) => orderFromRow(r, inc));
+}
+
+/** Up to `limit` orders matching `filter` after `cursor`, newest first, without a count: one batch of an export. */
+export function orderBatch(sql: Sql, filter: OrderFilter, limit: number, cursor: Cursor | null): Promise<OrderView[]> {
+  return sqlKeysetRows(sql, { columns: ORDER_COLUMNS, table: "orders", alias: "o", ...whereOf(filter) }, limit, cursor, (r) => r as unknown as OrderView);
 }
 
 const ATTEMPT_COLUMNS = selectList(ATTEMPT);

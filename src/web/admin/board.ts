@@ -2,11 +2,12 @@
 // Fulfil / Resend confirmation actions with their messages.
 import { ApiError, gql } from "./api";
 import { byId, show } from "./dom";
-import { BoardFulfilDocument, BoardOrdersDocument, BoardResendDocument, type BoardOrderFragment as Order } from "./generated";
+import { BoardFulfilDocument, BoardResendDocument, type BoardOrderFragment as Order } from "./generated";
 import { askRefund } from "./refund";
 import { watchBrand, type LiveState, type StatusEvent } from "./live";
 import { announce, describeError, isUnauthenticated, rateLimitText } from "./messages";
 import { OrderTable, type Action } from "./table";
+import { filtered, ordersPage } from "./search";
 
 export interface Brand {
   id: string;
@@ -117,7 +118,7 @@ export class Board {
     this.setBusy(true);
     try {
       do {
-        page = (await gql(BoardOrdersDocument, { brandId: this.brand.id, first: Math.min(MAX_PAGE, wanted - fetched.length), after })).orders;
+        page = await ordersPage(this.brand.id, Math.min(MAX_PAGE, wanted - fetched.length), after);
         fetched.push(...page.edges.map((e) => e.node));
         after = page.pageInfo.endCursor;
       } while (page.pageInfo.hasNextPage && fetched.length < wanted);
@@ -147,7 +148,7 @@ export class Board {
     const button = byId<HTMLButtonElement>("load-more");
     button.setAttribute("aria-disabled", "true");
     try {
-      const page = (await gql(BoardOrdersDocument, { brandId: this.brand.id, first: PAGE, after: this.endCursor })).orders;
+      const page = await ordersPage(this.brand.id, PAGE, this.endCursor);
       if (gen !== this.generation) return;
       const known = new Set(this.orders.map((o) => o.id));
       this.orders.push(...page.edges.map((e) => e.node).filter((o) => !known.has(o.id)));
@@ -206,6 +207,7 @@ export class Board {
       return;
     }
     // Not listed: a new order (newer than the oldest shown), or one on a page not loaded yet.
+    if (filtered()) return; // a search shows what matched when it ran
     const oldest = this.orders.at(-1);
     if (this.hasNextPage && oldest && newerFirst(order, oldest) > 0) return;
     this.orders.push(order);

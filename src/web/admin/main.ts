@@ -8,6 +8,7 @@ import { Board, type Brand } from "./board";
 import { byId, h, isBusy, setBusy, show } from "./dom";
 import { BoardLogInDocument, BoardStartDocument } from "./generated";
 import { setupForgotPassword } from "./forgot-password";
+import { mountSearch } from "./search";
 import { announce, clearMessage, describeError, isUnauthenticated, rateLimitText, type Tone } from "./messages";
 
 const BRAND_KEY = "orderline.board.brand";
@@ -148,6 +149,10 @@ byId("checkin-toggle").addEventListener("click", () => {
   if (checkInOpen() && brand && session.token) stopCheckIn = startCheckIn(session.token, brand.id, sessionOver);
 });
 byId("load-more").addEventListener("click", () => void board?.loadMore());
+mountSearch(
+  () => void board?.reload(),
+  () => brandSelect.value || null,
+);
 byId("retry").addEventListener("click", () => void enter());
 
 if (session.token) void enter();
