@@ -20,7 +20,7 @@ import { hostname } from "node:os";
  *
  * Why this is safe when a "dead" pool was only slow (say, a long GC pause or a network blip): the
  * job may then run twice at the same time, but the tasks lock their row first (`FOR UPDATE SKIP
- * LOCKED`, see send-email.ts and coupon-delivery.ts) and skip anything no longer QUEUED/PENDING, so
+ * LOCKED`, see send-email.ts and webhooks/delivery.ts) and skip anything no longer QUEUED/PENDING, so
  * the second run does nothing while the first is still at work or after it committed. A pool
  * also sweeps only once it has itself beaten without a failure for one full timeout: after a
  * database outage every heartbeat is old, and a pool that is back first must not take the jobs of

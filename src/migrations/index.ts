@@ -9,12 +9,12 @@ import { Migration20261205130000 } from "./Migration20261205130000";
 import { Migration20261205140000 } from "./Migration20261205140000";
 import { Migration20261205150000 } from "./Migration20261205150000";
 import { Migration20261205160000 } from "./Migration20261205160000";
-import { Migration20261205190000 } from "./Migration20261205190000";
-import { Migration20261205220000 } from "./Migration20261205220000";
 import { Migration20261205170000 } from "./Migration20261205170000";
-import { Migration20261205200000 } from "./Migration20261205200000";
 import { Migration20261205180000 } from "./Migration20261205180000";
+import { Migration20261205190000 } from "./Migration20261205190000";
+import { Migration20261205200000 } from "./Migration20261205200000";
 import { Migration20261205210000 } from "./Migration20261205210000";
+import { Migration20261205220000 } from "./Migration20261205220000";
 
 /** Every migration, oldest first. `npm run migration:create` appends the new one here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -28,10 +28,10 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: "Migration20261205140000", class: Migration20261205140000 },
   { name: "Migration20261205150000", class: Migration20261205150000 },
   { name: "Migration20261205160000", class: Migration20261205160000 },
-  { name: "Migration20261205190000", class: Migration20261205190000 },
-  { name: "Migration20261205220000", class: Migration20261205220000 },
   { name: "Migration20261205170000", class: Migration20261205170000 },
-  { name: "Migration20261205200000", class: Migration20261205200000 },
   { name: "Migration20261205180000", class: Migration20261205180000 },
+  { name: "Migration20261205190000", class: Migration20261205190000 },
+  { name: "Migration20261205200000", class: Migration20261205200000 },
   { name: "Migration20261205210000", class: Migration20261205210000 },
+  { name: "Migration20261205220000", class: Migration20261205220000 },
 ];

@@ -117,7 +117,9 @@ describe("orders.csv", () => {
       "buyer_email",
       "subtotal",
       "discount",
+      "tax_total",
       "total",
+      "refunded_total",
       "currency",
       "paid_at",
       "fulfilled_at",
@@ -126,11 +128,11 @@ describe("orders.csv", () => {
     expect(rows.map((r) => r[0])).toEqual([plain.number, tricky.number]);
     const t = rows[1];
     expect(t[3]).toBe('Smith, "Jr"');
-    expect(t[11]).toBe('2 × Gala, "VIP"');
+    expect(t[13]).toBe('2 × Gala, "VIP"');
     expect(d.text).toContain('"Smith, ""Jr"""');
-    expect([t[5], t[7], t[8]]).toEqual(["198.00", "198.00", "EUR"]);
+    expect([t[5], t[7], t[8], t[9], t[10]]).toEqual(["198.00", "0.00", "198.00", "0.00", "EUR"]);
     expect(rows[0][2]).toBe("PAID");
-    expect(rows[0][9]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(rows[0][11]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 
   it("neutralises a buyer email that starts a formula", async () => {
@@ -171,17 +173,20 @@ describe("orders.csv", () => {
 });
 
 describe("tickets.csv", () => {
-  it("has one row per ticket: the attendees (or the buyer), their product and code, formulas neutralised", async () => {
+  it("has one row per stored ticket of a paid order: the attendees (or the buyer), their product, code and status, formulas neutralised", async () => {
+    const pending = await download(ticketsCsv(), owner());
+    expect(pending.rows.map((r) => r[0])).toEqual(["order_number", plain.number]); // an unpaid order has no tickets yet
+    await payOrder(tricky, customer.token);
     const d = await download(ticketsCsv(), owner());
     expect(d.status).toBe(200);
     expect([...d.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const [header, ...rows] = d.rows;
-    expect(header).toEqual(["order_number", "ticket", "holder_name", "holder_email", "product", "code", "order_status"]);
+    expect(header).toEqual(["order_number", "ticket", "holder_name", "holder_email", "product", "code", "status", "checked_in_at", "order_status"]);
     const code = (o: { id: string; number: string }, i: number) => ticketCode(o, i, TEST_AUTH_SECRET);
     expect(rows).toEqual([
-      [plain.number, "1", "Plain Buyer", "plain@csv.test", "Product 1; Product 2", code(plain, 1), "PAID"],
-      [tricky.number, "1", `'=HYPERLINK("http://evil.test")`, "'+1@csv.test", 'Gala, "VIP"', code(tricky, 1), "PENDING"],
-      [tricky.number, "2", "'@SUM(A1)", "'-x@csv.test", 'Gala, "VIP"', code(tricky, 2), "PENDING"],
+      [plain.number, "1", "Plain Buyer", "plain@csv.test", X.products[0].name, code(plain, 1), "VALID", "", "PAID"],
+      [tricky.number, "1", `'=HYPERLINK("http://evil.test")`, "'+1@csv.test", 'Gala, "VIP"', code(tricky, 1), "VALID", "", "PAID"],
+      [tricky.number, "2", "'@SUM(A1)", "'-x@csv.test", 'Gala, "VIP"', code(tricky, 2), "VALID", "", "PAID"],
     ]);
     expect((await download(ticketsCsv("?search=smith"), owner())).rows.length).toBe(3);
   });
@@ -262,7 +267,17 @@ describe("a large export", () => {
          from orders o, generate_series(1, $2::int - 1) g where o.id = $1`,
       [template.id, ORDERS],
     );
-  }, 60_000);
+    // Their tickets, as payment would have written them (tickets.csv lists the stored tickets).
+    await db().query(TICKETS_OF_BRAND_ORDERS, [Z.brandId]);
+  }, 120_000);
+
+  /** One ticket per attendee (or the buyer's one) of every order of the brand that has none yet, as issueTickets would write them. */
+  const TICKETS_OF_BRAND_ORDERS = `insert into ticket (id, brand_id, order_id, product_id, "index", holder_name, holder_email, code)
+    select gen_random_uuid(), o.brand_id, o.id, (o.lines -> 0 ->> 'productId')::uuid, h.i, h.p ->> 'name', h.p ->> 'email', o.number || '-' || h.i || '-' || substr(md5(o.id::text || h.i), 1, 10)
+      from orders o
+      cross join lateral jsonb_array_elements(case when jsonb_array_length(o.attendees) > 0 then o.attendees
+                                                   else jsonb_build_array(jsonb_build_object('name', o.buyer_name, 'email', o.buyer_email)) end) with ordinality h(p, i)
+     where o.brand_id = $1 and not exists (select 1 from ticket t where t.order_id = o.id)`;
 
   const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
 
@@ -304,6 +319,7 @@ describe("a large export", () => {
            from orders o where o.id = $1`,
         [template.id, late],
       );
+      await db().query(TICKETS_OF_BRAND_ORDERS, [Z.brandId]); // the late order's one ticket (the buyer's)
     };
     const whole = await drain(`/brands/${Z.brandId}/tickets.csv`, insertLate);
     const mb = (n: number) => (n / 1e6).toFixed(1);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { gql, ok } from "../helpers/api";
 import { startFakeProvider, type FakeProvider } from "../helpers/fake-provider";
 import { eventually } from "../helpers/mail";
+import { startFakePostmark, type FakePostmark, type ReceivedMail } from "../helpers/fake-postmark";
 import { siblingDatabase, startApi, type ApiProcess, type TestDatabase } from "../helpers/processes";
 import { STATUS_EVENTS, subscribe } from "../helpers/ws";
 import { GET_REFUND, orderState, paidOrder, quotaSold, REFUND_ORDER, refundWorld, type RefundWorld } from "../helpers/refunds";
@@ -14,12 +15,14 @@ const PROVIDER_KEY = "test-provider-key-0123456789";
 let db: TestDatabase;
 let api: ApiProcess;
 let provider: FakeProvider;
+let postmark: FakePostmark;
 let sql: pg.Pool;
 let w: RefundWorld;
 
 beforeAll(async () => {
   db = await siblingDatabase(inject("databaseUrl"), "refunds");
   provider = await startFakeProvider(inject("webhookSecret"));
+  postmark = await startFakePostmark(); // its own: the mail of this API is read back (the credit note)
   api = await startApi({
     DATABASE_URL: db.url,
     JOB_RETRY_BASE_MS: "200",
@@ -27,6 +30,8 @@ beforeAll(async () => {
     RATE_LIMIT_SCALE: "100",
     PAYMENT_PROVIDER_URL: provider.url,
     PAYMENT_PROVIDER_API_KEY: PROVIDER_KEY,
+    POSTMARK_SERVER_TOKEN: postmark.token,
+    POSTMARK_API_URL: postmark.url,
   });
   provider.reportTo(api.url);
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -36,6 +41,7 @@ afterAll(async () => {
   await sql?.end();
   await api?.stop(); // by PID
   await provider?.close();
+  await postmark?.close();
   await db?.stop();
 });
 
@@ -70,6 +76,22 @@ describe("refundOrder with the provider", () => {
     expect(call.headers["idempotency-key"]).toBe(r.refundOrder.id);
     expect(call.body).toEqual({ refundId: r.refundOrder.id, attemptExternalId: attempt.externalId, amount: 2900, currency: "EUR" });
     await eventually(async () => expect(await emails(order.id, "REFUND")).toBe(1));
+    // The paper (issue #11 with the tax branch): the invoice, then one credit note of the whole
+    // amount numbered next from the brand's sequence, attached to the REFUND email; tickets VOID.
+    const PAPER = `query ($id: ID!) { order(id: $id) { invoices { kind number total } tickets { status } } }`;
+    const paper = (await ok(PAPER, { id: order.id }, w.owner)).order;
+    expect(paper.invoices.map((i: { kind: string; total: number }) => [i.kind, i.total])).toEqual([
+      ["INVOICE", 2900],
+      ["CREDIT_NOTE", 2900],
+    ]);
+    const [invoiceNo, noteNo] = paper.invoices.map((i: { number: string }) => Number(i.number.split("-").pop()));
+    expect(noteNo).toBeGreaterThan(invoiceNo);
+    expect(paper.tickets.length).toBeGreaterThan(0);
+    expect(paper.tickets.every((t: { status: string }) => t.status === "VOID")).toBe(true);
+    const { rows } = await sql.query("select recipient from email where order_id = $1 and kind = 'REFUND'", [order.id]);
+    const received = (await (await fetch(`${postmark.url}/__mail?to=${encodeURIComponent(rows[0].recipient)}`)).json()) as ReceivedMail[];
+    const mail = received.find((m) => m.status === 200 && m.body.Subject.startsWith("Refund for your order"));
+    expect(mail?.body.Attachments?.map((f) => f.Name)).toEqual([`credit-note-${paper.invoices[1].number}.pdf`]);
     // Nothing remains: a second refund is refused, and so is a refund of a REFUNDED order.
     expect(codesOf(await refund({ orderId: order.id }))).toEqual(["FAILED_PRECONDITION"]);
   });
@@ -85,6 +107,17 @@ describe("refundOrder with the provider", () => {
     expect(rest.refundOrder.amount).toBe(2030);
     await refunded(order.id, "REFUNDED");
     expect((await orderState(w, order.id)).refundedTotal).toBe(2900);
+  });
+
+  it("10 concurrent refundOrder calls with one idempotencyKey: one refund, every caller gets its id; other arguments are refused", async () => {
+    const { order } = await paidOrder(w);
+    const results = await Promise.all(Array.from({ length: 10 }, () => refund({ orderId: order.id, amount: 500, idempotencyKey: "refund-once" })));
+    const ids = results.map((r) => r.data?.refundOrder?.id);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toEqual(expect.any(String));
+    expect(await n("select 1 from refund where order_id = $1", [order.id])).toBe(1);
+    const other = await refund({ orderId: order.id, amount: 600, idempotencyKey: "refund-once" });
+    expect(other.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([["BAD_USER_INPUT", "input.idempotencyKey"]]);
   });
 
   it("10 concurrent full refunds: exactly one refund, 9 BAD_USER_INPUT on input.amount, one provider call", async () => {
