@@ -69,6 +69,24 @@ describe("order webhooks", () => {
     expect(sentFor(expiring.id).map((r) => r.body.type)).toEqual(["order.expired"]);
   });
 
+  it("sends refund.succeeded for each successful refund and order.refunded once the refunds reach the total", async () => {
+    const order = await placeOrder(brand, customer.token);
+    await payOrder(order, customer.token);
+    await accepted(order.id, "order.paid");
+    const REFUND = `mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { id } }`;
+    // The development provider pays refunds back in-process: two partial refunds, the second one the rest.
+    const first = (await ok(REFUND, { input: { orderId: order.id, amount: 100 } }, { token: brand.owner.token })).refundOrder.id;
+    const partial = await accepted(order.id, "refund.succeeded");
+    expectSigned(partial);
+    expect(partial.body.data.refund).toMatchObject({ id: first, amount: 100, source: "BRAND" });
+    expect(partial.body.data.order.status).toBe("PAID");
+    await ok(REFUND, { input: { orderId: order.id } }, { token: brand.owner.token });
+    const refunded = await accepted(order.id, "order.refunded");
+    expect(refunded.body.data.order.status).toBe("REFUNDED");
+    await eventually(async () => expect(sentFor(order.id).filter((r) => r.body.type === "refund.succeeded")).toHaveLength(2));
+    expect(sentFor(order.id).filter((r) => r.body.type === "order.refunded")).toHaveLength(1);
+  });
+
   it("retries after a 500 until the shop accepts, every try recorded and readable by ORGANIZER+ only", async () => {
     const order = await placeOrder(brand, customer.token);
     shop.answer(order.id, 500, 500);
