@@ -153,6 +153,11 @@ export async function sqlKeysetRows<T>(
  * The keyset page for hand-written SQL: one statement whatever the page size, the total count of
  * the filter as an uncorrelated subquery (computed once); a second statement only for the count
  * of an empty page. `map` turns a row into what the edges carry.
+ *
+ * With a `countLimit` (a search, whose filter goes through an index), the page is read first and
+ * counted only when it cannot be the whole answer: a first page that is not full is the count. A
+ * search that finds a handful of orders then reads its index once instead of twice (page and
+ * count); one with more than a page reads it twice, as always.
  */
 export function sqlKeysetPage<T extends { createdAt: Date; id: string }>(
   sql: Sql,
@@ -163,6 +168,13 @@ export function sqlKeysetPage<T extends { createdAt: Date; id: string }>(
 ): Promise<Connection<T>> {
   return keyset(first, cursor, async (limit, cursor) => {
     const count = countStatement(q);
+    if (q.countLimit !== undefined) {
+      const { text, params } = keysetStatement(q, limit, cursor);
+      const { rows } = await sql.query(text, params);
+      if (!cursor && rows.length < limit) return { rows: rows.map(map), totalCount: rows.length };
+      const counted = await sql.query(count, q.params);
+      return { rows: rows.map(map), totalCount: counted.rows[0].n };
+    }
     const { text, params } = keysetStatement(q, limit, cursor, `, (${count}) as total_count`);
     const { rows } = await sql.query(text, params);
     if (rows.length) return { rows: rows.map(map), totalCount: rows[0].total_count };

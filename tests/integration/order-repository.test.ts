@@ -107,4 +107,20 @@ describe("order pages through the one keyset routine", () => {
     expect(page.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
     expect(sql.statements).toBe(2);
   });
+
+  it("a bounded count (search) reads a first page that holds the whole answer once, and counts separately otherwise", async () => {
+    const sql = counting();
+    const texts: string[] = [];
+    const query = sql.query;
+    sql.query = ((text: string, params?: unknown[]) => (texts.push(text), query(text, params))) as typeof sql.query;
+    const whole = await orderPage(sql, { brandId: brand.brandId }, 20, null, {}, 1_000);
+    expect([whole.edges.length, whole.totalCount, whole.pageInfo.hasNextPage, sql.statements]).toEqual([12, 12, false, 1]);
+    expect(texts[0]).not.toMatch(/count\(/); // the filter (an index scan for a search) is read once, not again for the count
+    const first = await orderPage(sql, { brandId: brand.brandId }, 5, null, {}, 1_000);
+    expect([first.edges.length, first.totalCount, first.pageInfo.hasNextPage, sql.statements]).toEqual([5, 12, true, 3]);
+    const next = await orderPage(sql, { brandId: brand.brandId }, 10, decodeCursor(first.pageInfo.endCursor!), {}, 1_000);
+    expect([next.edges.length, next.totalCount, next.pageInfo.hasNextPage, sql.statements]).toEqual([7, 12, false, 5]);
+    const capped = await orderPage(sql, { brandId: brand.brandId }, 5, null, {}, 10);
+    expect(capped.totalCount).toBe(11); // more than 10
+  });
 });
