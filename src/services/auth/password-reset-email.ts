@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config/env";
 import { PasswordReset, type EmailMessage } from "../../entities";
 import type { OutgoingMail } from "../../email/mailer";
-import { escapeHtml } from "../../http/html";
+import { plainMail } from "../../email/plain-mail";
 import { findAccountByEmail } from "./accounts";
 import { passwordResetToken } from "./password-reset";
 import { sha256 } from "./tokens";
@@ -28,19 +28,5 @@ export async function composePasswordResetEmail(em: EntityManager, email: EmailM
     "",
     "The link works once and expires in 1 hour. Setting a new password signs you out everywhere. If you did not ask for this, ignore this email: your password stays as it is.",
   ].join("\n");
-  const paragraphs = text.split("\n\n").map(
-    (p) =>
-      `<p>${escapeHtml(p)
-        .replace(/\n/g, "<br>")
-        .replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
-  );
-  return {
-    to: email.recipient,
-    emailId: email.id,
-    tag: "password-reset",
-    subject: "Reset your Orderline password",
-    textBody: text,
-    htmlBody: `<!doctype html><html><body style="font-family:system-ui,sans-serif">${paragraphs.join("")}</body></html>`,
-    attachments: [],
-  };
+  return plainMail(email, "password-reset", "Reset your Orderline password", text, link);
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config/env";
 import { Brand, BrandInvitation, type EmailMessage } from "../../entities";
 import type { OutgoingMail } from "../../email/mailer";
-import { escapeHtml } from "../../http/html";
+import { plainMail } from "../../email/plain-mail";
 import { sha256 } from "../auth/tokens";
 import { invitationToken } from "./invitations";
 
@@ -26,19 +26,5 @@ export async function composeInvitationEmail(em: EntityManager, email: EmailMess
     "",
     "The link works once and expires in 7 days. If you did not expect this invitation, ignore this email.",
   ].join("\n");
-  const paragraphs = text.split("\n\n").map(
-    (p) =>
-      `<p>${escapeHtml(p)
-        .replace(/\n/g, "<br>")
-        .replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
-  );
-  return {
-    to: email.recipient,
-    emailId: email.id,
-    tag: "brand-invitation",
-    subject: `You are invited to join ${brand.name}`,
-    textBody: text,
-    htmlBody: `<!doctype html><html><body style="font-family:system-ui,sans-serif">${paragraphs.join("")}</body></html>`,
-    attachments: [],
-  };
+  return plainMail(email, "brand-invitation", `You are invited to join ${brand.name}`, text, link);
 }

@@ -1,0 +1,26 @@
+import type { EmailMessage } from "../entities";
+import { escapeHtml } from "../http/html";
+import type { OutgoingMail } from "./mailer";
+
+/**
+ * A plain message: the text as written (paragraphs split by a blank line) and the same text as
+ * HTML, with `link`, where it appears, made clickable. The invitation and password-reset emails
+ * are this shape; nothing is attached.
+ */
+export function plainMail(email: Pick<EmailMessage, "id" | "recipient">, tag: string, subject: string, text: string, link: string): OutgoingMail {
+  const paragraphs = text.split("\n\n").map(
+    (p) =>
+      `<p>${escapeHtml(p)
+        .replace(/\n/g, "<br>")
+        .replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
+  );
+  return {
+    to: email.recipient,
+    emailId: email.id,
+    tag,
+    subject,
+    textBody: text,
+    htmlBody: `<!doctype html><html><body style="font-family:system-ui,sans-serif">${paragraphs.join("")}</body></html>`,
+    attachments: [],
+  };
+}
