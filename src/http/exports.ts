@@ -8,7 +8,7 @@ import { logger } from "../logger";
 import { addressKey } from "../rate-limit/address";
 import { enforceLimits, type Limit } from "../rate-limit/limiter";
 import { EXPORTS } from "../rate-limit/rules";
-import { resolveViewer, customerId, type Viewer } from "../services/auth/viewer";
+import { actorOf, resolveViewer, type Viewer } from "../services/auth/viewer";
 import { exportCsv, planExport, type ExportKind, type ExportPlan } from "../services/export/exports";
 import { isDatabaseUnavailable } from "./errors";
 import { requestIdOf } from "./request-id";
@@ -84,11 +84,7 @@ export function exportsRouter(orm: MikroORM, sql: Sql, config: Config): Router {
 }
 
 /** Whose export budget a call spends: an account or a key (anonymous sessions are no brand staff). */
-function callerOf(viewer: Viewer): string | null {
-  if (viewer.kind === "apiKey") return `api-key:${viewer.keyId}`;
-  if (viewer.kind === "user") return `user:${customerId(viewer)}`;
-  return null;
-}
+const callerOf = (viewer: Viewer): string | null => (viewer.kind === "anonymous" ? null : actorOf(viewer));
 
 function limitsOf(caller: string, viewer: Viewer, ip: string, scale: number): Limit[] {
   const limits: Limit[] = [{ scope: "caller", identity: caller, max: EXPORTS.perCaller.max * scale, window: EXPORTS.perCaller.window }];

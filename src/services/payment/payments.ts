@@ -17,6 +17,7 @@ import { retakeForLatePayment } from "../capacity/seats";
 import { idempotent, type Claim } from "../idempotency";
 import { issueInvoice } from "../invoice/invoices";
 import { refundAutomatically } from "../refund/refunds";
+import { oncePerEvent, UnknownAttempt, type WebhookOutcome } from "./provider-events";
 
 /** Payment attempts per order: more are refused (FAILED_PRECONDITION); Order.paymentAttempts lists them all. */
 export const MAX_ATTEMPTS_PER_ORDER = 20;
@@ -67,15 +68,6 @@ export interface PaymentEvent {
   data: { attemptExternalId: string; status: PaymentAttemptStatus; totalAmount: number; currency: string };
 }
 
-export type WebhookOutcome =
-  | { duplicate: true }
-  | { duplicate: false; outcome: string }
-  /** Not recorded: the provider retries, and the attempt may simply not be committed yet. */
-  | { unknownAttempt: true };
-
-/** Thrown inside the transaction to roll back the event row for an attempt we do not know (yet). */
-class UnknownAttempt extends Error {}
-
 /**
  * Applies one provider event, exactly once per event id, in one transaction:
  * the event row (primary key = event id) is inserted first, so concurrent deliveries of the same
@@ -83,24 +75,19 @@ class UnknownAttempt extends Error {}
  * attempt, or for an order that can no longer be paid, flags the attempt and never pays the order;
  * a partial unique index keeps it to one unflagged PAID attempt per order.
  */
-export async function applyPaymentEvent(em: EntityManager, event: PaymentEvent): Promise<WebhookOutcome> {
-  const work = em.fork().transactional(async (tx) => {
-    const inserted = await tx.execute(
-      `insert into payment_webhook_event (id, attempt_external_id, status, outcome, received_at)
-       values (?, ?, ?, 'processing', now()) on conflict (id) do nothing returning id`,
-      [event.id, event.data.attemptExternalId, event.data.status],
-    );
-    if (inserted.length === 0) return { duplicate: true } as const;
-
-    const outcome = await applyToAttempt(tx, event);
-    await tx.nativeUpdate(PaymentWebhookEvent, { id: event.id }, { outcome });
-    logger().info({ eventId: event.id, attempt: event.data.attemptExternalId, status: event.data.status, outcome }, "payment event");
-    return { duplicate: false, outcome } as const;
-  });
-  return work.catch((e) => {
-    if (e instanceof UnknownAttempt) return { unknownAttempt: true } as const;
-    throw e;
-  });
+export function applyPaymentEvent(em: EntityManager, event: PaymentEvent): Promise<WebhookOutcome> {
+  return oncePerEvent(
+    em,
+    (tx) =>
+      tx.execute(
+        `insert into payment_webhook_event (id, attempt_external_id, status, outcome, received_at)
+         values (?, ?, ?, 'processing', now()) on conflict (id) do nothing returning id`,
+        [event.id, event.data.attemptExternalId, event.data.status],
+      ),
+    (tx) => applyToAttempt(tx, event),
+    (tx, outcome) => tx.nativeUpdate(PaymentWebhookEvent, { id: event.id }, { outcome }),
+    { message: "payment event", fields: { eventId: event.id, attempt: event.data.attemptExternalId, status: event.data.status } },
+  );
 }
 
 async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<string> {

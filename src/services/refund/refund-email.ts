@@ -1,8 +1,9 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Brand, EmailKind, Invoice, InvoiceKind, Order, Refund, type EmailMessage } from "../../entities";
 import { creditNotePdf } from "../invoice/pdf";
+import { plainMail } from "../../email/plain-mail";
 import type { OutgoingMail } from "../../email/mailer";
-import { escapeHtml, formatMoney } from "../../http/html";
+import { formatMoney } from "../../http/html";
 import { CURRENCIES } from "../validation";
 
 /**
@@ -45,16 +46,6 @@ export async function composeRefundEmail(em: EntityManager, email: EmailMessage)
   const text = lines.filter((l, i) => l !== "" || i === 1).join("\n");
   const subject =
     email.kind === EmailKind.REFUND ? `Refund for your order ${order.number} at ${brand.name}` : `Your payment for order ${order.number} is being refunded`;
-  return {
-    to: email.recipient,
-    emailId: email.id,
-    tag: email.kind.toLowerCase().replace(/_/g, "-"),
-    subject,
-    textBody: text,
-    htmlBody: `<!doctype html><html><body style="font-family:system-ui,sans-serif">${text
-      .split("\n\n")
-      .map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`)
-      .join("")}</body></html>`,
-    attachments: await creditNoteAttachment(em, email, order, brand, refund),
-  };
+  const tag = email.kind.toLowerCase().replace(/_/g, "-");
+  return plainMail(email, tag, subject, text, null, await creditNoteAttachment(em, email, order, brand, refund));
 }

@@ -8,6 +8,7 @@ import { logger } from "../../logger";
 import { transition } from "../order/status";
 import { isUuid } from "../pagination";
 import { countedRefunds, MAX_REFUNDS_PER_ORDER, refundable } from "./refunds";
+import { oncePerEvent, UnknownAttempt, type WebhookOutcome } from "../payment/provider-events";
 
 /** The `refund.updated` body of `POST /webhooks/payments`, already verified and shape-checked. */
 export interface RefundEvent {
@@ -23,35 +24,23 @@ export interface RefundEvent {
   };
 }
 
-export type RefundEventOutcome = { duplicate: true } | { duplicate: false; outcome: string } | { unknownAttempt: true };
-
-/** Thrown inside the transaction to roll back the event row for an attempt we do not know (yet). */
-class UnknownAttempt extends Error {}
-
 /**
  * Applies one refund report exactly once per event id, in one transaction (the event row is
  * inserted first, so concurrent deliveries of one event wait on it and then see a duplicate), under
  * the order's row lock, which every change of a refund's status takes.
  */
-export async function applyRefundEvent(em: EntityManager, event: RefundEvent): Promise<RefundEventOutcome> {
-  const work = em.fork().transactional(async (tx) => {
-    const inserted = await tx.execute(
-      `insert into refund_webhook_event (id, outcome, received_at) values (?, 'processing', now()) on conflict (id) do nothing returning id`,
-      [event.id],
-    );
-    if (inserted.length === 0) return { duplicate: true } as const;
-    const outcome = await applyToRefund(tx, event);
-    await tx.nativeUpdate(RefundWebhookEvent, { id: event.id }, { outcome: outcome.slice(0, 500) });
-    logger().info(
-      { eventId: event.id, refund: event.data.refundId, refundExternalId: event.data.refundExternalId, status: event.data.status, outcome },
-      "refund event",
-    );
-    return { duplicate: false, outcome } as const;
-  });
-  return work.catch((e) => {
-    if (e instanceof UnknownAttempt) return { unknownAttempt: true } as const;
-    throw e;
-  });
+export function applyRefundEvent(em: EntityManager, event: RefundEvent): Promise<WebhookOutcome> {
+  const { refundId, refundExternalId, status } = event.data;
+  return oncePerEvent(
+    em,
+    (tx) =>
+      tx.execute(`insert into refund_webhook_event (id, outcome, received_at) values (?, 'processing', now()) on conflict (id) do nothing returning id`, [
+        event.id,
+      ]),
+    (tx) => applyToRefund(tx, event),
+    (tx, outcome) => tx.nativeUpdate(RefundWebhookEvent, { id: event.id }, { outcome: outcome.slice(0, 500) }),
+    { message: "refund event", fields: { eventId: event.id, refund: refundId, refundExternalId, status } },
+  );
 }
 
 async function applyToRefund(tx: EntityManager, event: RefundEvent): Promise<string> {
