@@ -48,6 +48,9 @@ beforeAll(async () => {
     POSTMARK_API_URL: postmark.url,
     JOB_RETRY_BASE_MS: "200",
     WORKER_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
+    // The load below is one session ordering every 25 ms for as long as the outage lasts: on a fast
+    // run that passed createOrder's 60 per 10 minutes (429). Rate limits are not what is tested here.
+    RATE_LIMIT_SCALE: "100",
   });
   apiExit = new Promise((resolve) => {
     // startApi does not expose the child; poll its PID instead.
