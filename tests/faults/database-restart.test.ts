@@ -17,7 +17,7 @@
  *
  * This test has its own embedded PostgreSQL (it stops it) and its own API process.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BrandProductsDocument, StartAnonymousSessionDocument } from "../graphql/generated";
 import { ok, uniqueEmail } from "../helpers/api";
 import { startApi, type ApiProcess } from "../helpers/processes";
@@ -37,6 +37,10 @@ let api: ApiProcess;
 let apiExit: Promise<number | null>;
 let sql: ReturnType<typeof sqlPool>;
 let sub: LiveSubscription | undefined;
+/** Set when a test failed: afterAll then prints the API's last warnings and errors. */
+let aTestFailed = false;
+/** Stops the load and the /readyz probes of a test that failed half-way. */
+let stopLoops = () => {};
 
 beforeAll(async () => {
   pgServer = await startOwnPostgres();
@@ -67,9 +71,17 @@ beforeAll(async () => {
   sql = sqlPool(pgServer.url);
 });
 
+afterEach(({ task }) => {
+  if (task.result?.state === "fail") aTestFailed = true;
+  stopLoops();
+});
+
 afterAll(async () => {
-  // FAULTS_DEBUG=1: the API's last warnings and errors, to see what it went through.
-  if (process.env.FAULTS_DEBUG)
+  // After a failure (or with FAULTS_DEBUG=1): the API's last warnings and errors, and whether it is
+  // still running, to see what it went through.
+  if (aTestFailed || process.env.FAULTS_DEBUG)
+    console.log(`[faults] API ${await Promise.race([apiExit, sleep(0).then(() => "still running")])}; its last warnings and errors:`);
+  if (aTestFailed || process.env.FAULTS_DEBUG)
     console.log(
       api?.logs
         .filter((l) => !l.includes('"level":30'))
@@ -181,6 +193,10 @@ describe("a PostgreSQL restart under load", () => {
         await sleep(100);
       }
     })();
+    stopLoops = () => {
+      loading = false;
+      probing = false;
+    };
 
     // Emails in flight when the server goes away: their transactions die with it.
     const inFlight: { id: string; buyer: string }[] = [];
@@ -207,7 +223,8 @@ describe("a PostgreSQL restart under load", () => {
       20_000,
       100,
     );
-    await sleep(500);
+    const readyAt = Date.now();
+    await sleep(1_000);
     loading = false;
     probing = false;
     await Promise.all([load, probe]);
@@ -219,7 +236,7 @@ describe("a PostgreSQL restart under load", () => {
     // (Probes answered while PostgreSQL was really down: start() returns only after it is up and
     // the test database exists, so a probe in that window may see the database up and others not.)
     const during = probes.filter((p) => p.at >= downFrom && p.end <= upFrom);
-    expect(during.length).toBeGreaterThanOrEqual(5);
+    expect(during.length).toBeGreaterThanOrEqual(3);
     for (const p of during) expect(p).toMatchObject({ status: 503, body: { ok: false, database: "down" } });
     expect(probes.filter((p) => p.end < stoppedAt && p.status !== 200)).toEqual([]);
     const firstDown = probes.find((p) => p.end >= stoppedAt && p.status !== 200)!;
@@ -227,7 +244,7 @@ describe("a PostgreSQL restart under load", () => {
     expect(backUp).toBeDefined();
     const seenDownMs = backUp.at - firstDown.at;
     expect(seenDownMs).toBeGreaterThanOrEqual(OUTAGE_MS - 500);
-    expect(seenDownMs).toBeLessThan(OUTAGE_MS + 10_000);
+    expect(seenDownMs).toBeLessThan(OUTAGE_MS + 20_000);
 
     // Requests during the outage: answered (none hung), JSON, a code, a masked message.
     expect(answers.filter((a) => a.status === "no answer")).toEqual([]);
@@ -243,10 +260,11 @@ describe("a PostgreSQL restart under load", () => {
         expect(JSON.stringify(e)).not.toMatch(/select |insert |ECONNREFUSED|127\.0\.0\.1|postgres|terminat|stack/i);
       }
     }
-    // Failures only around the outage (a request that started just before it may fail as well).
+    // Failures only around the outage (a request that started just before it may fail as well),
+    // none after /readyz said ready again (however long that took on a loaded machine).
     for (const a of failed) {
       expect(a.at).toBeGreaterThanOrEqual(stoppedAt - 2_000);
-      expect(a.at).toBeLessThanOrEqual(startedAt + 5_000);
+      expect(a.at).toBeLessThanOrEqual(Math.max(startedAt + 5_000, readyAt));
     }
     const lastFailure = Math.max(...failed.map((a) => a.at + a.ms));
     const succeededAfter = answers.filter((a) => a.at > lastFailure && a.status === 200 && !a.body?.errors && a.body?.data);
@@ -287,6 +305,11 @@ describe("a PostgreSQL restart under load", () => {
   it('reports a dead job runner on /readyz (503, worker "down") and replaces it', async () => {
     // graphile-worker stops its pool when it hears of a breaking schema migration by another
     // instance: a real way for the runner to die while the process lives on.
+    await until(
+      async () => expect(await readyz()).toMatchObject({ status: 200, body: { ok: true, database: "up", listener: "up", worker: "up" } }),
+      30_000,
+      100,
+    );
     const probes: Awaited<ReturnType<typeof readyz>>[] = [];
     let probing = true;
     const probe = (async () => {
@@ -295,9 +318,20 @@ describe("a PostgreSQL restart under load", () => {
         await sleep(50);
       }
     })();
+    stopLoops = () => (probing = false);
     await sleep(200);
-    await sql.query(`select pg_notify('worker:migrate', '{"migrationNumber":999,"breaking":true}')`);
-    await until(() => expect(probes.some((p) => p.status === 503 && p.body?.worker === "down")).toBe(true), 5_000, 50);
+    // The runner hears the notice on its LISTEN connection. After the outage of the test above,
+    // graphile-worker may still be waiting to reconnect it (its back-off reaches 7 s and more), so
+    // the notice is repeated until the runner is seen down; once down it hears nothing more.
+    const seenDown = () => probes.some((p) => p.status === 503 && p.body?.worker === "down");
+    const notices = (async () => {
+      while (!seenDown() && probing) {
+        await sql.query(`select pg_notify('worker:migrate', '{"migrationNumber":999,"breaking":true}')`);
+        await sleep(1_000);
+      }
+    })();
+    await until(() => expect(seenDown()).toBe(true), 30_000, 50);
+    await notices;
     const down = probes.find((p) => p.body?.worker === "down")!;
     expect(down.body).toMatchObject({ ok: false, database: "up", listener: "up", worker: "down" });
     await until(() => expect(probes.some((p) => p.at > down.at && p.status === 200 && p.body?.worker === "up")).toBe(true), 10_000, 50);
@@ -310,5 +344,5 @@ describe("a PostgreSQL restart under load", () => {
     const order = await orderFor(shop, buyer, token);
     await pay(shop, order, token);
     await until(() => expect(postmark.acceptedFor(buyer)).toBe(1), 15_000);
-  });
+  }, 60_000);
 });
