@@ -35,8 +35,18 @@ export async function notifyAvailability(em: EntityManager, brandId: string, quo
  * so a product gets at most 1000 / COALESCE_MS events per second and the last one carries the
  * value read after the last change. The read is one statement per batch and instance, shared by
  * every subscriber on it; brands nobody watches here cost nothing (no read, no timer).
+ *
+ * Pacing, for an on-sale watched by thousands of pages: delivering one event costs this instance
+ * one execution and then a frame per socket, on the cores that also serve the checkouts. So the
+ * streams are handed the event FANOUT_SLICE at a time with the event loop free in between (HTTP
+ * requests are served between slices), and the next read waits at least as long as this delivery
+ * took (at most MAX_PACE_MS): under load events get rarer instead of the fan-out taking the whole
+ * instance. A subscriber that is still behind keeps only the newest event per product (the
+ * stream's conflation), so it catches up on the true value.
  */
 export const COALESCE_MS = 250;
+export const FANOUT_SLICE = 500;
+const MAX_PACE_MS = 5_000;
 const RETRY_MS = 1_000;
 
 interface BrandState {
@@ -44,7 +54,8 @@ interface BrandState {
   dirty: Set<string>;
   timer: NodeJS.Timeout | null;
   reading: boolean;
-  lastReadAt: number;
+  /** No read before this time (Date.now()): COALESCE_MS after the last read, or its pacing. */
+  nextReadAt: number;
 }
 
 const brands = new Map<string, BrandState>();
@@ -69,10 +80,13 @@ export function dispatchAvailability(notice: AvailabilityNotice): void {
 
 function schedule(brandId: string, state: BrandState): void {
   if (state.timer || state.reading || state.dirty.size === 0) return;
-  const wait = Math.max(0, state.lastReadAt + COALESCE_MS - Date.now());
+  const wait = Math.max(0, state.nextReadAt - Date.now());
   state.timer = setTimeout(() => void flush(brandId, state), wait);
   state.timer.unref();
 }
+
+/** Resolves after the work already queued (promise jobs, then pending I/O callbacks) has run. */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function flush(brandId: string, state: BrandState): Promise<void> {
   state.timer = null;
@@ -80,22 +94,30 @@ async function flush(brandId: string, state: BrandState): Promise<void> {
   const quotaIds = [...state.dirty];
   state.dirty.clear();
   state.reading = true;
-  state.lastReadAt = Date.now();
+  const readAt = Date.now();
+  state.nextReadAt = readAt + COALESCE_MS;
   try {
     reads++;
     // As of the read's start: consecutive events of a product are then at least COALESCE_MS apart.
-    const at = new Date(state.lastReadAt).toISOString();
+    const at = new Date(readAt).toISOString();
     const products = await availabilityOfQuotas(reader, quotaIds);
-    for (const product of products) {
-      if (product.brandId !== brandId) continue;
-      const message: AvailabilityMessage = Object.freeze({ product: Object.freeze(product), at });
-      for (const stream of state.streams) stream.push(message);
+    const messages = products
+      .filter((product) => product.brandId === brandId)
+      .map((product): AvailabilityMessage => Object.freeze({ product: Object.freeze(product), at }));
+    const deliveryStarted = Date.now();
+    const streams = [...state.streams];
+    for (let i = 0; i < streams.length; i += FANOUT_SLICE) {
+      if (i > 0) await yieldToIo();
+      for (const stream of streams.slice(i, i + FANOUT_SLICE)) for (const message of messages) stream.push(message);
     }
+    await yieldToIo(); // the last slice's executions and frames are done
+    const deliveryMs = Date.now() - deliveryStarted;
+    state.nextReadAt = Math.max(state.nextReadAt, Date.now() + Math.min(deliveryMs, MAX_PACE_MS));
   } catch (err) {
     // The values are read again a moment later (the quotas stay dirty); subscribers miss nothing but time.
     logger().warn({ err, brandId }, "reading availability failed; retrying");
     for (const id of quotaIds) state.dirty.add(id);
-    state.lastReadAt = Date.now() + RETRY_MS - COALESCE_MS;
+    state.nextReadAt = Date.now() + RETRY_MS;
   } finally {
     state.reading = false;
   }
@@ -105,17 +127,20 @@ async function flush(brandId: string, state: BrandState): Promise<void> {
 /** The local stream of a brand's availability changes, listening from the moment it is created. */
 export function availabilityStream(brandId: string): AsyncIterableIterator<AvailabilityMessage> {
   let state = brands.get(brandId);
-  if (!state) brands.set(brandId, (state = { streams: new Set(), dirty: new Set(), timer: null, reading: false, lastReadAt: 0 }));
+  if (!state) brands.set(brandId, (state = { streams: new Set(), dirty: new Set(), timer: null, reading: false, nextReadAt: 0 }));
   const own = state;
   const untrack = trackSubscription();
-  const stream: EventStream<AvailabilityMessage> = new EventStream(() => {
-    untrack();
-    own.streams.delete(stream);
-    if (own.streams.size === 0 && brands.get(brandId) === own) {
-      if (own.timer) clearTimeout(own.timer);
-      brands.delete(brandId);
-    }
-  });
+  const stream: EventStream<AvailabilityMessage> = new EventStream(
+    () => {
+      untrack();
+      own.streams.delete(stream);
+      if (own.streams.size === 0 && brands.get(brandId) === own) {
+        if (own.timer) clearTimeout(own.timer);
+        brands.delete(brandId);
+      }
+    },
+    (message) => message.product.id, // only a product's newest availability matters
+  );
   own.streams.add(stream);
   return stream;
 }

@@ -18,7 +18,16 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private failure: unknown = undefined;
   private ended = false;
 
-  constructor(private readonly onEnd: () => void) {}
+  /**
+   * @param conflate For streams where only the latest event of a kind matters (a product's
+   *   availability): events with the same key replace one another while they wait in the queue of
+   *   a subscriber that is behind, so it catches up at once, on the newest value, instead of
+   *   replaying every step (and is never ended for falling behind on them).
+   */
+  constructor(
+    private readonly onEnd: () => void,
+    private readonly conflate?: (event: T) => string,
+  ) {}
 
   get closed(): boolean {
     return this.ended;
@@ -31,11 +40,22 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     if (waiting) {
       this.waiting = null;
       waiting.resolve({ value: event, done: false });
+    } else if (this.conflate && this.replaceQueued(event, this.conflate)) {
+      return;
     } else if (this.queue.length >= MAX_QUEUED_EVENTS) {
       this.fail(new Error(`The subscriber fell more than ${MAX_QUEUED_EVENTS} events behind`));
     } else {
       this.queue.push(event);
     }
+  }
+
+  /** Puts `event` in the place of a queued event with the same key; false when there is none. */
+  private replaceQueued(event: T, keyOf: (event: T) => string): boolean {
+    const key = keyOf(event);
+    const i = this.queue.findIndex((queued) => keyOf(queued) === key);
+    if (i < 0) return false;
+    this.queue[i] = event;
+    return true;
   }
 
   /** Ends the stream with an error: a waiting `next()` (or the next one) rejects with it. */

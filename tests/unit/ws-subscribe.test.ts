@@ -185,6 +185,25 @@ describe("EventStream", () => {
     await s.return();
     expect(ended).toBe(1);
   });
+
+  it("with conflation, keeps only the newest queued event per key, in the place of the first, and never falls behind", async () => {
+    let ended = 0;
+    const s = new EventStream<{ product: string; available: number }>(
+      () => ended++,
+      (e) => e.product,
+    );
+    // 10 × the queue limit of changes to two products while the subscriber reads nothing.
+    for (let i = 0; i < 10 * MAX_QUEUED_EVENTS; i++) s.push({ product: i % 2 ? "b" : "a", available: 100_000 - i });
+    expect(ended).toBe(0);
+    expect(await s.next()).toEqual({ value: { product: "a", available: 100_000 - (10 * MAX_QUEUED_EVENTS - 2) }, done: false });
+    expect(await s.next()).toEqual({ value: { product: "b", available: 100_000 - (10 * MAX_QUEUED_EVENTS - 1) }, done: false });
+    // A waiting reader gets the next event at once, whatever its key.
+    const waiting = s.next();
+    s.push({ product: "a", available: 1 });
+    expect(await waiting).toEqual({ value: { product: "a", available: 1 }, done: false });
+    await s.return();
+    expect(ended).toBe(1);
+  });
 });
 
 describe("viewerIdentity", () => {
