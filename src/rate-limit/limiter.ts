@@ -18,20 +18,42 @@ export interface Limit {
 /** Identities (emails, IP addresses) are stored hashed: no personal data in clear, any byte is safe. */
 const keyOf = (identity: Identity) => `${identity.fieldIdentity}|${createHash("sha256").update(identity.contextIdentity).digest("base64url")}`;
 
-/** graphql-rate-limit's store contract, kept in PostgreSQL so every API instance shares it. */
+/**
+ * graphql-rate-limit's store contract, kept in PostgreSQL so every API instance shares it. One
+ * call's keys are locked and read up front (`open`) and its writes go out together (`save`), in
+ * the call's transaction: five statements with BEGIN and COMMIT however many limits it has (it
+ * was two per key more; each statement is a round trip, and in an on-sale they add up).
+ */
 class PostgresStore extends Store {
-  constructor(private readonly tx: EntityManager) {
+  private readonly changed = new Set<string>();
+
+  private constructor(
+    private readonly tx: EntityManager,
+    private readonly hits: Map<string, readonly number[]>,
+  ) {
     super();
   }
+
+  /** Locks `keys` and reads their hits: nothing else changes them until the transaction ends. */
+  static async open(tx: EntityManager, keys: string[]): Promise<PostgresStore> {
+    await lockKeys(tx, keys);
+    const stored = await readAllHits(tx, keys);
+    return new PostgresStore(tx, new Map(keys.map((key) => [key, stored.get(key) ?? []])));
+  }
+
   async getForIdentity(identity: Identity): Promise<readonly number[]> {
-    const rows: { hits: number[] }[] = await this.tx.execute("select hits from rate_limit_hits where key = ?", [keyOf(identity)]);
-    return rows[0]?.hits ?? [];
+    const key = keyOf(identity);
+    return this.hits.get(key) ?? (await readAllHits(this.tx, [key])).get(key) ?? [];
   }
   async setForIdentity(identity: Identity, timestamps: readonly number[]): Promise<void> {
-    await this.tx.execute(
-      `insert into rate_limit_hits (key, hits, updated_at) values (?, ?::jsonb, now())
-       on conflict (key) do update set hits = excluded.hits, updated_at = now()`,
-      [keyOf(identity), JSON.stringify(timestamps)],
+    this.hits.set(keyOf(identity), timestamps);
+    this.changed.add(keyOf(identity));
+  }
+  /** Writes what the limits recorded (one statement). */
+  async save(): Promise<void> {
+    await writeAllHits(
+      this.tx,
+      [...this.changed].map((key) => [key, this.hits.get(key) ?? []]),
     );
   }
 }
@@ -47,17 +69,18 @@ class PostgresStore extends Store {
 export async function enforceLimits(em: EntityManager, fieldName: string, limits: Limit[]): Promise<void> {
   if (!limits.length) return;
   await em.fork().transactional(async (tx) => {
-    const store = new PostgresStore(tx);
     const identities = limits.map((l) => ({ limit: l, identity: { fieldIdentity: `${fieldName}:${l.scope}`, contextIdentity: l.identity } }));
-    for (const key of identities.map((i) => keyOf(i.identity)).sort()) {
-      await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [key]);
-    }
+    const store = await PostgresStore.open(
+      tx,
+      identities.map((i) => keyOf(i.identity)),
+    );
     for (const { limit, identity } of identities) {
       const limiter = getGraphQLRateLimiter({ identifyContext: () => identity.contextIdentity, store });
       const info = { fieldName: identity.fieldIdentity } as GraphQLResolveInfo;
       const refused = await limiter({ parent: undefined, args: {}, context: {}, info }, { max: limit.max, window: limit.window, uncountRejected: true });
       if (refused) throw await rateLimited(store, identity, limit);
     }
+    await store.save();
   });
 }
 
@@ -111,9 +134,16 @@ export async function reserve(em: EntityManager, fieldName: string, buckets: Buc
   if (!buckets.length) return [];
   return em.fork().transactional(async (tx) => {
     const keyed = buckets.map((b) => ({ b, key: bucketKey(fieldName, b), windowMs: ms(b.window as ms.StringValue) }));
-    for (const key of [...new Set(keyed.map((k) => k.key))].sort()) await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [key]);
+    await lockKeys(
+      tx,
+      keyed.map((k) => k.key),
+    );
+    const stored = await readAllHits(
+      tx,
+      keyed.map((k) => k.key),
+    );
     const now = Date.now();
-    const live = await Promise.all(keyed.map(async (k) => (await readHits(tx, k.key)).filter((t) => t + k.windowMs > now)));
+    const live = keyed.map((k) => (stored.get(k.key) ?? []).filter((t) => t + k.windowMs > now));
     const counts = live.map((l) => l.length);
     for (const [i, { b, windowMs }] of keyed.entries()) {
       const refused = b.refuse ? b.refuse(counts[i], counts) : counts[i] >= b.max;
@@ -122,9 +152,13 @@ export async function reserve(em: EntityManager, fieldName: string, buckets: Buc
     const hits: Hit[] = [];
     for (const [i, { b, key }] of keyed.entries()) {
       if (b.record && !b.record(live[i].length)) continue;
-      await writeHits(tx, key, [...live[i], now]);
       hits.push({ key, at: now });
+      stored.set(key, [...live[i], now]);
     }
+    await writeAllHits(
+      tx,
+      hits.map((h) => [h.key, stored.get(h.key)!]),
+    );
     return hits;
   });
 }
@@ -133,24 +167,53 @@ export async function reserve(em: EntityManager, fieldName: string, buckets: Buc
 export async function release(em: EntityManager, hits: Hit[]): Promise<void> {
   if (!hits.length) return;
   await em.fork().transactional(async (tx) => {
-    for (const key of [...new Set(hits.map((h) => h.key))].sort()) await tx.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [key]);
+    const keys = hits.map((h) => h.key);
+    await lockKeys(tx, keys);
+    const stored = await readAllHits(tx, keys);
+    const changed = new Set<string>();
     for (const h of hits) {
-      const stored = await readHits(tx, h.key);
-      const i = stored.indexOf(h.at);
-      if (i >= 0) await writeHits(tx, h.key, [...stored.slice(0, i), ...stored.slice(i + 1)]);
+      const list = stored.get(h.key) ?? [];
+      const i = list.indexOf(h.at);
+      if (i < 0) continue;
+      stored.set(h.key, [...list.slice(0, i), ...list.slice(i + 1)]);
+      changed.add(h.key);
     }
+    await writeAllHits(
+      tx,
+      [...changed].map((key) => [key, stored.get(key)!]),
+    );
   });
 }
 
-async function readHits(tx: EntityManager, key: string): Promise<number[]> {
-  const rows: { hits: number[] }[] = await tx.execute("select hits from rate_limit_hits where key = ?", [key]);
-  return rows[0]?.hits ?? [];
+/**
+ * Takes the advisory transaction locks of `keys` in one statement, in one order for every caller
+ * (byte order of the key, duplicates once): no deadlocks, and the limits hold across instances.
+ * The ordered subquery is not flattened (PostgreSQL keeps a subquery with ORDER BY), so the locks
+ * are taken in its order.
+ */
+async function lockKeys(tx: EntityManager, keys: readonly string[]): Promise<void> {
+  await tx.execute(
+    `select pg_advisory_xact_lock(hashtextextended(k, 0))::text from (select k from jsonb_array_elements_text(?::jsonb) as k order by k collate "C") s`,
+    [JSON.stringify([...new Set(keys)])],
+  );
 }
 
-async function writeHits(tx: EntityManager, key: string, hits: number[]): Promise<void> {
+/** The stored hits of `keys` (read after their locks), in one statement. */
+async function readAllHits(tx: EntityManager, keys: readonly string[]): Promise<Map<string, number[]>> {
+  const rows: { key: string; hits: number[] }[] = await tx.execute(
+    "select key, hits from rate_limit_hits where key in (select jsonb_array_elements_text(?::jsonb))",
+    [JSON.stringify([...new Set(keys)])],
+  );
+  return new Map(rows.map((r) => [r.key, r.hits]));
+}
+
+/** Stores the hits of several keys in one statement (the last entry of a key wins). */
+async function writeAllHits(tx: EntityManager, entries: [string, readonly number[]][]): Promise<void> {
+  if (!entries.length) return;
+  const rows = [...new Map(entries)]; // one row per key (ON CONFLICT may touch a row once per statement)
   await tx.execute(
-    `insert into rate_limit_hits (key, hits, updated_at) values (?, ?::jsonb, now())
+    `insert into rate_limit_hits (key, hits, updated_at) select e->>0, e->1, now() from jsonb_array_elements(?::jsonb) as e
      on conflict (key) do update set hits = excluded.hits, updated_at = now()`,
-    [key, JSON.stringify(hits)],
+    [JSON.stringify(rows)],
   );
 }

@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  COALESCE_MS,
-  FANOUT_SLICE,
-  availabilityStream,
-  dispatchAvailability,
-  setAvailabilityReader,
-  type AvailabilityMessage,
-} from "../../src/pubsub/availability";
+import { FANOUT_SLICE, availabilityStream, dispatchAvailability, setAvailabilityReader, type AvailabilityMessage } from "../../src/pubsub/availability";
 import { db } from "../helpers/api";
 import { brandWithProducts, type BrandSetup } from "../helpers/fixtures";
 import { createQuota } from "../helpers/quotas";
