@@ -8,6 +8,7 @@ import { startSweeper } from "./jobs/sweeper";
 import { orderExpirySweep } from "./services/order/expiry";
 import { rateLimitPruning } from "./rate-limit/pruning";
 import { idempotencyPruning } from "./services/idempotency";
+import { passwordResetPruning } from "./services/auth/password-reset";
 import { startWorker, type JobWorker } from "./jobs/worker";
 import { startListener } from "./pubsub/listener";
 import { setAvailabilityReader } from "./pubsub/availability";
@@ -35,7 +36,7 @@ async function main() {
   });
   // With PORT=0 and no PUBLIC_URL, links (e.g. checkoutUrl) must name the port actually bound.
   if (!process.env.PUBLIC_URL && config.port === 0) config.publicUrl = `http://localhost:${server.port}`;
-  const sweeper = startSweeper(orm, [orderExpirySweep, rateLimitPruning, idempotencyPruning]);
+  const sweeper = startSweeper(orm, [orderExpirySweep, rateLimitPruning, idempotencyPruning, passwordResetPruning]);
   worker = config.runWorker ? await startWorker(orm, config, db.url) : undefined;
 
   const url = `http://localhost:${server.port}/graphql`;

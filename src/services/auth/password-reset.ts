@@ -1,3 +1,4 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
 import { createHmac, randomBytes } from "node:crypto";
 import { EmailKind, User } from "../../entities";
 import { InputCheck, badInput } from "../../errors";
@@ -9,6 +10,7 @@ import { checkPassword, type AuthResult } from "./accounts";
 import { hashPassword } from "./password";
 import { sha256, signToken } from "./tokens";
 import { forgetAccount } from "./viewer";
+import type { SweepTask } from "../../jobs/sweeper";
 
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000; // 1 hour
 
@@ -82,3 +84,21 @@ export async function resetPassword(ctx: ServiceContext, token: string, password
   const user = await ctx.em.findOne(User, account.id, { refresh: true });
   return { token: await signToken(ctx.config.authSecret, { sub: account.id, kind: "user", sv: account.session_version }), user };
 }
+
+/**
+ * Deletes resets that expired more than a day ago, used or not, whether or not the address has an
+ * account (requestPasswordReset stores one for any address): their links stopped working long ago.
+ */
+export async function prunePasswordResets(em: EntityManager): Promise<number> {
+  const rows = await em.execute("delete from password_reset where expires_at < now() - interval '1 day' returning id");
+  return rows.length;
+}
+
+/** Hourly (and at start), on the sweeper's timer (jobs/sweeper.ts). */
+export const passwordResetPruning: SweepTask = {
+  name: "password-reset pruning",
+  everyMs: 60 * 60_000,
+  async run(em) {
+    await prunePasswordResets(em);
+  },
+};
