@@ -331,4 +331,46 @@ describe("a large export", () => {
     expect(whole.chunks).toBeGreaterThan(100);
     expect(whole.bytes).toBeGreaterThan(HEAP_MB * 0.4 * 1e6);
   }, 60_000);
+
+  it("runs at most 2 exports at once per caller and 4 per instance, counted exactly under concurrent calls, and frees a slot when a download is dropped", async () => {
+    const open = async (token: string) => {
+      const res = await fetch(`${api.url}/brands/${Z.brandId}/tickets.csv`, { headers: { authorization: `Bearer ${token}` } });
+      // An accepted download is left unread: the export waits for the socket to drain, so its slot stays taken.
+      return { status: res.status, body: res.status === 200 ? res.body! : null, json: res.status === 200 ? null : ((await res.json()) as { code: string }) };
+    };
+    const drop = (downloads: Awaited<ReturnType<typeof open>>[]) => Promise.all(downloads.map((d) => d.body?.cancel()));
+    const statuses = (downloads: Awaited<ReturnType<typeof open>>[]) =>
+      downloads.map((d) => `${d.status}${d.json ? ` ${d.json.code}` : ""}`).sort((a, b) => a.localeCompare(b));
+
+    // One caller, 10 at once: exactly 2 run, 8 are refused (429) without counting against its budget.
+    const one = await Promise.all(Array.from({ length: 10 }, () => open(Z.owner.token)));
+    try {
+      expect(statuses(one)).toEqual(["200", "200", ...Array(8).fill("429 RATE_LIMITED")]);
+    } finally {
+      await drop(one);
+    }
+
+    // Three callers, 3 each at once: at most 2 per caller and 4 in all; the rest 503 (busy) or 429 (their own cap).
+    const callers = [Z.owner.token, (await member(Z, "COORGANIZER")).token, (await member(Z, "ORGANIZER")).token];
+    const many = (await Promise.all(callers.map((token) => Promise.all(Array.from({ length: 3 }, () => open(token)))))).flat();
+    try {
+      expect(many.filter((d) => d.status === 200)).toHaveLength(4);
+      for (let c = 0; c < callers.length; c++) expect(many.slice(3 * c, 3 * c + 3).filter((d) => d.status === 200).length).toBeLessThanOrEqual(2);
+      expect(many.filter((d) => d.status !== 200).every((d) => ["503 SERVICE_UNAVAILABLE", "429 RATE_LIMITED"].includes(`${d.status} ${d.json?.code}`))).toBe(
+        true,
+      );
+    } finally {
+      await drop(many);
+    }
+
+    // Dropped downloads give their slots back: the first caller can export again.
+    let again: Awaited<ReturnType<typeof open>>[] = [];
+    for (let i = 0; i < 50 && !(again.length === 2 && again.every((d) => d.status === 200)); i++) {
+      await drop(again);
+      await new Promise((r) => setTimeout(r, 100));
+      again = await Promise.all([open(Z.owner.token), open(Z.owner.token)]);
+    }
+    await drop(again);
+    expect(statuses(again)).toEqual(["200", "200"]);
+  }, 60_000);
 });
