@@ -72,7 +72,9 @@ export function parseEvent(raw: Buffer): PaymentEvent | RefundEvent | string {
     return "data.attemptExternalId must be a string of at most 100 printable characters";
   }
   if (!REPORTABLE.has(d.status)) return "data.status must be PENDING, PAID, FAILED or CANCELLED";
-  if (!Number.isInteger(d.totalAmount) || d.totalAmount < 0) return "data.totalAmount must be a non-negative integer (minor units)";
+  // At most PostgreSQL's int, as every amount we store (a mismatching one is refunded: see payments.ts).
+  if (!Number.isInteger(d.totalAmount) || d.totalAmount < 0 || d.totalAmount > 2_147_483_647)
+    return "data.totalAmount must be a non-negative integer (minor units) of at most 2147483647";
   if (typeof d.currency !== "string" || !/^[A-Z]{3}$/.test(d.currency)) return "data.currency must be an ISO 4217 code";
   return {
     id: body.id,

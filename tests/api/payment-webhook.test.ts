@@ -3,8 +3,10 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { signPayload } from "../../src/services/payment/signature";
 import { GetOrderDocument, GetPaymentAttemptDocument } from "../graphql/generated";
 import { apiUrl, count, db, ok } from "../helpers/api";
+import { delivered, eventually } from "../helpers/mail";
 import {
   brandWithProducts,
+  orderInput,
   placeOrder,
   providerEvent,
   sendWebhook,
@@ -127,12 +129,17 @@ describe("POST /webhooks/payments refuses what it cannot trust, writing nothing"
     [
       "with a fractional amount",
       (a) => signed(providerEvent(a, "PAID", { totalAmount: 2900.5 })),
-      "data.totalAmount must be a non-negative integer (minor units)",
+      "data.totalAmount must be a non-negative integer (minor units) of at most 2147483647",
     ],
     [
       "with the amount as a string",
       (a) => signed(providerEvent(a, "PAID", { totalAmount: "2900" as any })),
-      "data.totalAmount must be a non-negative integer (minor units)",
+      "data.totalAmount must be a non-negative integer (minor units) of at most 2147483647",
+    ],
+    [
+      "with an amount beyond what is stored",
+      (a) => signed(providerEvent(a, "PAID", { totalAmount: 2 ** 31 })),
+      "data.totalAmount must be a non-negative integer (minor units) of at most 2147483647",
     ],
     ["with a lower-case currency", (a) => signed(providerEvent(a, "PAID", { currency: "eur" })), "data.currency must be an ISO 4217 code"],
     ["with a NUL in the event id", (a) => signed(providerEvent(a, "PAID", { id: "evt_\u0000_nul" })), "id must be a string of 1..200 printable characters"],
@@ -199,12 +206,12 @@ describe("a PAID that does not match the order", () => {
   it.each([
     ["a wrong amount", { totalAmount: 2899 }, "2899 EUR"],
     ["a wrong currency", { currency: "USD" }, "2900 USD"],
-  ])("with %s is acknowledged, flags the attempt and leaves the order PENDING", async (_, data, reported) => {
+  ])("with %s is acknowledged, flags the attempt, refunds what the provider took and leaves the order PENDING", async (_, data, reported) => {
     const { order, attempt } = await orderWithAttempt();
     const res = await sendWebhook(providerEvent(attempt, "PAID", data));
     expect(res).toEqual({
       status: 200,
-      body: { received: true, duplicate: false, outcome: `flagged: amount mismatch: expected 2900 EUR, provider reported ${reported}` },
+      body: { received: true, duplicate: false, outcome: `flagged: amount mismatch: expected 2900 EUR, provider reported ${reported}; refunded automatically` },
     });
     expect(await getAttempt(attempt.id)).toMatchObject({ id: attempt.id, flagged: true, order: { id: order.id, status: "PENDING" } });
     const after = await getOrder(order.id);
@@ -214,6 +221,21 @@ describe("a PAID that does not match the order", () => {
     expect(after.paymentAttempts).toEqual([expect.objectContaining({ id: attempt.id, flagged: true })]);
     expect(await paidEvents(order.id)).toBe(0);
     expect(await count("select 1 from orders where id = $1 and snapshot is null", [order.id])).toBe(1);
+    // A customer is never charged without an order or a refund: what the provider took is paid back
+    // at once (AUTOMATIC), and the buyer is told why.
+    const [amount, currency] = reported.split(" ");
+    expect((await db().query("select amount, currency, source from refund where order_id = $1", [order.id])).rows).toEqual([
+      { amount: Number(amount), currency, source: "AUTOMATIC" },
+    ]);
+    const emails = await db().query("select id from email where order_id = $1 and kind = 'PAYMENT_REFUNDED'", [order.id]);
+    expect(emails.rows).toHaveLength(1);
+    const mail = await eventually(async () => {
+      const m = (await delivered(orderInput(brand).buyer.email)).find((x) => x.body.Metadata?.emailId === emails.rows[0].id);
+      expect(m).toBeDefined();
+      return m!;
+    });
+    expect(mail.body.TextBody).toContain("did not match the order's total of");
+    expect(mail.body.TextBody).toContain("The order is still open: you can pay it again.");
     // The flag blocks that attempt, not the order: a new attempt reported correctly pays it.
     const retry = await startPayment(order.id, customer.token);
     expect((await sendWebhook(providerEvent(retry))).body.outcome).toBe("applied: order PAID");

@@ -61,6 +61,9 @@ export async function getPaymentAttempt(ctx: ServiceContext, id: string): Promis
   return accessible(ctx.viewer, Permission.PAYMENT_ATTEMPT_READ, found, (f) => orderViewSubject(f.order)).attempt;
 }
 
+/** How the reason of a PAID that does not match its order starts (the refund email tells it apart). */
+export const AMOUNT_MISMATCH = "amount mismatch";
+
 /** The body of `POST /webhooks/payments`, already verified and shape-checked. */
 export interface PaymentEvent {
   id: string;
@@ -106,7 +109,9 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
 
   attempt.status = PaymentAttemptStatus.PAID;
   if (totalAmount !== attempt.amount || currency !== attempt.currency || attempt.amount !== order.total || attempt.currency !== order.currency) {
-    return flag(attempt, `amount mismatch: expected ${order.total} ${order.currency}, provider reported ${totalAmount} ${currency}`);
+    const reason = `${AMOUNT_MISMATCH}: expected ${order.total} ${order.currency}, provider reported ${totalAmount} ${currency}`;
+    // What the provider took is paid back; the order stays as it is (another attempt can pay it).
+    return totalAmount > 0 ? refundBack(tx, order, attempt, reason, { amount: totalAmount, currency }) : flag(attempt, reason);
   }
   const pastDue = isPastDue(order);
   if (pastDue) await transition(tx, order, OrderStatus.EXPIRED, "system");
@@ -125,10 +130,19 @@ async function applyToAttempt(tx: EntityManager, event: PaymentEvent): Promise<s
   return late ? "applied: order PAID (late payment honoured)" : "applied: order PAID";
 }
 
-/** Flags a captured payment that cannot be kept and refunds it at once (source AUTOMATIC; the order's status stays). */
-async function refundBack(tx: EntityManager, order: Order, attempt: PaymentAttempt, reason: string): Promise<string> {
+/**
+ * Flags a captured payment that cannot be kept and refunds it at once (source AUTOMATIC; the order's
+ * status stays): the attempt's amount, or `charged` when the provider reported taking another.
+ */
+async function refundBack(
+  tx: EntityManager,
+  order: Order,
+  attempt: PaymentAttempt,
+  reason: string,
+  charged?: { amount: number; currency: string },
+): Promise<string> {
   const outcome = flag(attempt, reason);
-  await refundAutomatically(tx, order, attempt, reason);
+  await refundAutomatically(tx, order, attempt, reason, charged);
   return `${outcome}; refunded automatically`;
 }
 

@@ -5,11 +5,12 @@ import { plainMail } from "../../email/plain-mail";
 import type { OutgoingMail } from "../../email/mailer";
 import { formatMoney } from "../../http/html";
 import { CURRENCIES } from "../validation";
+import { AMOUNT_MISMATCH } from "../payment/payments";
 
 /**
  * The buyer's refund emails: REFUND when a refund of their order SUCCEEDED; PAYMENT_REFUNDED when a
- * payment could not be kept (a late payment whose seats were gone, or a second payment) and is
- * being paid back automatically. Rendered by the send job from the refund as it is then.
+ * payment could not be kept (a late payment whose seats were gone, a second payment, or one that did
+ * not match the order's total) and is being paid back automatically. Rendered by the send job from the refund as it is then.
  */
 /** A REFUND email carries the refund's credit note (numbered at the webhook's commit). */
 async function creditNoteAttachment(em: EntityManager, email: EmailMessage, order: Order, brand: Brand, refund: Refund): Promise<OutgoingMail["attachments"]> {
@@ -36,13 +37,21 @@ export async function composeRefundEmail(em: EntityManager, email: EmailMessage)
           order.refundedTotal >= order.total ? "The order is now fully refunded and its tickets are no longer valid." : "",
           "The money goes back to the means of payment you used; your bank may take a few days to show it.",
         ]
-      : [
-          `Hello ${order.buyerName},`,
-          "",
-          `your payment of ${amount} for order ${order.number} at ${brand.name} arrived after the order could no longer be confirmed`,
-          "(it had expired or was already paid), so we are paying it back in full. No tickets were issued for this payment.",
-          "The money goes back to the means of payment you used; your bank may take a few days to show it.",
-        ];
+      : refund.reason?.startsWith(AMOUNT_MISMATCH)
+        ? [
+            `Hello ${order.buyerName},`,
+            "",
+            `your payment of ${amount} for order ${order.number} at ${brand.name} did not match the order's total of ${formatMoney(order.total, order.currency, CURRENCIES[order.currency] ?? 2)},`,
+            "so it could not confirm the order and we are paying it back in full. The order is still open: you can pay it again.",
+            "The money goes back to the means of payment you used; your bank may take a few days to show it.",
+          ]
+        : [
+            `Hello ${order.buyerName},`,
+            "",
+            `your payment of ${amount} for order ${order.number} at ${brand.name} arrived after the order could no longer be confirmed`,
+            "(it had expired or was already paid), so we are paying it back in full. No tickets were issued for this payment.",
+            "The money goes back to the means of payment you used; your bank may take a few days to show it.",
+          ];
   const text = lines.filter((l, i) => l !== "" || i === 1).join("\n");
   const subject =
     email.kind === EmailKind.REFUND ? `Refund for your order ${order.number} at ${brand.name}` : `Your payment for order ${order.number} is being refunded`;

@@ -117,12 +117,18 @@ async function askProvider(tx: EntityManager, refund: Refund): Promise<void> {
  * order already paid; the attempt is flagged): paid back in full at once (source AUTOMATIC) and the
  * buyer told, in the payment webhook's transaction. The order's status does not change.
  */
-export async function refundAutomatically(tx: EntityManager, order: Order, attempt: PaymentAttempt, why: string): Promise<Refund> {
+export async function refundAutomatically(
+  tx: EntityManager,
+  order: Order,
+  attempt: PaymentAttempt,
+  why: string,
+  charged: { amount: number; currency: string } = attempt,
+): Promise<Refund> {
   const refund = new Refund({
     order: ref(order),
     attempt: ref(attempt),
-    amount: attempt.amount,
-    currency: attempt.currency,
+    amount: charged.amount,
+    currency: charged.currency,
     source: RefundSource.AUTOMATIC,
     reason: why,
   });
