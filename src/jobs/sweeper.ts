@@ -12,6 +12,15 @@ export interface SweepTask {
 
 export const SWEEP_INTERVAL_MS = 15_000; // 15 seconds
 
+/** A task run hourly (and on the first sweep), such as deleting rows nobody needs any more. */
+export const hourly = (name: string, run: (em: EntityManager) => Promise<unknown>): SweepTask => ({
+  name,
+  everyMs: 60 * 60_000,
+  async run(em) {
+    await run(em);
+  },
+});
+
 /**
  * Runs the tasks on one timer, one after the other in the order given, each with its own
  * EntityManager fork. A failing task is logged and does not stop the others or the next sweeps.

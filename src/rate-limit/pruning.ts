@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { SweepTask } from "../jobs/sweeper";
+import { hourly } from "../jobs/sweeper";
 
 /** Forgets windows nobody has touched for a day. */
 export async function pruneRateLimits(em: EntityManager): Promise<number> {
@@ -7,11 +7,4 @@ export async function pruneRateLimits(em: EntityManager): Promise<number> {
   return rows.length;
 }
 
-/** Hourly (and at start), on the sweeper's timer (jobs/sweeper.ts). */
-export const rateLimitPruning: SweepTask = {
-  name: "rate-limit pruning",
-  everyMs: 60 * 60_000,
-  async run(em) {
-    await pruneRateLimits(em);
-  },
-};
+export const rateLimitPruning = hourly("rate-limit pruning", pruneRateLimits);

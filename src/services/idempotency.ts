@@ -3,7 +3,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { badInput, unauthenticated } from "../errors";
 import { actorOf } from "./auth/viewer";
 import type { ServiceContext } from "./context";
-import type { SweepTask } from "../jobs/sweeper";
+import { hourly } from "../jobs/sweeper";
 
 /**
  * Idempotency keys: the same caller sending the same key to the same mutation within 24 h gets
@@ -131,11 +131,4 @@ export async function pruneIdempotencyKeys(em: EntityManager): Promise<number> {
   return rows.length;
 }
 
-/** Hourly (and at start), on the sweeper's timer (jobs/sweeper.ts). */
-export const idempotencyPruning: SweepTask = {
-  name: "idempotency-key pruning",
-  everyMs: 60 * 60_000,
-  async run(em) {
-    await pruneIdempotencyKeys(em);
-  },
-};
+export const idempotencyPruning = hourly("idempotency-key pruning", pruneIdempotencyKeys);

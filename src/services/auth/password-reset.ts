@@ -10,7 +10,7 @@ import { checkPassword, type AuthResult } from "./accounts";
 import { hashPassword } from "./password";
 import { sha256, signToken } from "./tokens";
 import { forgetAccount } from "./viewer";
-import type { SweepTask } from "../../jobs/sweeper";
+import { hourly } from "../../jobs/sweeper";
 
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000; // 1 hour
 
@@ -94,11 +94,4 @@ export async function prunePasswordResets(em: EntityManager): Promise<number> {
   return rows.length;
 }
 
-/** Hourly (and at start), on the sweeper's timer (jobs/sweeper.ts). */
-export const passwordResetPruning: SweepTask = {
-  name: "password-reset pruning",
-  everyMs: 60 * 60_000,
-  async run(em) {
-    await prunePasswordResets(em);
-  },
-};
+export const passwordResetPruning = hourly("password-reset pruning", prunePasswordResets);
