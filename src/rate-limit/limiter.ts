@@ -46,8 +46,9 @@ class PostgresStore extends Store {
     return this.hits.get(key) ?? (await readAllHits(this.tx, [key])).get(key) ?? [];
   }
   async setForIdentity(identity: Identity, timestamps: readonly number[]): Promise<void> {
-    this.hits.set(keyOf(identity), timestamps);
-    this.changed.add(keyOf(identity));
+    const key = keyOf(identity);
+    this.hits.set(key, timestamps);
+    this.changed.add(key);
   }
   /** Writes what the limits recorded (one statement). */
   async save(): Promise<void> {

@@ -10,7 +10,8 @@ import { AMOUNT_MISMATCH } from "../payment/payments";
 /**
  * The buyer's refund emails: REFUND when a refund of their order SUCCEEDED; PAYMENT_REFUNDED when a
  * payment could not be kept (a late payment whose seats were gone, a second payment, or one that did
- * not match the order's total) and is being paid back automatically. Rendered by the send job from the refund as it is then.
+ * not match the order's total) and is being paid back automatically. Rendered by the send job from
+ * the refund as it is then.
  */
 /** A REFUND email carries the refund's credit note (numbered at the webhook's commit). */
 async function creditNoteAttachment(em: EntityManager, email: EmailMessage, order: Order, brand: Brand, refund: Refund): Promise<OutgoingMail["attachments"]> {
@@ -27,31 +28,24 @@ export async function composeRefundEmail(em: EntityManager, email: EmailMessage)
   const order = await em.findOne(Order, email.order.id);
   if (!refund || !order) return null;
   const brand = await em.findOneOrFail(Brand, order.brand.id);
-  const amount = formatMoney(refund.amount, refund.currency, CURRENCIES[refund.currency] ?? 2);
-  const lines =
+  const money = (minor: number, currency: string) => formatMoney(minor, currency, CURRENCIES[currency] ?? 2);
+  const amount = money(refund.amount, refund.currency);
+  const body =
     email.kind === EmailKind.REFUND
       ? [
-          `Hello ${order.buyerName},`,
-          "",
           `${brand.name} has refunded ${amount} of your order ${order.number}.`,
           order.refundedTotal >= order.total ? "The order is now fully refunded and its tickets are no longer valid." : "",
-          "The money goes back to the means of payment you used; your bank may take a few days to show it.",
         ]
       : refund.reason?.startsWith(AMOUNT_MISMATCH)
         ? [
-            `Hello ${order.buyerName},`,
-            "",
-            `your payment of ${amount} for order ${order.number} at ${brand.name} did not match the order's total of ${formatMoney(order.total, order.currency, CURRENCIES[order.currency] ?? 2)},`,
+            `your payment of ${amount} for order ${order.number} at ${brand.name} did not match the order's total of ${money(order.total, order.currency)},`,
             "so it could not confirm the order and we are paying it back in full. The order is still open: you can pay it again.",
-            "The money goes back to the means of payment you used; your bank may take a few days to show it.",
           ]
         : [
-            `Hello ${order.buyerName},`,
-            "",
             `your payment of ${amount} for order ${order.number} at ${brand.name} arrived after the order could no longer be confirmed`,
             "(it had expired or was already paid), so we are paying it back in full. No tickets were issued for this payment.",
-            "The money goes back to the means of payment you used; your bank may take a few days to show it.",
           ];
+  const lines = [`Hello ${order.buyerName},`, "", ...body, "The money goes back to the means of payment you used; your bank may take a few days to show it."];
   const text = lines.filter((l, i) => l !== "" || i === 1).join("\n");
   const subject =
     email.kind === EmailKind.REFUND ? `Refund for your order ${order.number} at ${brand.name}` : `Your payment for order ${order.number} is being refunded`;
